@@ -1,0 +1,716 @@
+//! Structured-clone value encoding (FORMAT.md §4.3).
+//!
+//! One tag byte per value, then its body. Object-like values are numbered in
+//! pre-order as they are decoded; `REF` names an earlier number, which keeps
+//! shared and cyclic structure.
+
+use super::cursor::{write_varint, Cursor, DecodeError};
+use super::jsstr::{read_str, read_utf8, write_str, write_utf8};
+use crate::model::{BigInt, Binary, BlobRef, JsString, Value, ViewKind};
+
+const UNDEFINED: u8 = 0x00;
+const NULL: u8 = 0x01;
+const FALSE: u8 = 0x02;
+const TRUE: u8 = 0x03;
+const NUMBER: u8 = 0x04;
+const BIGINT: u8 = 0x05;
+const STRING: u8 = 0x06;
+const DATE: u8 = 0x10;
+const REGEXP: u8 = 0x11;
+const ARRAY_BUFFER: u8 = 0x12;
+const VIEW: u8 = 0x13;
+const BLOB: u8 = 0x14;
+const FILE: u8 = 0x15;
+const SPARSE_ARRAY: u8 = 0x16;
+const DENSE_ARRAY: u8 = 0x17;
+const OBJECT: u8 = 0x18;
+const MAP: u8 = 0x19;
+const SET: u8 = 0x1a;
+const BOXED_BOOL: u8 = 0x1b;
+const BOXED_NUMBER: u8 = 0x1c;
+const BOXED_BIGINT: u8 = 0x1d;
+const BOXED_STRING: u8 = 0x1e;
+const ERROR: u8 = 0x1f;
+const REF: u8 = 0x20;
+
+const BIN_INLINE: u8 = 0x00;
+const BIN_EXTERNAL: u8 = 0x01;
+
+/// Encodes a value.
+pub fn encode_value(value: &Value) -> Result<Vec<u8>, DecodeError> {
+    let mut out = Vec::with_capacity(64);
+    encode_value_into(&mut out, value)?;
+    Ok(out)
+}
+
+/// Appends the encoding of `value` to `out`. Fails on structure the format
+/// cannot express: unsorted or out-of-range array indices, a reference to an
+/// object not yet numbered, non-canonical bigints, or views whose geometry
+/// is impossible.
+pub fn encode_value_into(out: &mut Vec<u8>, value: &Value) -> Result<(), DecodeError> {
+    let mut e = Encoder { out, objects: 0 };
+    e.value(value, 0)
+}
+
+struct Encoder<'a> {
+    out: &'a mut Vec<u8>,
+    objects: u32,
+}
+
+/// Deepest nesting the encoder produces; matches the default read limit.
+const MAX_ENCODE_DEPTH: u32 = 256;
+
+impl Encoder<'_> {
+    fn value(&mut self, v: &Value, depth: u32) -> Result<(), DecodeError> {
+        if depth > MAX_ENCODE_DEPTH {
+            return Err(DecodeError::new("value nested too deeply"));
+        }
+        if v.is_object_like() {
+            self.objects = self
+                .objects
+                .checked_add(1)
+                .ok_or_else(|| DecodeError::new("too many objects"))?;
+        }
+        let out = &mut *self.out;
+        match v {
+            Value::Undefined => out.push(UNDEFINED),
+            Value::Null => out.push(NULL),
+            Value::Bool(false) => out.push(FALSE),
+            Value::Bool(true) => out.push(TRUE),
+            Value::Number(n) => num(out, NUMBER, *n),
+            Value::BigInt(b) => {
+                out.push(BIGINT);
+                bigint(out, b);
+            }
+            Value::String(s) => {
+                out.push(STRING);
+                write_str(out, s);
+            }
+            Value::Date(n) => num(out, DATE, *n),
+            Value::RegExp { source, flags } => {
+                out.push(REGEXP);
+                write_str(out, source);
+                write_utf8(out, flags);
+            }
+            Value::ArrayBuffer(b) => {
+                out.push(ARRAY_BUFFER);
+                binary(out, b);
+            }
+            Value::View {
+                kind,
+                byte_offset,
+                buffer_len,
+                bytes,
+            } => {
+                check_view(*kind, *byte_offset, *buffer_len, bytes.len())?;
+                out.push(VIEW);
+                out.push(kind.code());
+                write_varint(out, *byte_offset);
+                write_varint(out, *buffer_len);
+                binary(out, bytes);
+            }
+            Value::Blob { mime, data } => {
+                out.push(BLOB);
+                write_str(out, mime);
+                binary(out, data);
+            }
+            Value::File {
+                name,
+                mime,
+                last_modified,
+                data,
+            } => {
+                out.push(FILE);
+                write_str(out, name);
+                write_str(out, mime);
+                out.extend_from_slice(&last_modified.to_le_bytes());
+                binary(out, data);
+            }
+            Value::Array {
+                length,
+                items,
+                props,
+            } => {
+                let dense = items.len() as u64 == u64::from(*length)
+                    && items.iter().enumerate().all(|(i, (idx, _))| i as u64 == u64::from(*idx));
+                if dense {
+                    out.push(DENSE_ARRAY);
+                    write_varint(out, u64::from(*length));
+                    for (_, item) in items {
+                        self.value(item, depth + 1)?;
+                    }
+                } else {
+                    out.push(SPARSE_ARRAY);
+                    write_varint(out, u64::from(*length));
+                    write_varint(out, items.len() as u64);
+                    let mut prev: Option<u32> = None;
+                    for (idx, item) in items {
+                        if *idx >= *length || prev.is_some_and(|p| p >= *idx) {
+                            return Err(DecodeError::new(
+                                "array indices must increase and stay below the length",
+                            ));
+                        }
+                        prev = Some(*idx);
+                        write_varint(self.out, u64::from(*idx));
+                        self.value(item, depth + 1)?;
+                    }
+                }
+                self.props(props, depth)?;
+            }
+            Value::Object(props) => {
+                out.push(OBJECT);
+                self.props(props, depth)?;
+            }
+            Value::Map(entries) => {
+                out.push(MAP);
+                write_varint(out, entries.len() as u64);
+                for (k, v) in entries {
+                    self.value(k, depth + 1)?;
+                    self.value(v, depth + 1)?;
+                }
+            }
+            Value::Set(items) => {
+                out.push(SET);
+                write_varint(out, items.len() as u64);
+                for v in items {
+                    self.value(v, depth + 1)?;
+                }
+            }
+            Value::BoxedBool(b) => {
+                out.push(BOXED_BOOL);
+                out.push(u8::from(*b));
+            }
+            Value::BoxedNumber(n) => num(out, BOXED_NUMBER, *n),
+            Value::BoxedBigInt(b) => {
+                out.push(BOXED_BIGINT);
+                bigint(out, b);
+            }
+            Value::BoxedString(s) => {
+                out.push(BOXED_STRING);
+                write_str(out, s);
+            }
+            Value::Error {
+                name,
+                message,
+                stack,
+            } => {
+                out.push(ERROR);
+                write_str(out, name);
+                write_str(out, message);
+                match stack {
+                    None => out.push(0),
+                    Some(s) => {
+                        out.push(1);
+                        write_str(out, s);
+                    }
+                }
+            }
+            Value::Ref(id) => {
+                if *id >= self.objects {
+                    return Err(DecodeError::new(format!(
+                        "reference to object {id} before it is defined"
+                    )));
+                }
+                out.push(REF);
+                write_varint(out, u64::from(*id));
+            }
+        }
+        Ok(())
+    }
+
+    fn props(&mut self, props: &[(JsString, Value)], depth: u32) -> Result<(), DecodeError> {
+        write_varint(self.out, props.len() as u64);
+        for (k, v) in props {
+            write_str(self.out, k);
+            self.value(v, depth + 1)?;
+        }
+        Ok(())
+    }
+}
+
+fn num(out: &mut Vec<u8>, tag: u8, n: f64) {
+    out.push(tag);
+    out.extend_from_slice(&n.to_le_bytes());
+}
+
+fn bigint(out: &mut Vec<u8>, b: &BigInt) {
+    out.push(u8::from(b.is_negative()));
+    write_varint(out, b.magnitude().len() as u64);
+    out.extend_from_slice(b.magnitude());
+}
+
+fn binary(out: &mut Vec<u8>, b: &Binary) {
+    match b {
+        Binary::Inline(bytes) => {
+            out.push(BIN_INLINE);
+            write_varint(out, bytes.len() as u64);
+            out.extend_from_slice(bytes);
+        }
+        Binary::External(r) => {
+            out.push(BIN_EXTERNAL);
+            write_varint(out, u64::from(r.index));
+            write_varint(out, r.len);
+        }
+    }
+}
+
+fn check_view(kind: ViewKind, offset: u64, buffer_len: u64, len: u64) -> Result<(), DecodeError> {
+    let size = kind.element_size();
+    if len % size != 0 || offset % size != 0 {
+        return Err(DecodeError::new(format!(
+            "{} geometry is not aligned to its element size",
+            kind.js_name()
+        )));
+    }
+    match offset.checked_add(len) {
+        Some(end) if end <= buffer_len => Ok(()),
+        _ => Err(DecodeError::new(format!(
+            "{} extends past the end of its buffer",
+            kind.js_name()
+        ))),
+    }
+}
+
+/// Decodes one value that must span all of `bytes`, nesting at most
+/// `max_depth` levels.
+pub fn decode_value(bytes: &[u8], max_depth: u32) -> Result<Value, DecodeError> {
+    let mut c = Cursor::new(bytes);
+    let mut d = Decoder {
+        objects: 0,
+        max_depth,
+    };
+    let v = d.value(&mut c, 0)?;
+    c.finish()?;
+    Ok(v)
+}
+
+struct Decoder {
+    objects: u32,
+    max_depth: u32,
+}
+
+impl Decoder {
+    fn value(&mut self, c: &mut Cursor<'_>, depth: u32) -> Result<Value, DecodeError> {
+        if depth > self.max_depth {
+            return Err(DecodeError::new(format!(
+                "value nested deeper than {} levels",
+                self.max_depth
+            )));
+        }
+        let tag = c.u8()?;
+        if (DATE..=ERROR).contains(&tag) {
+            self.objects = self
+                .objects
+                .checked_add(1)
+                .ok_or_else(|| DecodeError::new("too many objects"))?;
+        }
+        Ok(match tag {
+            UNDEFINED => Value::Undefined,
+            NULL => Value::Null,
+            FALSE => Value::Bool(false),
+            TRUE => Value::Bool(true),
+            NUMBER => Value::Number(c.f64()?),
+            BIGINT => Value::BigInt(read_bigint(c)?),
+            STRING => Value::String(read_str(c)?),
+            DATE => Value::Date(c.f64()?),
+            REGEXP => Value::RegExp {
+                source: read_str(c)?,
+                flags: read_utf8(c, "regexp flags")?,
+            },
+            ARRAY_BUFFER => Value::ArrayBuffer(read_binary(c)?),
+            VIEW => {
+                let code = c.u8()?;
+                let kind = ViewKind::from_code(code)
+                    .ok_or_else(|| DecodeError::new(format!("unknown view kind {code}")))?;
+                let byte_offset = c.varint()?;
+                let buffer_len = c.varint()?;
+                let bytes = read_binary(c)?;
+                check_view(kind, byte_offset, buffer_len, bytes.len())?;
+                Value::View {
+                    kind,
+                    byte_offset,
+                    buffer_len,
+                    bytes,
+                }
+            }
+            BLOB => Value::Blob {
+                mime: read_str(c)?,
+                data: read_binary(c)?,
+            },
+            FILE => Value::File {
+                name: read_str(c)?,
+                mime: read_str(c)?,
+                last_modified: c.f64()?,
+                data: read_binary(c)?,
+            },
+            DENSE_ARRAY => {
+                let length = read_u32(c, "array length")?;
+                if length as usize > c.remaining() {
+                    return Err(DecodeError::new("array length exceeds the data"));
+                }
+                let mut items = Vec::with_capacity(length as usize);
+                for i in 0..length {
+                    items.push((i, self.value(c, depth + 1)?));
+                }
+                let props = self.props(c, depth)?;
+                Value::Array {
+                    length,
+                    items,
+                    props,
+                }
+            }
+            SPARSE_ARRAY => {
+                let length = read_u32(c, "array length")?;
+                let n = c.len()?;
+                let mut items = Vec::with_capacity(n);
+                let mut prev: Option<u32> = None;
+                for _ in 0..n {
+                    let idx = read_u32(c, "array index")?;
+                    if idx >= length || prev.is_some_and(|p| p >= idx) {
+                        return Err(DecodeError::new(
+                            "array indices must increase and stay below the length",
+                        ));
+                    }
+                    prev = Some(idx);
+                    items.push((idx, self.value(c, depth + 1)?));
+                }
+                if n as u64 == u64::from(length) {
+                    return Err(DecodeError::new("dense array stored as sparse (non-canonical)"));
+                }
+                let props = self.props(c, depth)?;
+                Value::Array {
+                    length,
+                    items,
+                    props,
+                }
+            }
+            OBJECT => Value::Object(self.props(c, depth)?),
+            MAP => {
+                let n = c.len()?;
+                let mut entries = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let k = self.value(c, depth + 1)?;
+                    let v = self.value(c, depth + 1)?;
+                    entries.push((k, v));
+                }
+                Value::Map(entries)
+            }
+            SET => {
+                let n = c.len()?;
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(self.value(c, depth + 1)?);
+                }
+                Value::Set(items)
+            }
+            BOXED_BOOL => match c.u8()? {
+                0 => Value::BoxedBool(false),
+                1 => Value::BoxedBool(true),
+                b => return Err(DecodeError::new(format!("invalid boolean byte {b}"))),
+            },
+            BOXED_NUMBER => Value::BoxedNumber(c.f64()?),
+            BOXED_BIGINT => Value::BoxedBigInt(read_bigint(c)?),
+            BOXED_STRING => Value::BoxedString(read_str(c)?),
+            ERROR => {
+                let name = read_str(c)?;
+                let message = read_str(c)?;
+                let stack = match c.u8()? {
+                    0 => None,
+                    1 => Some(read_str(c)?),
+                    b => return Err(DecodeError::new(format!("invalid stack flag {b}"))),
+                };
+                Value::Error {
+                    name,
+                    message,
+                    stack,
+                }
+            }
+            REF => {
+                let id = read_u32(c, "reference")?;
+                if id >= self.objects {
+                    return Err(DecodeError::new(format!(
+                        "reference to object {id} before it is defined"
+                    )));
+                }
+                Value::Ref(id)
+            }
+            other => return Err(DecodeError::new(format!("unknown value tag 0x{other:02x}"))),
+        })
+    }
+
+    fn props(
+        &mut self,
+        c: &mut Cursor<'_>,
+        depth: u32,
+    ) -> Result<Vec<(JsString, Value)>, DecodeError> {
+        let n = c.len()?;
+        let mut props = Vec::with_capacity(n);
+        for _ in 0..n {
+            let k = read_str(c)?;
+            props.push((k, self.value(c, depth + 1)?));
+        }
+        Ok(props)
+    }
+}
+
+fn read_u32(c: &mut Cursor<'_>, what: &str) -> Result<u32, DecodeError> {
+    u32::try_from(c.varint()?).map_err(|_| DecodeError::new(format!("{what} exceeds 2^32-1")))
+}
+
+fn read_bigint(c: &mut Cursor<'_>) -> Result<BigInt, DecodeError> {
+    let negative = match c.u8()? {
+        0 => false,
+        1 => true,
+        b => return Err(DecodeError::new(format!("invalid bigint sign byte {b}"))),
+    };
+    let mag = c.bytes()?;
+    if mag.last() == Some(&0) || (negative && mag.is_empty()) {
+        return Err(DecodeError::new("non-canonical bigint"));
+    }
+    Ok(BigInt::from_parts(negative, mag.to_vec()))
+}
+
+fn read_binary(c: &mut Cursor<'_>) -> Result<Binary, DecodeError> {
+    match c.u8()? {
+        BIN_INLINE => Ok(Binary::Inline(c.bytes()?.to_vec())),
+        BIN_EXTERNAL => {
+            let index = read_u32(c, "blob index")?;
+            let len = c.varint()?;
+            Ok(Binary::External(BlobRef { index, len }))
+        }
+        b => Err(DecodeError::new(format!("unknown binary form {b}"))),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    pub(crate) fn every_type() -> Value {
+        Value::object([
+            ("undefined", Value::Undefined),
+            ("null", Value::Null),
+            ("bools", Value::array(vec![Value::Bool(true), Value::Bool(false)])),
+            (
+                "numbers",
+                Value::array(vec![
+                    Value::Number(f64::NAN),
+                    Value::Number(-0.0),
+                    Value::Number(f64::INFINITY),
+                    Value::Number(f64::NEG_INFINITY),
+                    Value::Number(1.5e-300),
+                ]),
+            ),
+            ("bigint", Value::BigInt(BigInt::from_i128(-(1i128 << 100)))),
+            ("lone", Value::String(JsString::from_utf16(vec![0xD83D, 0x61]))),
+            ("emoji", Value::string("naïve 😀")),
+            ("date", Value::Date(1_700_000_000_000.0)),
+            ("bad date", Value::Date(f64::NAN)),
+            (
+                "re",
+                Value::RegExp {
+                    source: "^a+$".into(),
+                    flags: "gi".into(),
+                },
+            ),
+            ("ab", Value::ArrayBuffer(vec![1, 2, 3].into())),
+            (
+                "u16",
+                Value::View {
+                    kind: ViewKind::Uint16,
+                    byte_offset: 2,
+                    buffer_len: 10,
+                    bytes: vec![1, 0, 2, 0].into(),
+                },
+            ),
+            (
+                "dv",
+                Value::View {
+                    kind: ViewKind::DataView,
+                    byte_offset: 1,
+                    buffer_len: 4,
+                    bytes: vec![9, 9].into(),
+                },
+            ),
+            (
+                "blob",
+                Value::Blob {
+                    mime: "text/plain".into(),
+                    data: b"hello".to_vec().into(),
+                },
+            ),
+            (
+                "file",
+                Value::File {
+                    name: "a.txt".into(),
+                    mime: "".into(),
+                    last_modified: 1.0,
+                    data: Binary::External(BlobRef { index: 3, len: 1 << 20 }),
+                },
+            ),
+            (
+                "sparse",
+                Value::Array {
+                    length: 1000,
+                    items: vec![(5, Value::Null), (999, Value::Undefined)],
+                    props: vec![("extra".into(), Value::Bool(true))],
+                },
+            ),
+            (
+                "map",
+                Value::Map(vec![(Value::Number(1.0), Value::string("one"))]),
+            ),
+            ("set", Value::Set(vec![Value::string("x"), Value::Ref(0)])),
+            ("boxed", Value::array(vec![
+                Value::BoxedBool(true),
+                Value::BoxedNumber(-0.0),
+                Value::BoxedBigInt(BigInt::from_i128(7)),
+                Value::BoxedString("s".into()),
+            ])),
+            (
+                "error",
+                Value::Error {
+                    name: "TypeError".into(),
+                    message: "bad".into(),
+                    stack: Some("at x".into()),
+                },
+            ),
+            ("self", Value::Ref(0)),
+        ])
+    }
+
+    #[test]
+    fn every_type_round_trips() {
+        let v = every_type();
+        let bytes = encode_value(&v).unwrap();
+        let back = decode_value(&bytes, 64).unwrap();
+        assert!(back.same(&v), "{back:?}");
+    }
+
+    #[test]
+    fn known_encoding_of_small_object() {
+        let v = Value::object([("a", Value::Number(1.0))]);
+        assert_eq!(
+            encode_value(&v).unwrap(),
+            [0x18, 0x01, 0x02, b'a', 0x04, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f]
+        );
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        // unknown tag
+        assert!(decode_value(&[0x7f], 8).is_err());
+        // forward reference
+        assert!(decode_value(&[REF, 0], 8).is_err());
+        // truncated f64
+        assert!(decode_value(&[NUMBER, 1, 2], 8).is_err());
+        // trailing garbage
+        assert!(decode_value(&[NULL, NULL], 8).is_err());
+        // huge array length with no data
+        assert!(decode_value(&[DENSE_ARRAY, 0xff, 0xff, 0xff, 0xff, 0x0f], 8).is_err());
+        // view beyond its buffer
+        assert!(decode_value(&[VIEW, 2, 4, 4, BIN_INLINE, 1, 0], 8).is_err());
+        // depth limit
+        let deep: Vec<u8> = std::iter::repeat_n([DENSE_ARRAY, 1], 20)
+            .flatten()
+            .chain([NULL, 0].into_iter())
+            .collect();
+        assert!(decode_value(&deep, 8).is_err());
+        // non-canonical bigint
+        assert!(decode_value(&[BIGINT, 0, 1, 0], 8).is_err());
+        // non-canonical utf16 string
+        assert!(decode_value(&[STRING, 3, b'a', 0], 8).is_err());
+        // invalid UTF-8
+        assert!(decode_value(&[STRING, 2, 0xff], 8).is_err());
+    }
+
+    #[test]
+    fn encoder_rejects_impossible_structure() {
+        assert!(encode_value(&Value::Ref(0)).is_err());
+        let bad = Value::Array {
+            length: 2,
+            items: vec![(1, Value::Null), (0, Value::Null)],
+            props: vec![],
+        };
+        assert!(encode_value(&bad).is_err());
+    }
+
+    pub(crate) fn arb_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Undefined),
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<u64>().prop_map(|b| Value::Number(f64::from_bits(b))),
+            (any::<bool>(), proptest::collection::vec(any::<u8>(), 0..20))
+                .prop_map(|(n, m)| Value::BigInt(BigInt::from_parts(n, m))),
+            proptest::collection::vec(any::<u16>(), 0..12)
+                .prop_map(|u| Value::String(JsString::from_utf16(u))),
+            ".*".prop_map(|s: String| Value::String(s.into())),
+            any::<u64>().prop_map(|b| Value::Date(f64::from_bits(b))),
+            proptest::collection::vec(any::<u8>(), 0..40)
+                .prop_map(|b| Value::ArrayBuffer(b.into())),
+            (0usize..13, 0u64..4, 0u64..8, proptest::collection::vec(any::<u8>(), 0..4))
+                .prop_map(|(k, off, extra, elems)| {
+                    let kind = ViewKind::ALL[k];
+                    let size = kind.element_size();
+                    let bytes: Vec<u8> = elems
+                        .iter()
+                        .flat_map(|b| std::iter::repeat_n(*b, size as usize))
+                        .collect();
+                    let byte_offset = off * size;
+                    Value::View {
+                        kind,
+                        byte_offset,
+                        buffer_len: byte_offset + bytes.len() as u64 + extra,
+                        bytes: bytes.into(),
+                    }
+                }),
+            (".*", proptest::collection::vec(any::<u8>(), 0..10)).prop_map(|(m, d)| {
+                Value::Blob {
+                    mime: m.as_str().into(),
+                    data: d.into(),
+                }
+            }),
+            ("[a-z.]{0,8}", any::<u64>(), proptest::collection::vec(any::<u8>(), 0..10))
+                .prop_map(|(n, t, d)| Value::File {
+                    name: n.as_str().into(),
+                    mime: "application/octet-stream".into(),
+                    last_modified: f64::from_bits(t),
+                    data: d.into(),
+                }),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::array),
+                proptest::collection::vec(("[a-z]{0,5}", inner.clone()), 0..6)
+                    .prop_map(|p| Value::object(p.into_iter().map(|(k, v)| (k, v)))),
+                proptest::collection::vec((inner.clone(), inner.clone()), 0..4).prop_map(Value::Map),
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Set),
+                (proptest::collection::btree_set(0u32..50, 0..5), inner.clone()).prop_map(
+                    |(idx, v)| Value::Array {
+                        length: 50,
+                        items: idx.into_iter().map(|i| (i, v.clone())).collect(),
+                        props: vec![("p".into(), Value::Null)],
+                    }
+                ),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_value_round_trips(v in arb_value()) {
+            let bytes = encode_value(&v).unwrap();
+            let back = decode_value(&bytes, 64).unwrap();
+            prop_assert!(back.same(&v), "{:?} != {:?}", back, v);
+            // Encoding is deterministic and canonical.
+            prop_assert_eq!(encode_value(&back).unwrap(), bytes);
+        }
+
+        #[test]
+        fn decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = decode_value(&bytes, 16);
+        }
+    }
+}

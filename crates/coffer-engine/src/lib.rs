@@ -1,0 +1,66 @@
+//! # coffer-engine
+//!
+//! The pure-Rust core of Coffer: it writes and reads Coffer backups, seals
+//! and opens encrypted-store records, and reads and writes master-key files.
+//! It has no browser dependencies and builds for native targets and
+//! `wasm32-unknown-unknown` alike; the browser app, the `coffer` CLI and any
+//! future reader share it. The byte-level contract is `FORMAT.md`.
+//!
+//! How the pieces fit:
+//! - [`model`] is what a backup holds: database and store schemas, IndexedDB
+//!   [`Key`]s and structured-clone [`Value`]s.
+//! - [`codec`] turns keys and values into bytes and back.
+//! - [`BackupWriter`] streams databases into a ZIP archive whose first entry
+//!   is the manifest; [`BackupReader`] opens one, validates all of it and
+//!   streams records back out.
+//! - [`envelope`] seals values of encrypted stores under the [`MasterKey`];
+//!   [`keyfile`] exports and imports that key.
+//! - [`locked`] wraps a whole backup in passphrase or master-key encryption.
+//!
+//! ```
+//! use coffer_engine::{BackupWriter, BackupReader, WriteOptions, Limits, MemorySpool};
+//! use coffer_engine::model::{DatabaseSchema, StoreSchema, Key, Value};
+//!
+//! let mut w = BackupWriter::new(WriteOptions::new(time::OffsetDateTime::UNIX_EPOCH), MemorySpool::default());
+//! let db = w.add_database(DatabaseSchema {
+//!     name: "notes".into(), version: 1, stores: vec![StoreSchema::new("notes")],
+//! })?;
+//! w.add_record(db, 0, &Key::from("n1"), Value::string("hello"))?;
+//! let (zip, _) = w.finish(Vec::new())?;
+//!
+//! let mut r = BackupReader::open(std::io::Cursor::new(zip), Limits::default())?;
+//! let report = r.verify(None, &mut |_| Ok(()))?;
+//! assert_eq!(report.records, 1);
+//! # Ok::<(), coffer_engine::Error>(())
+//! ```
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+pub mod codec;
+pub mod envelope;
+mod error;
+pub mod export;
+pub mod format;
+pub mod keyfile;
+mod keys;
+mod limits;
+mod progress;
+pub mod locked;
+pub mod model;
+pub mod primitives;
+mod reader;
+mod spool;
+mod writer;
+
+pub use error::{Error, Result};
+pub use keys::{KeyId, MasterKey, KEY_ID_LEN, KEY_LEN};
+pub use limits::Limits;
+pub use model::{Key, Value};
+pub use progress::Progress;
+pub use reader::{BackupReader, Record, RecordValue, VerifyReport};
+pub use spool::{MemorySpool, Spool};
+pub use writer::{BackupSummary, BackupWriter, WriteOptions};
+
+/// This crate's version, written into every manifest.
+pub const COFFER_VERSION: &str = env!("CARGO_PKG_VERSION");

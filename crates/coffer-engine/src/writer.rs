@@ -1,0 +1,537 @@
+//! [`BackupWriter`]: streams databases into a backup archive (FORMAT.md §3).
+//!
+//! Writing happens in two phases. While records arrive they are encoded,
+//! hashed and parked in a [`Spool`]; large binary bodies move to blob entries
+//! of their own. [`BackupWriter::finish`] then writes the ZIP: the manifest
+//! (with every size and hash) first, its MAC second, then every entry from
+//! the spool, deflated at level 1 unless it is incompressible.
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+use crate::codec::{encode_key, encode_value_into, write_varint};
+use crate::envelope::envelope_key_id;
+use crate::error::{Error, Result};
+use crate::format::manifest::{
+    DatabaseManifest, EntryInfo, Manifest, ManifestJson, StoreManifest, FORMAT_NAME, FORMAT_VERSION,
+    HASH_NAME,
+};
+use crate::format::names::{EntryKind, EntryName, MANIFEST, MANIFEST_MAC};
+use crate::keys::{MasterKey, MANIFEST_MAC_CONTEXT};
+use crate::limits::Limits;
+use crate::model::{Binary, BlobRef, DatabaseSchema, Key, Value};
+use crate::progress::Progress;
+use crate::spool::Spool;
+
+/// Bytes per spool chunk.
+const CHUNK: usize = 1 << 20;
+/// Bytes of an entry compressed to decide whether deflate pays off.
+const PROBE: usize = 64 * 1024;
+
+/// How a backup is written.
+#[derive(Clone, Debug)]
+pub struct WriteOptions {
+    /// Creation time recorded in the manifest and on every entry.
+    pub created: OffsetDateTime,
+    /// The master key: its id goes into the manifest, and it keys the
+    /// manifest MAC. Required when any store is encrypted.
+    pub master_key: Option<MasterKey>,
+    /// Deflate level (1 is fastest; 0 stores everything uncompressed).
+    pub deflate_level: u8,
+    /// Records parts roll over after this many uncompressed bytes.
+    pub part_size: usize,
+    /// Binary bodies larger than this move to blob entries of their own.
+    pub inline_threshold: usize,
+}
+
+impl WriteOptions {
+    /// Defaults: deflate level 1, 16 MiB parts, bodies over 64 KiB as blobs.
+    pub fn new(created: OffsetDateTime) -> Self {
+        WriteOptions {
+            created,
+            master_key: None,
+            deflate_level: 1,
+            part_size: 16 << 20,
+            inline_threshold: 64 * 1024,
+        }
+    }
+
+    /// Sets the master key.
+    pub fn with_master_key(mut self, key: MasterKey) -> Self {
+        self.master_key = Some(key);
+        self
+    }
+}
+
+/// What a finished backup holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BackupSummary {
+    /// Databases written.
+    pub databases: u64,
+    /// Stores written.
+    pub stores: u64,
+    /// Records written.
+    pub records: u64,
+    /// Uncompressed bytes of all data entries.
+    pub bytes: u64,
+    /// Number of ZIP entries.
+    pub entries: u64,
+}
+
+struct OpenEntry {
+    chunks: Vec<usize>,
+    pending: Vec<u8>,
+    size: u64,
+    hasher: blake3::Hasher,
+    records: u64,
+}
+
+impl OpenEntry {
+    fn new() -> Self {
+        OpenEntry {
+            chunks: Vec::new(),
+            pending: Vec::new(),
+            size: 0,
+            hasher: blake3::Hasher::new(),
+            records: 0,
+        }
+    }
+
+    fn append<S: Spool>(&mut self, spool: &mut S, bytes: &[u8]) -> Result<()> {
+        self.hasher.update(bytes);
+        self.size += bytes.len() as u64;
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let take = (CHUNK - self.pending.len()).min(rest.len());
+            self.pending.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.pending.len() == CHUNK {
+                let full = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
+                self.chunks.push(spool.put(full)?);
+            }
+        }
+        Ok(())
+    }
+
+    fn close<S: Spool>(mut self, spool: &mut S, records: Option<u64>) -> Result<ClosedEntry> {
+        if !self.pending.is_empty() {
+            let rest = std::mem::take(&mut self.pending);
+            self.chunks.push(spool.put(rest)?);
+        }
+        Ok(ClosedEntry {
+            chunks: self.chunks,
+            size: self.size,
+            hash: *self.hasher.finalize().as_bytes(),
+            records,
+        })
+    }
+}
+
+struct ClosedEntry {
+    chunks: Vec<usize>,
+    size: u64,
+    hash: [u8; 32],
+    records: Option<u64>,
+}
+
+struct StoreState {
+    records: u64,
+    part: Option<OpenEntry>,
+    parts: Vec<ClosedEntry>,
+    blobs: Vec<ClosedEntry>,
+}
+
+struct DbState {
+    schema: DatabaseSchema,
+    stores: Vec<StoreState>,
+}
+
+/// Streams databases into a backup. See the [crate docs](crate) for an
+/// example.
+pub struct BackupWriter<S: Spool> {
+    options: WriteOptions,
+    spool: S,
+    databases: Vec<DbState>,
+    names: HashSet<String>,
+    scratch: Vec<u8>,
+}
+
+impl<S: Spool> BackupWriter<S> {
+    /// A writer parking encoded data in `spool`.
+    pub fn new(options: WriteOptions, spool: S) -> Self {
+        BackupWriter {
+            options,
+            spool,
+            databases: Vec::new(),
+            names: HashSet::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Adds a database and returns its index for [`BackupWriter::add_record`].
+    pub fn add_database(&mut self, schema: DatabaseSchema) -> Result<usize> {
+        if !self.names.insert(schema.name.clone()) {
+            return Err(Error::Misuse(format!("database {:?} added twice", schema.name)));
+        }
+        let mut store_names = HashSet::new();
+        for s in &schema.stores {
+            if !store_names.insert(s.name.as_str()) {
+                return Err(Error::Misuse(format!(
+                    "store {:?} appears twice in database {:?}",
+                    s.name, schema.name
+                )));
+            }
+        }
+        if schema.stores.iter().any(|s| s.encrypted) && self.options.master_key.is_none() {
+            return Err(Error::Misuse(format!(
+                "database {:?} has encrypted stores but the writer has no master key",
+                schema.name
+            )));
+        }
+        let stores = schema
+            .stores
+            .iter()
+            .map(|_| StoreState {
+                records: 0,
+                part: None,
+                parts: Vec::new(),
+                blobs: Vec::new(),
+            })
+            .collect();
+        self.databases.push(DbState { schema, stores });
+        Ok(self.databases.len() - 1)
+    }
+
+    fn store_mut(&mut self, db: usize, store: usize, sealed: bool) -> Result<()> {
+        let d = self
+            .databases
+            .get(db)
+            .ok_or_else(|| Error::Misuse(format!("no database with index {db}")))?;
+        let s = d
+            .schema
+            .stores
+            .get(store)
+            .ok_or_else(|| Error::Misuse(format!("database {:?} has no store {store}", d.schema.name)))?;
+        if s.encrypted != sealed {
+            return Err(Error::Misuse(format!(
+                "store {:?} is {}encrypted: use {}",
+                s.name,
+                if s.encrypted { "" } else { "not " },
+                if s.encrypted { "add_sealed_record" } else { "add_record" }
+            )));
+        }
+        Ok(())
+    }
+
+    /// Adds a record to a plain store. Large binary bodies inside `value`
+    /// move to blob entries.
+    pub fn add_record(&mut self, db: usize, store: usize, key: &Key, mut value: Value) -> Result<()> {
+        self.store_mut(db, store, false)?;
+        let threshold = self.options.inline_threshold;
+        let mut failure = None;
+        let mut big = Vec::new();
+        value.for_each_binary_mut(&mut |b| match b {
+            Binary::Inline(bytes) if bytes.len() > threshold => {
+                big.push(std::mem::take(bytes));
+                // Placeholder; the index is filled in below, in the same order.
+                *b = Binary::External(BlobRef { index: u32::MAX, len: 0 });
+            }
+            Binary::External(_) => {
+                failure = Some(Error::Misuse(
+                    "a value refers to a blob entry of another backup; resolve it first".into(),
+                ))
+            }
+            Binary::Inline(_) => {}
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let mut refs = Vec::with_capacity(big.len());
+        for bytes in big {
+            refs.push(self.add_blob(db, store, &bytes)?);
+        }
+        let mut refs = refs.into_iter();
+        value.for_each_binary_mut(&mut |b| {
+            if let Binary::External(r) = b {
+                if r.index == u32::MAX {
+                    if let Some(new) = refs.next() {
+                        *r = new;
+                    }
+                }
+            }
+        });
+        self.scratch.clear();
+        encode_value_into(&mut self.scratch, &value)
+            .map_err(|e| Error::Unencodable(format!("value: {e}")))?;
+        let encoded = std::mem::take(&mut self.scratch);
+        let r = self.append_record(db, store, key, &encoded);
+        self.scratch = encoded;
+        r
+    }
+
+    /// Adds a record to an encrypted store: `envelope` is copied as is. Its
+    /// key id must be the writer's master key id.
+    pub fn add_sealed_record(&mut self, db: usize, store: usize, key: &Key, envelope: &[u8]) -> Result<()> {
+        self.store_mut(db, store, true)?;
+        let id = envelope_key_id(envelope)?;
+        let ours = self
+            .options
+            .master_key
+            .as_ref()
+            .map(MasterKey::id)
+            .ok_or_else(|| Error::Misuse("sealed records need a master key".into()))?;
+        if id != ours {
+            return Err(Error::WrongKey {
+                expected: ours,
+                actual: id,
+            });
+        }
+        self.append_record(db, store, key, envelope)
+    }
+
+    fn add_blob(&mut self, db: usize, store: usize, bytes: &[u8]) -> Result<BlobRef> {
+        let mut e = OpenEntry::new();
+        e.append(&mut self.spool, bytes)?;
+        let closed = e.close(&mut self.spool, None)?;
+        let st = &mut self.databases[db].stores[store];
+        let index = u32::try_from(st.blobs.len()).map_err(|_| Error::Misuse("too many blobs".into()))?;
+        st.blobs.push(closed);
+        Ok(BlobRef {
+            index,
+            len: bytes.len() as u64,
+        })
+    }
+
+    fn append_record(&mut self, db: usize, store: usize, key: &Key, value: &[u8]) -> Result<()> {
+        let key = encode_key(key).map_err(|e| Error::Unencodable(format!("key: {e}")))?;
+        let mut head = Vec::with_capacity(key.len() + 20);
+        write_varint(&mut head, key.len() as u64);
+        head.extend_from_slice(&key);
+        write_varint(&mut head, value.len() as u64);
+        let part_size = self.options.part_size as u64;
+        let st = &mut self.databases[db].stores[store];
+        let part = st.part.get_or_insert_with(OpenEntry::new);
+        part.append(&mut self.spool, &head)?;
+        part.append(&mut self.spool, value)?;
+        part.records += 1;
+        st.records += 1;
+        if part.size >= part_size {
+            if let Some(full) = st.part.take() {
+                let n = full.records;
+                st.parts.push(full.close(&mut self.spool, Some(n))?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the archive to `out` and returns it with a summary.
+    pub fn finish<W: Write>(self, out: W) -> Result<(W, BackupSummary)> {
+        self.finish_with_progress(out, &mut |_| Ok(()))
+    }
+
+    /// Like [`BackupWriter::finish`], reporting progress; `progress` may
+    /// return [`Error::Cancelled`] to stop.
+    pub fn finish_with_progress<W: Write>(
+        mut self,
+        out: W,
+        progress: &mut dyn FnMut(Progress) -> Result<()>,
+    ) -> Result<(W, BackupSummary)> {
+        // Close open parts.
+        for d in &mut self.databases {
+            for st in &mut d.stores {
+                if let Some(part) = st.part.take() {
+                    let n = part.records;
+                    st.parts.push(part.close(&mut self.spool, Some(n))?);
+                }
+            }
+        }
+        let created = self
+            .options
+            .created
+            .replace_nanosecond(0)
+            .map_err(|e| Error::Misuse(e.to_string()))?
+            .to_offset(time::UtcOffset::UTC);
+        let mut summary = BackupSummary::default();
+        let mut databases = Vec::new();
+        for (di, d) in self.databases.iter().enumerate() {
+            summary.databases += 1;
+            let mut stores = Vec::new();
+            for (si, (schema, st)) in d.schema.stores.iter().zip(&d.stores).enumerate() {
+                summary.stores += 1;
+                summary.records += st.records;
+                let info = |kind, i: usize, e: &ClosedEntry| EntryInfo {
+                    entry: EntryName {
+                        database: di as u32,
+                        store: si as u32,
+                        kind,
+                        index: i as u32,
+                    }
+                    .to_name(),
+                    size: e.size,
+                    blake3: hex::encode(e.hash),
+                    records: e.records,
+                };
+                stores.push(StoreManifest {
+                    schema: schema.clone(),
+                    records: st.records,
+                    parts: st.parts.iter().enumerate().map(|(i, e)| info(EntryKind::Records, i, e)).collect(),
+                    blobs: st.blobs.iter().enumerate().map(|(i, e)| info(EntryKind::Blob, i, e)).collect(),
+                });
+            }
+            databases.push(DatabaseManifest {
+                name: d.schema.name.clone(),
+                version: d.schema.version,
+                stores,
+            });
+        }
+        let json = ManifestJson {
+            format: FORMAT_NAME.into(),
+            format_version: FORMAT_VERSION,
+            coffer_version: crate::COFFER_VERSION.into(),
+            created: created
+                .format(&Rfc3339)
+                .map_err(|e| Error::Misuse(format!("cannot format time: {e}")))?,
+            key_id: self.options.master_key.as_ref().map(MasterKey::id),
+            hash: HASH_NAME.into(),
+            databases,
+        };
+        let limits = Limits {
+            max_entries: u64::MAX,
+            max_total_size: u64::MAX,
+            max_entry_size: u64::MAX,
+            ..Limits::default()
+        };
+        let manifest = Manifest::validate(json, &limits)?;
+        let mut manifest_bytes = serde_json::to_vec_pretty(manifest.json())
+            .map_err(|e| Error::Misuse(format!("cannot serialise the manifest: {e}")))?;
+        manifest_bytes.push(b'\n');
+        let mac = if manifest.has_encrypted_stores() {
+            let key = self
+                .options
+                .master_key
+                .as_ref()
+                .ok_or_else(|| Error::Misuse("encrypted stores need a master key".into()))?;
+            Some(manifest_mac(key, &manifest_bytes))
+        } else {
+            None
+        };
+
+        let mtime = zip_time(created);
+        let level = self.options.deflate_level;
+        let base = SimpleFileOptions::default().last_modified_time(mtime).unix_permissions(0o644);
+        let deflate = base
+            .compression_method(CompressionMethod::Deflated)
+            .compression_level(Some(i64::from(level.clamp(1, 9))));
+        let stored = base.compression_method(CompressionMethod::Stored);
+        let zerr = |e: zip::result::ZipError| Error::Io(std::io::Error::other(e));
+
+        let mut zip = ZipWriter::new_stream(out);
+        zip.start_file(MANIFEST, deflate).map_err(zerr)?;
+        zip.write_all(&manifest_bytes)?;
+        if let Some(mac) = &mac {
+            zip.start_file(MANIFEST_MAC, stored).map_err(zerr)?;
+            zip.write_all(mac.as_bytes())?;
+        }
+        summary.entries = 1 + u64::from(mac.is_some());
+
+        let mut p = Progress {
+            total_bytes: self
+                .databases
+                .iter()
+                .flat_map(|d| &d.stores)
+                .flat_map(|s| s.parts.iter().chain(&s.blobs))
+                .map(|e| e.size)
+                .sum(),
+            total_records: summary.records,
+            ..Progress::default()
+        };
+        progress(p)?;
+        let databases = std::mem::take(&mut self.databases);
+        for (d, (dm, db)) in manifest.databases().iter().zip(databases).enumerate() {
+            for (s, (sm, st)) in dm.stores.iter().zip(db.stores).enumerate() {
+                let encrypted = db.schema.stores[s].encrypted;
+                let entries = st.parts.into_iter().map(|e| (EntryKind::Records, e)).enumerate();
+                let blobs = st.blobs.into_iter().map(|e| (EntryKind::Blob, e)).enumerate();
+                let _ = (d, sm);
+                for (i, (kind, entry)) in entries.chain(blobs) {
+                    let name = EntryName {
+                        database: d as u32,
+                        store: s as u32,
+                        kind,
+                        index: i as u32,
+                    }
+                    .to_name();
+                    let mut chunks = entry.chunks.into_iter();
+                    let first = match chunks.next() {
+                        Some(id) => self.spool.take(id)?,
+                        None => Vec::new(),
+                    };
+                    let compress = level > 0
+                        && !(encrypted && kind == EntryKind::Records)
+                        && worth_deflating(&first[..first.len().min(PROBE)]);
+                    let opts = if compress { deflate } else { stored };
+                    zip.start_file(&name, opts.large_file(entry.size >= u64::from(u32::MAX)))
+                        .map_err(zerr)?;
+                    let mut chunk = first;
+                    loop {
+                        zip.write_all(&chunk)?;
+                        p.done_bytes += chunk.len() as u64;
+                        progress(p)?;
+                        match chunks.next() {
+                            Some(id) => chunk = self.spool.take(id)?,
+                            None => break,
+                        }
+                    }
+                    if let Some(n) = entry.records {
+                        p.done_records += n;
+                    }
+                    summary.bytes += entry.size;
+                    summary.entries += 1;
+                }
+            }
+        }
+        progress(p)?;
+        let out = zip.finish().map_err(zerr)?.into_inner();
+        Ok((out, summary))
+    }
+}
+
+/// The manifest MAC: BLAKE3 keyed with the master key's manifest-MAC subkey
+/// over the exact manifest bytes, as 64 lowercase hex digits.
+pub(crate) fn manifest_mac(key: &MasterKey, manifest: &[u8]) -> String {
+    let k = key.derive(MANIFEST_MAC_CONTEXT);
+    blake3::keyed_hash(&k.0, manifest).to_hex().to_string()
+}
+
+fn worth_deflating(sample: &[u8]) -> bool {
+    if sample.len() < 64 {
+        return true;
+    }
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    if enc.write_all(sample).is_err() {
+        return true;
+    }
+    match enc.finish() {
+        Ok(c) => (c.len() as f64) < sample.len() as f64 * 0.9,
+        Err(_) => true,
+    }
+}
+
+fn zip_time(t: OffsetDateTime) -> zip::DateTime {
+    let clamp = |t: OffsetDateTime| {
+        zip::DateTime::from_date_and_time(
+            t.year().clamp(1980, 2107) as u16,
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+        )
+    };
+    clamp(t).unwrap_or_default()
+}

@@ -1,0 +1,2 @@
+//! Placeholder until the browser app lands.
+fn main() {}
