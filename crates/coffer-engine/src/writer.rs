@@ -141,6 +141,7 @@ struct ClosedEntry {
 
 struct StoreState {
     records: u64,
+    last_key: Option<Key>,
     part: Option<OpenEntry>,
     parts: Vec<ClosedEntry>,
     blobs: Vec<ClosedEntry>,
@@ -198,6 +199,7 @@ impl<S: Spool> BackupWriter<S> {
             .iter()
             .map(|_| StoreState {
                 records: 0,
+                last_key: None,
                 part: None,
                 parts: Vec::new(),
                 blobs: Vec::new(),
@@ -229,7 +231,8 @@ impl<S: Spool> BackupWriter<S> {
     }
 
     /// Adds a record to a plain store. Large binary bodies inside `value`
-    /// move to blob entries.
+    /// move to blob entries. Records of a store must arrive in strictly
+    /// ascending key order ([`Key::idb_cmp`]), as IndexedDB returns them.
     pub fn add_record(&mut self, db: usize, store: usize, key: &Key, mut value: Value) -> Result<()> {
         self.store_mut(db, store, false)?;
         let threshold = self.options.inline_threshold;
@@ -308,6 +311,15 @@ impl<S: Spool> BackupWriter<S> {
     }
 
     fn append_record(&mut self, db: usize, store: usize, key: &Key, value: &[u8]) -> Result<()> {
+        let st = &mut self.databases[db].stores[store];
+        if let Some(prev) = &st.last_key {
+            if prev.idb_cmp(key) != std::cmp::Ordering::Less {
+                return Err(Error::Misuse(format!(
+                    "records must be added in strictly ascending key order (as IndexedDB returns them); {key:?} follows {prev:?}"
+                )));
+            }
+        }
+        st.last_key = Some(key.clone());
         let key = encode_key(key).map_err(|e| Error::Unencodable(format!("key: {e}")))?;
         let mut head = Vec::with_capacity(key.len() + 20);
         write_varint(&mut head, key.len() as u64);
