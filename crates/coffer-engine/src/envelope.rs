@@ -83,6 +83,31 @@ pub fn seal_bytes(key: &MasterKey, ctx: &RecordContext<'_>, plaintext: &[u8]) ->
     Ok(out)
 }
 
+/// Like [`seal_bytes`] with a caller-chosen nonce. For test vectors only:
+/// a nonce must never repeat under one key, so real sealing always draws a
+/// random one.
+pub fn seal_bytes_with_nonce(
+    key: &MasterKey,
+    ctx: &RecordContext<'_>,
+    nonce: &[u8; aead::NONCE_LEN],
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
+    let id = key.id();
+    let aad = aad(&id, ctx)?;
+    let mut out = Vec::with_capacity(MIN_LEN + plaintext.len());
+    out.push(ENVELOPE_VERSION);
+    out.extend_from_slice(&id.0);
+    aead::seal_with_nonce_into(&key.derive(SEAL_KEY_CONTEXT).0, nonce, &aad, plaintext, &mut out)?;
+    Ok(out)
+}
+
+/// The associated data bound into the envelope of the record at `ctx`
+/// under key id `key_id` (FORMAT.md §5), exposed for independent readers'
+/// test vectors.
+pub fn associated_data(key_id: &KeyId, ctx: &RecordContext<'_>) -> Result<Vec<u8>> {
+    aad(key_id, ctx)
+}
+
 /// Seals a value for the record at `ctx`.
 pub fn seal_value(key: &MasterKey, ctx: &RecordContext<'_>, value: &Value) -> Result<Vec<u8>> {
     let plain = zeroize::Zeroizing::new(
