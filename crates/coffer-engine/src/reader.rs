@@ -89,7 +89,9 @@ pub(crate) fn zip_error(e: ZipError) -> Error {
             Error::Truncated("the archive ends inside an entry".into())
         }
         ZipError::Io(io) => Error::Io(io),
-        ZipError::InvalidArchive(m) if m.contains("EOCD") || m.contains("end of central directory") => {
+        ZipError::InvalidArchive(m)
+            if m.contains("EOCD") || m.contains("end of central directory") || m.contains("Unexpected end") =>
+        {
             Error::Truncated("the ZIP end-of-central-directory record is missing".into())
         }
         other => Error::Zip(other.to_string()),
@@ -118,6 +120,11 @@ impl<R: Read + Seek> BackupReader<R> {
         let count = archive.len() as u64;
         if count > limits.max_entries {
             return Err(Error::limit("number of entries", limits.max_entries, count));
+        }
+        if archive.has_duplicate_names() {
+            return Err(Error::DuplicateEntry(
+                "(a name the ZIP directory lists twice)".into(),
+            ));
         }
         if count == 0 {
             return Err(Error::Manifest("the archive is empty".into()));
@@ -539,7 +546,7 @@ fn check_entry_header<R: Read>(f: &zip::read::ZipFile<'_, R>, info: &EntryInfo, 
 fn entry_read_error(entry: &str, e: io::Error) -> Error {
     match e.kind() {
         io::ErrorKind::UnexpectedEof => Error::Truncated(format!("entry {entry:?} ends early")),
-        io::ErrorKind::InvalidData | io::ErrorKind::Other => {
+        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::Other => {
             Error::Zip(format!("entry {entry:?} is damaged: {e}"))
         }
         _ => Error::Io(e),

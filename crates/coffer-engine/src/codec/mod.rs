@@ -7,7 +7,7 @@
 mod cursor;
 mod jsstr;
 mod key;
-mod value;
+pub(crate) mod value;
 
 pub use cursor::{write_varint, Cursor, DecodeError};
 pub use key::{decode_key, encode_key, encode_key_into};
