@@ -1,0 +1,210 @@
+//! `coffer inspect`: what a backup holds, from its manifest.
+
+use std::io::Write;
+
+use coffer_engine::format::manifest::StoreManifest;
+use coffer_engine::locked::LockedInfo;
+use indicatif::HumanBytes;
+use serde_json::json;
+
+use crate::backup::{self, Reader, Source};
+use crate::cli::InspectArgs;
+use crate::commands::Ctx;
+use crate::error::CliError;
+use crate::outln;
+
+/// Uncompressed bytes of a store's entries.
+fn store_size(st: &StoreManifest) -> u64 {
+    st.parts.iter().chain(&st.blobs).map(|e| e.size).sum()
+}
+
+/// How a locked backup can be unlocked, as text.
+fn methods(info: &LockedInfo) -> String {
+    let mut m = Vec::new();
+    if info.passphrase {
+        m.push("passphrase (--passphrase-file)".to_owned());
+    }
+    if let Some(id) = info.key_id {
+        m.push(format!("master key {id} (--key)"));
+    }
+    if m.is_empty() {
+        "none".to_owned()
+    } else {
+        m.join(", ")
+    }
+}
+
+/// How a locked backup can be unlocked, as JSON.
+fn methods_json(info: &LockedInfo) -> serde_json::Value {
+    json!({"passphrase": info.passphrase, "key_id": info.key_id.map(|k| k.to_hex())})
+}
+
+/// Runs `coffer inspect`.
+pub fn run(_ctx: &Ctx, args: &InspectArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let source = Source::new(&args.backup, &args.unlock, backup::limits(&args.limits))?;
+    if let (Some(info), false) = (&source.locked, source.has_credentials()) {
+        return locked_only(args, info, out);
+    }
+    let reader = source.open()?;
+    // With a key: check it is the backup's and that the MAC verifies.
+    let mac = match &source.key {
+        Some(k) => Some(
+            reader
+                .check_key(k)
+                .map_err(|e| CliError::backup(&args.backup, e))?,
+        ),
+        None => None,
+    };
+    if args.json {
+        print_json(args, &source, &reader, mac, out)
+    } else {
+        print_text(args, &source, &reader, mac, out)
+    }
+}
+
+/// Output for a locked backup nobody unlocked.
+fn locked_only(args: &InspectArgs, info: &LockedInfo, out: &mut dyn Write) -> Result<(), CliError> {
+    if args.json {
+        let j = json!({"file": args.backup.display().to_string(), "locked": true, "unlock": methods_json(info)});
+        outln!(out, "{j:#}");
+    } else {
+        outln!(out, "backup:          {}", args.backup.display());
+        outln!(out, "locked:          yes (contents hidden until unlocked)");
+        outln!(out, "unlock with:     {}", methods(info));
+    }
+    Ok(())
+}
+
+/// Human-readable output.
+fn print_text(
+    args: &InspectArgs,
+    source: &Source,
+    reader: &Reader,
+    mac: Option<bool>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let m = reader.manifest();
+    let j = m.json();
+    let dbs = m.databases();
+    let stores: usize = dbs.iter().map(|d| d.stores.len()).sum();
+    let records: u64 = dbs.iter().flat_map(|d| &d.stores).map(|s| s.records).sum();
+    let size: u64 = dbs.iter().flat_map(|d| &d.stores).map(store_size).sum();
+    let encrypted = dbs
+        .iter()
+        .flat_map(|d| &d.stores)
+        .filter(|s| s.schema.encrypted)
+        .count();
+    outln!(out, "backup:          {}", args.backup.display());
+    outln!(out, "format version:  {}", j.format_version);
+    outln!(out, "coffer version:  {}", j.coffer_version);
+    outln!(out, "created:         {}", j.created);
+    match &source.locked {
+        Some(info) => outln!(out, "locked:          yes (unlock with: {})", methods(info)),
+        None => outln!(out, "locked:          no"),
+    }
+    match j.key_id {
+        Some(id) => outln!(out, "key id:          {id}"),
+        None => outln!(out, "key id:          none"),
+    }
+    match (mac, j.key_id) {
+        (Some(true), _) => outln!(out, "key:             matches; manifest MAC verified"),
+        (Some(false), _) => outln!(out, "key:             not needed (no encrypted stores)"),
+        (None, Some(_)) if encrypted > 0 => {
+            outln!(out, "key:             not given; manifest MAC not checked")
+        }
+        _ => {}
+    }
+    outln!(
+        out,
+        "contents:        {} databases, {stores} stores ({encrypted} encrypted), {records} records, {}",
+        dbs.len(),
+        HumanBytes(size)
+    );
+    for (d, db) in dbs.iter().enumerate() {
+        outln!(out);
+        outln!(out, "database {d}: {:?} (version {})", db.name, db.version);
+        if db.stores.is_empty() {
+            outln!(out, "  (no stores)");
+        }
+        for (s, st) in db.stores.iter().enumerate() {
+            let mut flags = Vec::new();
+            if st.schema.encrypted {
+                flags.push("encrypted".to_owned());
+            }
+            if st.schema.auto_increment {
+                flags.push("auto-increment".to_owned());
+            }
+            if !st.schema.indexes.is_empty() {
+                flags.push(format!("{} indexes", st.schema.indexes.len()));
+            }
+            let flags = if flags.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", flags.join(", "))
+            };
+            outln!(
+                out,
+                "  store {s}: {:?}{flags}: {} records, {} in {} parts and {} blobs",
+                st.schema.name,
+                st.records,
+                HumanBytes(store_size(st)),
+                st.parts.len(),
+                st.blobs.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// JSON output.
+fn print_json(
+    args: &InspectArgs,
+    source: &Source,
+    reader: &Reader,
+    mac: Option<bool>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let m = reader.manifest();
+    let j = m.json();
+    let databases: Vec<serde_json::Value> = m
+        .databases()
+        .iter()
+        .map(|db| {
+            let stores: Vec<serde_json::Value> = db
+                .stores
+                .iter()
+                .map(|st| {
+                    json!({
+                        "name": st.schema.name,
+                        "encrypted": st.schema.encrypted,
+                        "records": st.records,
+                        "size": store_size(st),
+                        "parts": st.parts.len(),
+                        "blobs": st.blobs.len(),
+                        "schema": st.schema,
+                    })
+                })
+                .collect();
+            json!({"name": db.name, "version": db.version, "stores": stores})
+        })
+        .collect();
+    let all = || m.databases().iter().flat_map(|d| &d.stores);
+    let doc = json!({
+        "file": args.backup.display().to_string(),
+        "locked": source.locked.is_some(),
+        "unlock": source.locked.as_ref().map(methods_json),
+        "format_version": j.format_version,
+        "coffer_version": j.coffer_version,
+        "created": j.created,
+        "key_id": j.key_id.map(|k| k.to_hex()),
+        "mac_verified": mac,
+        "databases_count": m.databases().len(),
+        "stores_count": all().count(),
+        "encrypted_stores": all().filter(|s| s.schema.encrypted).count(),
+        "records": all().map(|s| s.records).sum::<u64>(),
+        "size": all().map(store_size).sum::<u64>(),
+        "databases": databases,
+    });
+    outln!(out, "{doc:#}");
+    Ok(())
+}
