@@ -27,7 +27,7 @@ use serde_json::json;
 
 use crate::backup::{self, Reader, Source};
 use crate::cli::ExtractArgs;
-use crate::commands::Ctx;
+use crate::commands::{count, Ctx};
 use crate::error::CliError;
 use crate::outln;
 use crate::progress::Bar;
@@ -97,7 +97,8 @@ pub fn run(ctx: &Ctx, args: &ExtractArgs, out: &mut dyn Write) -> Result<(), Cli
     if sealed_stores > 0 && source.key.is_none() {
         let id = reader.key_id().map(|k| k.to_hex()).unwrap_or_default();
         ctx.note(format!(
-            "{sealed_stores} encrypted store(s) left sealed: their records hold a base64 \"sealed\" envelope; pass --key with the key file of key id {id} to decrypt them"
+            "{} left sealed: their records hold a base64 \"sealed\" envelope; pass --key with the key file of key id {id} to decrypt them",
+            count(sealed_stores as u64, "encrypted store")
         ));
     }
 
@@ -114,17 +115,21 @@ pub fn run(ctx: &Ctx, args: &ExtractArgs, out: &mut dyn Write) -> Result<(), Cli
 
     outln!(
         out,
-        "extracted {} records from {} stores of {} databases into {}",
-        summary.records,
-        summary.stores,
-        summary.databases,
+        "extracted {} from {} of {} into {}",
+        count(summary.records, "record"),
+        count(summary.stores, "store"),
+        count(summary.databases, "database"),
         args.out.display()
     );
     if summary.files > 0 {
-        outln!(out, "{} binary bodies written as files", summary.files);
+        outln!(out, "binary bodies written as files: {}", summary.files);
     }
     if summary.sealed > 0 {
-        outln!(out, "{} records left sealed (no key given)", summary.sealed);
+        outln!(
+            out,
+            "{} left sealed (no key given)",
+            count(summary.sealed, "record")
+        );
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::backup::{self, Reader, Source};
 use crate::cli::InspectArgs;
-use crate::commands::Ctx;
+use crate::commands::{count, Ctx};
 use crate::error::CliError;
 use crate::outln;
 
@@ -116,8 +116,10 @@ fn print_text(
     }
     outln!(
         out,
-        "contents:        {} databases, {stores} stores ({encrypted} encrypted), {records} records, {}",
-        dbs.len(),
+        "contents:        {}, {} ({encrypted} encrypted), {}, {}",
+        count(dbs.len() as u64, "database"),
+        count(stores as u64, "store"),
+        count(records, "record"),
         HumanBytes(size)
     );
     for (d, db) in dbs.iter().enumerate() {
@@ -144,12 +146,12 @@ fn print_text(
             };
             outln!(
                 out,
-                "  store {s}: {:?}{flags}: {} records, {} in {} parts and {} blobs",
+                "  store {s}: {:?}{flags}: {}, {} in {} and {}",
                 st.schema.name,
-                st.records,
+                count(st.records, "record"),
                 HumanBytes(store_size(st)),
-                st.parts.len(),
-                st.blobs.len()
+                count(st.parts.len() as u64, "part"),
+                count(st.blobs.len() as u64, "blob")
             );
         }
     }

@@ -51,3 +51,13 @@ macro_rules! outln {
         writeln!($out, $($arg)*).map_err($crate::error::CliError::Stdout)?
     };
 }
+
+/// `n` and `noun`, with an `s` unless `n` is 1: "1 record", "2 records".
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

@@ -6,7 +6,7 @@ use indicatif::HumanBytes;
 
 use crate::backup::{self, Source};
 use crate::cli::VerifyArgs;
-use crate::commands::Ctx;
+use crate::commands::{count, Ctx};
 use crate::error::CliError;
 use crate::outln;
 use crate::progress::Bar;
@@ -30,10 +30,10 @@ pub fn run(ctx: &Ctx, args: &VerifyArgs, out: &mut dyn Write) -> Result<(), CliE
     outln!(out, "{}: OK", args.backup.display());
     outln!(
         out,
-        "  {} databases, {} stores, {} records, {} checked",
-        report.databases,
-        report.stores,
-        report.records,
+        "  {}, {}, {}, {} checked",
+        count(report.databases, "database"),
+        count(report.stores, "store"),
+        count(report.records, "record"),
         HumanBytes(report.bytes)
     );
     if source.locked.is_some() {
