@@ -153,9 +153,16 @@ impl<R: Read + Seek> BackupReader<R> {
         if !index.contains_key(MANIFEST) {
             return Err(Error::Manifest("the first entry is not manifest.json".into()));
         }
-        if archive.has_overlapping_files().map_err(zip_error)? {
-            return Err(Error::Zip("entries overlap each other".into()));
-        }
+        // Local headers must agree with the central directory (names, sizes,
+        // CRCs), entries must not overlap, and no unlisted entry may hide
+        // between them.
+        archive.validate_header_consistency().map_err(|e| match e {
+            ZipError::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof => {
+                Error::Truncated("an entry header is cut short".into())
+            }
+            ZipError::Io(io) => Error::Io(io),
+            other => Error::Zip(other.to_string()),
+        })?;
         // Manifest.
         let manifest_bytes = read_small(&mut archive, 0, MANIFEST, limits.max_manifest_size)?;
         let manifest = Manifest::parse(&manifest_bytes, &limits)?;
