@@ -444,7 +444,7 @@ mod tests {
         assert_eq!(safe_name(".."), "__");
         assert_eq!(safe_name("."), "_");
         assert_eq!(safe_name(""), "_");
-        assert_eq!(safe_name("../../etc/passwd"), "__.._etc_passwd");
+        assert_eq!(safe_name("../../etc/passwd"), "___.._etc_passwd");
         assert_eq!(safe_name("x\0y\n\u{7f}"), "x_y__");
         assert_eq!(safe_name(" .hidden. "), "__hidden__");
         assert_eq!(safe_name("C:name"), "C_name");
