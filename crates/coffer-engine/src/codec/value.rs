@@ -709,8 +709,10 @@ pub(crate) mod tests {
         }
 
         #[test]
-        fn decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-            let _ = decode_value(&bytes, 16);
+        fn decoder_never_panics_and_is_canonical(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            if let Ok(v) = decode_value(&bytes, 16) {
+                prop_assert_eq!(encode_value(&v).unwrap(), bytes);
+            }
         }
     }
 }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, the native engine and CLI tests
+# (unit, property, malformed-input, fixtures, test vectors, CLI scenarios),
+# then the browser suites (wasm-bindgen tests in headless Chromium and the
+# Playwright end-to-end tests), installing whatever is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "rustfmt"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+cargo fmt --all --check
+
+step "clippy (native)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "native tests (engine, CLI, app logic)"
+cargo test --workspace
+
+if [ -x scripts/test-browser.sh ]; then
+  step "browser tests"
+  scripts/test-browser.sh
+fi
+
+step "all tests passed"
