@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use coffer_engine::keyfile::{self, Protection};
 use coffer_engine::primitives::kdf::KdfParams;
 use coffer_engine::MasterKey;
-use serde_json::json;
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cli::{KeyNewArgs, KeyShowArgs};
@@ -76,6 +76,23 @@ pub fn new(ctx: &Ctx, args: &KeyNewArgs, out: &mut dyn Write) -> Result<(), CliE
     Ok(())
 }
 
+/// `coffer key show --json` output (a struct, so the field order is fixed).
+#[derive(Serialize)]
+struct KeyShowJson<'a> {
+    key_id: String,
+    created: &'a str,
+    protection: &'static str,
+    kdf: Option<KdfJson>,
+}
+
+/// Argon2id parameters in `coffer key show --json`.
+#[derive(Serialize)]
+struct KdfJson {
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+}
+
 /// Runs `coffer key show`: what a key file says about itself.
 pub fn show(args: &KeyShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let text = secrets::read_key_file_text(&args.file)?;
@@ -88,17 +105,19 @@ pub fn show(args: &KeyShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
         Protection::Argon2id => "argon2id",
     };
     if args.json {
-        let doc = json!({
-            "key_id": info.key_id.to_hex(),
-            "created": info.created,
-            "protection": protection,
-            "kdf": info.kdf.map(|k| json!({
-                "memory_kib": k.memory_kib,
-                "iterations": k.iterations,
-                "parallelism": k.parallelism,
-            })),
-        });
-        outln!(out, "{doc:#}");
+        let doc = KeyShowJson {
+            key_id: info.key_id.to_hex(),
+            created: &info.created,
+            protection,
+            kdf: info.kdf.map(|k| KdfJson {
+                memory_kib: k.memory_kib,
+                iterations: k.iterations,
+                parallelism: k.parallelism,
+            }),
+        };
+        let doc = serde_json::to_string_pretty(&doc)
+            .map_err(|e| CliError::Stdout(io::Error::other(e)))?;
+        outln!(out, "{doc}");
         return Ok(());
     }
     outln!(out, "key id:      {}", info.key_id);
