@@ -18,7 +18,9 @@ use coffer_engine::envelope::{open_bytes, seal_bytes, RecordContext};
 use coffer_engine::locked::{lock_writer, open_input, Lock, Unlock};
 use coffer_engine::model::{DatabaseSchema, Key, StoreSchema, Value};
 use coffer_engine::primitives::kdf::KdfParams;
-use coffer_engine::{BackupReader, BackupWriter, Limits, MasterKey, MemorySpool, RecordValue, WriteOptions};
+use coffer_engine::{
+    BackupReader, BackupWriter, Limits, MasterKey, MemorySpool, RecordValue, WriteOptions,
+};
 
 const MIB: usize = 1 << 20;
 const TOTAL: usize = 64 * MIB;
@@ -56,7 +58,10 @@ fn noise(len: usize, seed: u32) -> Vec<u8> {
 
 /// 64 MiB of application-like data: half structured records (~1 KiB
 /// objects), half 64 KiB binary attachments (incompressible).
-fn dataset() -> (Vec<(Key, Value)>, Vec<(Key, Value)>) {
+/// Records of one store, in key order.
+type Records = Vec<(Key, Value)>;
+
+fn dataset() -> (Records, Records) {
     let mut records = Vec::new();
     let mut i = 0u32;
     let mut bytes = 0;
@@ -70,7 +75,10 @@ fn dataset() -> (Vec<(Key, Value)>, Vec<(Key, Value)>) {
                 ("title", Value::string(&format!("record {i}"))),
                 ("body", Value::string(&body)),
                 ("created", Value::Date(1.7e12 + f64::from(i))),
-                ("tags", Value::array(vec![Value::string("a"), Value::string("b")])),
+                (
+                    "tags",
+                    Value::array(vec![Value::string("a"), Value::string("b")]),
+                ),
             ]),
         ));
         i += 1;
@@ -90,7 +98,10 @@ fn dataset() -> (Vec<(Key, Value)>, Vec<(Key, Value)>) {
 }
 
 fn write_backup(records: &[(Key, Value)], blobs: &[(Key, Value)]) -> Vec<u8> {
-    let mut w = BackupWriter::new(WriteOptions::new(time::OffsetDateTime::UNIX_EPOCH), MemorySpool::default());
+    let mut w = BackupWriter::new(
+        WriteOptions::new(time::OffsetDateTime::UNIX_EPOCH),
+        MemorySpool::default(),
+    );
     let db = w
         .add_database(DatabaseSchema {
             name: "bench".into(),
@@ -141,18 +152,31 @@ fn main() {
     // Sealing: 1,024 records of 64 KiB each.
     let chunk = noise(64 * 1024, 99);
     let keys: Vec<Key> = (0..1024).map(|i| Key::Number(f64::from(i))).collect();
-    let ctx = |k| RecordContext { database: "bench", store: "secrets", key: k };
+    let ctx = |k| RecordContext {
+        database: "bench",
+        store: "secrets",
+        key: k,
+    };
     let mut sealed = Vec::new();
     let t_seal = time(|| {
-        sealed = keys.iter().map(|k| seal_bytes(&key, &ctx(k), &chunk).expect("seal")).collect();
+        sealed = keys
+            .iter()
+            .map(|k| seal_bytes(&key, &ctx(k), &chunk).expect("seal"))
+            .collect();
     });
     let t_open = time(|| {
         for (k, env) in keys.iter().zip(&sealed) {
             open_bytes(&key, &ctx(k), env).expect("open");
         }
     });
-    rows.push(("seal (XChaCha20-Poly1305, 64 KiB records)".into(), format!("{:.0} MB/s", mbps(TOTAL, t_seal))));
-    rows.push(("open (XChaCha20-Poly1305, 64 KiB records)".into(), format!("{:.0} MB/s", mbps(TOTAL, t_open))));
+    rows.push((
+        "seal (XChaCha20-Poly1305, 64 KiB records)".into(),
+        format!("{:.0} MB/s", mbps(TOTAL, t_seal)),
+    ));
+    rows.push((
+        "open (XChaCha20-Poly1305, 64 KiB records)".into(),
+        format!("{:.0} MB/s", mbps(TOTAL, t_open)),
+    ));
     // Small records are dominated by per-record overhead.
     let small = noise(200, 5);
     let small_keys: Vec<Key> = (0..100_000).map(|i| Key::Number(f64::from(i))).collect();
@@ -161,7 +185,10 @@ fn main() {
             seal_bytes(&key, &ctx(k), &small).expect("seal");
         }
     });
-    rows.push(("seal, 200-byte records".into(), format!("{:.0} k records/s", small_keys.len() as f64 / t_small / 1e3)));
+    rows.push((
+        "seal, 200-byte records".into(),
+        format!("{:.0} k records/s", small_keys.len() as f64 / t_small / 1e3),
+    ));
 
     // Backup write and read.
     let mut zip = Vec::new();
@@ -169,12 +196,24 @@ fn main() {
     let t_read = time(|| {
         read_backup(&zip);
     });
-    rows.push(("backup write (encode + deflate level 1 + ZIP)".into(), format!("{:.0} MB/s", mbps(TOTAL, t_write))));
-    rows.push(("backup read (open + verify + decode + resolve blobs)".into(), format!("{:.0} MB/s", mbps(TOTAL, t_read))));
-    rows.push(("archive size for 64 MiB of data".into(), format!("{:.1} MiB", zip.len() as f64 / MIB as f64)));
+    rows.push((
+        "backup write (encode + deflate level 1 + ZIP)".into(),
+        format!("{:.0} MB/s", mbps(TOTAL, t_write)),
+    ));
+    rows.push((
+        "backup read (open + verify + decode + resolve blobs)".into(),
+        format!("{:.0} MB/s", mbps(TOTAL, t_read)),
+    ));
+    rows.push((
+        "archive size for 64 MiB of data".into(),
+        format!("{:.1} MiB", zip.len() as f64 / MIB as f64),
+    ));
 
     // Whole-backup encryption (STREAM), excluding the one-off Argon2id.
-    let lock = Lock { passphrase: None, master_key: Some(key.clone()) };
+    let lock = Lock {
+        passphrase: None,
+        master_key: Some(key.clone()),
+    };
     let mut locked = Vec::new();
     let t_lock = time(|| {
         let mut w = lock_writer(Vec::with_capacity(zip.len() + MIB), &lock).expect("lock");
@@ -182,21 +221,42 @@ fn main() {
         locked = w.finish().expect("finish");
     });
     let t_unlock = time(|| {
-        let mut r = open_input(Cursor::new(&locked), Unlock { passphrase: None, master_key: Some(&key) }, &Limits::default())
-            .expect("unlock");
+        let mut r = open_input(
+            Cursor::new(&locked),
+            Unlock {
+                passphrase: None,
+                master_key: Some(&key),
+            },
+            &Limits::default(),
+        )
+        .expect("unlock");
         let mut out = Vec::with_capacity(zip.len());
         r.read_to_end(&mut out).expect("read");
     });
-    rows.push(("lock (STREAM ChaCha20-Poly1305, 64 KiB chunks)".into(), format!("{:.0} MB/s", mbps(zip.len(), t_lock))));
-    rows.push(("unlock (STREAM)".into(), format!("{:.0} MB/s", mbps(zip.len(), t_unlock))));
+    rows.push((
+        "lock (STREAM ChaCha20-Poly1305, 64 KiB chunks)".into(),
+        format!("{:.0} MB/s", mbps(zip.len(), t_lock)),
+    ));
+    rows.push((
+        "unlock (STREAM)".into(),
+        format!("{:.0} MB/s", mbps(zip.len(), t_unlock)),
+    ));
     let t_kdf = time(|| {
-        coffer_engine::primitives::kdf::derive(b"passphrase", &[0; 16], KdfParams::DEFAULT).expect("kdf");
+        coffer_engine::primitives::kdf::derive(b"passphrase", &[0; 16], KdfParams::DEFAULT)
+            .expect("kdf");
     });
-    rows.push(("Argon2id m=64 MiB t=3 p=1 (once per passphrase)".into(), format!("{:.0} ms", t_kdf * 1e3)));
+    rows.push((
+        "Argon2id m=64 MiB t=3 p=1 (once per passphrase)".into(),
+        format!("{:.0} ms", t_kdf * 1e3),
+    ));
 
     let cpu = fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let mut table = String::new();
     table.push_str(&format!(
@@ -218,7 +278,9 @@ fn main() {
         format!("# Benchmarks\n\nFigures are regenerated by the commands named in each section; absolute times on a shared 2-core machine are noisy.\n\n## Native engine\n\n{begin}\n{end}\n")
     });
     let updated = match (existing.find(begin), existing.find(end)) {
-        (Some(b), Some(e)) if b < e => format!("{}{begin}\n{table}{}", &existing[..b], &existing[e..]),
+        (Some(b), Some(e)) if b < e => {
+            format!("{}{begin}\n{table}{}", &existing[..b], &existing[e..])
+        }
         _ => format!("{existing}\n## Native engine\n\n{begin}\n{table}{end}\n"),
     };
     fs::write(&path, updated).expect("write BENCHMARKS.md");

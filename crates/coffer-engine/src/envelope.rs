@@ -4,7 +4,8 @@
 //! ```text
 //! envelope = version (0x01) ‖ key id (16) ‖ nonce (24) ‖ ciphertext ‖ tag (16)
 //! aad      = "coffer-sealed-record" ‖ version ‖ key id
-//!            ‖ str(database) ‖ str(store) ‖ varint(len(key)) ‖ key
+//!            ‖ varint(len(database)) ‖ database ‖ varint(len(store)) ‖ store
+//!            ‖ varint(len(key)) ‖ key        ; lengths in UTF-8 bytes
 //! ```
 //!
 //! The cipher is XChaCha20-Poly1305 under the seal subkey of the master key;
@@ -97,7 +98,13 @@ pub fn seal_bytes_with_nonce(
     let mut out = Vec::with_capacity(MIN_LEN + plaintext.len());
     out.push(ENVELOPE_VERSION);
     out.extend_from_slice(&id.0);
-    aead::seal_with_nonce_into(&key.derive(SEAL_KEY_CONTEXT).0, nonce, &aad, plaintext, &mut out)?;
+    aead::seal_with_nonce_into(
+        &key.derive(SEAL_KEY_CONTEXT).0,
+        nonce,
+        &aad,
+        plaintext,
+        &mut out,
+    )?;
     Ok(out)
 }
 
@@ -128,7 +135,11 @@ pub fn open_bytes(key: &MasterKey, ctx: &RecordContext<'_>, envelope: &[u8]) -> 
         });
     }
     let aad = aad(&id, ctx)?;
-    aead::open(&key.derive(SEAL_KEY_CONTEXT).0, &aad, &envelope[1 + KEY_ID_LEN..])
+    aead::open(
+        &key.derive(SEAL_KEY_CONTEXT).0,
+        &aad,
+        &envelope[1 + KEY_ID_LEN..],
+    )
 }
 
 /// Opens an envelope to its value.
@@ -139,7 +150,16 @@ pub fn open_value(
     max_depth: u32,
 ) -> Result<Value> {
     let plain = zeroize::Zeroizing::new(open_bytes(key, ctx, envelope)?);
-    decode_value(&plain, max_depth).map_err(|e| Error::Envelope(format!("sealed value: {e}")))
+    let value = decode_value(&plain, max_depth)
+        .map_err(|e| Error::Envelope(format!("sealed value: {e}")))?;
+    let mut external = false;
+    value.for_each_binary(&mut |b| external |= matches!(b, crate::model::Binary::External(_)));
+    if external {
+        return Err(Error::Envelope(
+            "a sealed value refers to a blob entry; sealed values hold their bytes inline".into(),
+        ));
+    }
+    Ok(value)
 }
 
 /// Opens with `old` and seals again with `new`, for key replacement and for
@@ -183,14 +203,26 @@ mod tests {
         let k = Key::from("a");
         let env = seal_bytes(&mk, &ctx(&k), b"x").unwrap();
         let k2 = Key::from("b");
-        assert!(matches!(open_bytes(&mk, &ctx(&k2), &env), Err(Error::DecryptionFailed)));
-        let other_store = RecordContext { store: "sessions", ..ctx(&k) };
+        assert!(matches!(
+            open_bytes(&mk, &ctx(&k2), &env),
+            Err(Error::DecryptionFailed)
+        ));
+        let other_store = RecordContext {
+            store: "sessions",
+            ..ctx(&k)
+        };
         assert!(open_bytes(&mk, &other_store, &env).is_err());
-        assert!(matches!(open_bytes(&other, &ctx(&k), &env), Err(Error::WrongKey { .. })));
+        assert!(matches!(
+            open_bytes(&other, &ctx(&k), &env),
+            Err(Error::WrongKey { .. })
+        ));
         // A forged key id with the right length still fails authentication.
         let mut forged = env.clone();
         forged[1..17].copy_from_slice(&other.id().0);
-        assert!(matches!(open_bytes(&other, &ctx(&k), &forged), Err(Error::DecryptionFailed)));
+        assert!(matches!(
+            open_bytes(&other, &ctx(&k), &forged),
+            Err(Error::DecryptionFailed)
+        ));
     }
 
     #[test]
@@ -205,10 +237,29 @@ mod tests {
     }
 
     #[test]
+    fn sealed_values_cannot_refer_to_blob_entries() {
+        let mk = MasterKey::from_bytes([1; 32]);
+        let k = Key::from("a");
+        let v = Value::ArrayBuffer(crate::model::Binary::External(crate::model::BlobRef {
+            index: 0,
+            len: 5,
+        }));
+        let plain = crate::codec::encode_value(&v).unwrap();
+        let env = seal_bytes(&mk, &ctx(&k), &plain).unwrap();
+        assert!(matches!(
+            open_value(&mk, &ctx(&k), &env, 8),
+            Err(Error::Envelope(_))
+        ));
+    }
+
+    #[test]
     fn malformed_envelopes() {
         assert!(matches!(envelope_key_id(&[1; 10]), Err(Error::Envelope(_))));
         let mut v = vec![9u8; MIN_LEN];
         v[0] = 9;
-        assert!(matches!(envelope_key_id(&v), Err(Error::UnsupportedVersion { .. })));
+        assert!(matches!(
+            envelope_key_id(&v),
+            Err(Error::UnsupportedVersion { .. })
+        ));
     }
 }

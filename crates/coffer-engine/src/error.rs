@@ -57,7 +57,9 @@ pub enum Error {
         actual: u64,
     },
     /// An entry's contents do not match the manifest's hash.
-    #[error("entry {0:?} does not match its hash in the manifest (the file was altered or damaged)")]
+    #[error(
+        "entry {0:?} does not match its hash in the manifest (the file was altered or damaged)"
+    )]
     HashMismatch(String),
     /// A store holds a different number of records than the manifest says.
     #[error("store {store:?} holds {actual} records but the manifest says {expected}")]

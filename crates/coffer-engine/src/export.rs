@@ -33,7 +33,13 @@ fn ms(n: f64) -> Json {
     if n.is_finite() {
         json!(n)
     } else {
-        json!(if n.is_nan() { "NaN" } else { "Infinity" })
+        json!(if n.is_nan() {
+            "NaN"
+        } else if n > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        })
     }
 }
 
@@ -57,7 +63,10 @@ pub fn key_to_json(key: &Key) -> Json {
 
 /// The tagged JSON of a value. `file_for` stores a binary body and returns
 /// the relative path the JSON should name.
-pub fn value_to_json(value: &Value, file_for: &mut dyn FnMut(&Binary) -> Result<String>) -> Result<Json> {
+pub fn value_to_json(
+    value: &Value,
+    file_for: &mut dyn FnMut(&Binary) -> Result<String>,
+) -> Result<Json> {
     Ok(match value {
         Value::Undefined => json!({"$": "undefined"}),
         Value::Null => Json::Null,
@@ -66,7 +75,9 @@ pub fn value_to_json(value: &Value, file_for: &mut dyn FnMut(&Binary) -> Result<
         Value::BigInt(b) => json!({"$": "bigint", "v": b.to_decimal()}),
         Value::String(s) => string(s),
         Value::Date(n) => json!({"$": "date", "ms": ms(*n)}),
-        Value::RegExp { source, flags } => json!({"$": "regexp", "source": string(source), "flags": flags}),
+        Value::RegExp { source, flags } => {
+            json!({"$": "regexp", "source": string(source), "flags": flags})
+        }
         Value::ArrayBuffer(b) => json!({"$": "arraybuffer", "size": b.len(), "file": file_for(b)?}),
         Value::View {
             kind,
@@ -80,7 +91,9 @@ pub fn value_to_json(value: &Value, file_for: &mut dyn FnMut(&Binary) -> Result<
             "size": bytes.len(),
             "file": file_for(bytes)?,
         }),
-        Value::Blob { mime, data } => json!({"$": "blob", "type": string(mime), "size": data.len(), "file": file_for(data)?}),
+        Value::Blob { mime, data } => {
+            json!({"$": "blob", "type": string(mime), "size": data.len(), "file": file_for(data)?})
+        }
         Value::File {
             name,
             mime,
@@ -94,10 +107,17 @@ pub fn value_to_json(value: &Value, file_for: &mut dyn FnMut(&Binary) -> Result<
             "size": data.len(),
             "file": file_for(data)?,
         }),
-        Value::Array { length, items, props } => {
+        Value::Array {
+            length,
+            items,
+            props,
+        } => {
             let dense = props.is_empty()
                 && items.len() as u64 == u64::from(*length)
-                && items.iter().enumerate().all(|(i, (idx, _))| i as u64 == u64::from(*idx));
+                && items
+                    .iter()
+                    .enumerate()
+                    .all(|(i, (idx, _))| i as u64 == u64::from(*idx));
             if dense {
                 let mut out = Vec::with_capacity(items.len());
                 for (_, v) in items {
@@ -114,7 +134,9 @@ pub fn value_to_json(value: &Value, file_for: &mut dyn FnMut(&Binary) -> Result<
         }
         Value::Object(props) => {
             let obj = props_json(props, file_for)?;
-            if props.iter().any(|(k, _)| k.as_str() == Some("$")) || props.iter().any(|(k, _)| k.as_str().is_none()) {
+            if props.iter().any(|(k, _)| k.as_str() == Some("$"))
+                || props.iter().any(|(k, _)| k.as_str().is_none())
+            {
                 json!({"$": "object", "props": obj})
             } else {
                 obj
@@ -123,7 +145,10 @@ pub fn value_to_json(value: &Value, file_for: &mut dyn FnMut(&Binary) -> Result<
         Value::Map(entries) => {
             let mut out = Vec::with_capacity(entries.len());
             for (k, v) in entries {
-                out.push(json!([value_to_json(k, file_for)?, value_to_json(v, file_for)?]));
+                out.push(json!([
+                    value_to_json(k, file_for)?,
+                    value_to_json(v, file_for)?
+                ]));
             }
             json!({"$": "map", "entries": out})
         }
@@ -138,7 +163,11 @@ pub fn value_to_json(value: &Value, file_for: &mut dyn FnMut(&Binary) -> Result<
         Value::BoxedNumber(n) => json!({"$": "Number", "v": number(*n)}),
         Value::BoxedBigInt(b) => json!({"$": "BigInt", "v": b.to_decimal()}),
         Value::BoxedString(s) => json!({"$": "String", "v": string(s)}),
-        Value::Error { name, message, stack } => json!({
+        Value::Error {
+            name,
+            message,
+            stack,
+        } => json!({
             "$": "error",
             "name": string(name),
             "message": string(message),
@@ -148,7 +177,10 @@ pub fn value_to_json(value: &Value, file_for: &mut dyn FnMut(&Binary) -> Result<
     })
 }
 
-fn props_json(props: &[(JsString, Value)], file_for: &mut dyn FnMut(&Binary) -> Result<String>) -> Result<Json> {
+fn props_json(
+    props: &[(JsString, Value)],
+    file_for: &mut dyn FnMut(&Binary) -> Result<String>,
+) -> Result<Json> {
     let mut m = Map::new();
     for (k, v) in props {
         // Property names with lone surrogates are shown with U+FFFD.
@@ -191,6 +223,9 @@ mod tests {
             value_to_json(&dollar, &mut |_| Ok(String::new())).unwrap(),
             json!({"$": "object", "props": {"$": null}})
         );
-        assert_eq!(key_to_json(&Key::Array(vec![Key::Binary(vec![0xab])])), json!([{"$": "binary", "hex": "ab"}]));
+        assert_eq!(
+            key_to_json(&Key::Array(vec![Key::Binary(vec![0xab])])),
+            json!([{"$": "binary", "hex": "ab"}])
+        );
     }
 }

@@ -94,6 +94,7 @@ fn wrap_aad(id: &KeyId, created: &str, params: &KdfParams, salt: &[u8]) -> Vec<u
 fn format_time(t: OffsetDateTime) -> Result<String> {
     t.replace_nanosecond(0)
         .map_err(|e| Error::Misuse(e.to_string()))?
+        .to_offset(time::UtcOffset::UTC)
         .format(&Rfc3339)
         .map_err(|e| Error::Misuse(format!("cannot format time: {e}")))
 }
@@ -169,12 +170,20 @@ fn parse(text: &str) -> Result<KeyFileJson> {
                 supported: KEY_FILE_VERSION,
             })
         }
-        None => return Err(Error::KeyFile("the \"version\" field is missing or not a number".into())),
+        None => {
+            return Err(Error::KeyFile(
+                "the \"version\" field is missing or not a number".into(),
+            ))
+        }
     }
     let json: KeyFileJson =
         serde_json::from_str(text).map_err(|e| Error::KeyFile(format!("malformed: {e}")))?;
-    OffsetDateTime::parse(&json.created, &Rfc3339)
-        .map_err(|_| Error::KeyFile(format!("\"created\" is not an RFC 3339 time: {:?}", json.created)))?;
+    OffsetDateTime::parse(&json.created, &Rfc3339).map_err(|_| {
+        Error::KeyFile(format!(
+            "\"created\" is not an RFC 3339 time: {:?}",
+            json.created
+        ))
+    })?;
     Ok(json)
 }
 
@@ -247,7 +256,8 @@ pub fn read_key_file(text: &str, passphrase: Option<&[u8]>, limits: &Limits) -> 
             let wrap_key = kdf::derive(pass, &salt, params)?;
             let aad = wrap_aad(&json.key_id, &json.created, &params, &salt);
             let key = Zeroizing::new(
-                aead::open(&wrap_key, &aad, &wrapped).map_err(|_| Error::WrongPassphrase("key file"))?,
+                aead::open(&wrap_key, &aad, &wrapped)
+                    .map_err(|_| Error::WrongPassphrase("key file"))?,
             );
             raw.copy_from_slice(&key);
         }
@@ -287,15 +297,28 @@ mod tests {
 
     #[test]
     fn wrapped_round_trip_and_wrong_passphrase() {
-        let text = write_key_file(&key(), T, Some((b"correct horse", KdfParams::INSECURE_FAST))).unwrap();
+        let text = write_key_file(
+            &key(),
+            T,
+            Some((b"correct horse", KdfParams::INSECURE_FAST)),
+        )
+        .unwrap();
         assert!(!text.contains(&B64.encode(key().expose_bytes())));
         let l = Limits::default();
         assert_eq!(
-            read_key_file(&text, Some(b"correct horse"), &l).unwrap().id(),
+            read_key_file(&text, Some(b"correct horse"), &l)
+                .unwrap()
+                .id(),
             key().id()
         );
-        assert!(matches!(read_key_file(&text, Some(b"wrong"), &l), Err(Error::WrongPassphrase(_))));
-        assert!(matches!(read_key_file(&text, None, &l), Err(Error::PassphraseRequired(_))));
+        assert!(matches!(
+            read_key_file(&text, Some(b"wrong"), &l),
+            Err(Error::WrongPassphrase(_))
+        ));
+        assert!(matches!(
+            read_key_file(&text, None, &l),
+            Err(Error::PassphraseRequired(_))
+        ));
     }
 
     #[test]
@@ -314,18 +337,44 @@ mod tests {
         let good = write_key_file(&key(), T, None).unwrap();
         let cases: Vec<(String, &str)> = vec![
             ("not json".into(), "invalid-key-file"),
-            ("{\"type\":\"something-else\",\"version\":1}".into(), "invalid-key-file"),
-            (good.replace("\"version\": 1", "\"version\": 2"), "unsupported-version"),
-            (good.replace("\"key\": \"", "\"key\": \"!"), "invalid-key-file"),
-            (good.replace(&key().id().to_hex(), &MasterKey::from_bytes([1; 32]).id().to_hex()), "invalid-key-file"),
-            (good.replace("\"protection\"", "\"extra\": 1, \"protection\""), "invalid-key-file"),
+            (
+                "{\"type\":\"something-else\",\"version\":1}".into(),
+                "invalid-key-file",
+            ),
+            (
+                good.replace("\"version\": 1", "\"version\": 2"),
+                "unsupported-version",
+            ),
+            (
+                good.replace("\"key\": \"", "\"key\": \"!"),
+                "invalid-key-file",
+            ),
+            (
+                good.replace(
+                    &key().id().to_hex(),
+                    &MasterKey::from_bytes([1; 32]).id().to_hex(),
+                ),
+                "invalid-key-file",
+            ),
+            (
+                good.replace("\"protection\"", "\"extra\": 1, \"protection\""),
+                "invalid-key-file",
+            ),
             ("x".repeat(MAX_KEY_FILE_LEN + 1), "invalid-key-file"),
         ];
         for (text, code) in cases {
-            let err = read_key_file(&text, None, &l).err().expect("must fail");
+            let err = read_key_file(&text, None, &l).expect_err("must fail");
             assert_eq!(err.code(), code, "{err}");
         }
-        let err = read_key_file(&good.replace(&key().id().to_hex(), &MasterKey::from_bytes([1; 32]).id().to_hex()), None, &l).unwrap_err();
+        let err = read_key_file(
+            &good.replace(
+                &key().id().to_hex(),
+                &MasterKey::from_bytes([1; 32]).id().to_hex(),
+            ),
+            None,
+            &l,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("checksum mismatch"), "{err}");
     }
 

@@ -36,7 +36,8 @@ impl MasterKey {
     /// A fresh random key from the operating system (or Web Crypto).
     pub fn generate() -> Result<Self> {
         let mut k = [0u8; KEY_LEN];
-        getrandom::getrandom(&mut k).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+        getrandom::getrandom(&mut k)
+            .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
         Ok(MasterKey(k))
     }
 
@@ -123,8 +124,7 @@ impl serde::Serialize for KeyId {
 impl<'de> serde::Deserialize<'de> for KeyId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        KeyId::parse(&s)
-            .ok_or_else(|| serde::de::Error::custom(format!("invalid key id {s:?}")))
+        KeyId::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("invalid key id {s:?}")))
     }
 }
 
@@ -142,7 +142,10 @@ mod tests {
         let k = MasterKey::from_bytes([7u8; 32]);
         assert_eq!(k.id(), k.clone().id());
         assert_ne!(&k.derive(SEAL_KEY_CONTEXT).0[..16], &k.id().0[..]);
-        assert_ne!(k.derive(SEAL_KEY_CONTEXT).0, k.derive(MANIFEST_MAC_CONTEXT).0);
+        assert_ne!(
+            k.derive(SEAL_KEY_CONTEXT).0,
+            k.derive(MANIFEST_MAC_CONTEXT).0
+        );
         let hex = k.id().to_hex();
         assert_eq!(KeyId::parse(&hex), Some(k.id()));
         assert_eq!(KeyId::parse(&hex.to_uppercase()), None);

@@ -13,7 +13,10 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::format::locked::{LockedHeader, Stanza, MAGIC, MAX_HEADER_LEN, PAYLOAD_SALT_LEN};
-use crate::keys::{random_bytes, KeyId, MasterKey, LOCK_HEADER_MAC_CONTEXT, LOCK_PAYLOAD_CONTEXT, LOCK_WRAP_CONTEXT};
+use crate::keys::{
+    random_bytes, KeyId, MasterKey, LOCK_HEADER_MAC_CONTEXT, LOCK_PAYLOAD_CONTEXT,
+    LOCK_WRAP_CONTEXT,
+};
 use crate::limits::Limits;
 use crate::primitives::aead;
 use crate::primitives::kdf::{self, KdfParams, SALT_LEN};
@@ -63,7 +66,9 @@ fn payload_key(file_key: &[u8; 32], salt: &[u8; PAYLOAD_SALT_LEN]) -> Zeroizing<
 /// writer for the archive; call [`StreamWriter::finish`] when done.
 pub fn lock_writer<W: Write>(mut out: W, lock: &Lock) -> Result<StreamWriter<W>> {
     if lock.passphrase.is_none() && lock.master_key.is_none() {
-        return Err(Error::Misuse("a locked backup needs a passphrase or a master key".into()));
+        return Err(Error::Misuse(
+            "a locked backup needs a passphrase or a master key".into(),
+        ));
     }
     let mut file_key = Zeroizing::new([0u8; 32]);
     random_bytes(file_key.as_mut())?;
@@ -94,7 +99,12 @@ pub fn lock_writer<W: Write>(mut out: W, lock: &Lock) -> Result<StreamWriter<W>>
             wrapped: Vec::new(),
         };
         let mut wrapped = Vec::new();
-        aead::seal_into(&mk.derive(LOCK_WRAP_CONTEXT).0, &s.aad(), file_key.as_ref(), &mut wrapped)?;
+        aead::seal_into(
+            &mk.derive(LOCK_WRAP_CONTEXT).0,
+            &s.aad(),
+            file_key.as_ref(),
+            &mut wrapped,
+        )?;
         if let Stanza::MasterKey { wrapped: w, .. } = &mut s {
             *w = wrapped;
         }
@@ -106,7 +116,10 @@ pub fn lock_writer<W: Write>(mut out: W, lock: &Lock) -> Result<StreamWriter<W>>
     let mac = header_mac(&file_key, &input);
     out.write_all(&input)?;
     out.write_all(&mac)?;
-    Ok(StreamWriter::new(out, &payload_key(&file_key, &payload_salt)))
+    Ok(StreamWriter::new(
+        out,
+        &payload_key(&file_key, &payload_salt),
+    ))
 }
 
 /// Whether `prefix` (the first bytes of a file) starts a locked backup.
@@ -117,7 +130,9 @@ pub fn is_locked(prefix: &[u8]) -> bool {
 fn read_header<R: Read + Seek>(r: &mut R) -> Result<LockedHeader> {
     r.rewind()?;
     let mut buf = Vec::with_capacity(MAX_HEADER_LEN);
-    r.by_ref().take(MAX_HEADER_LEN as u64).read_to_end(&mut buf)?;
+    r.by_ref()
+        .take(MAX_HEADER_LEN as u64)
+        .read_to_end(&mut buf)?;
     LockedHeader::parse(&buf)
 }
 
@@ -125,7 +140,10 @@ fn read_header<R: Read + Seek>(r: &mut R) -> Result<LockedHeader> {
 pub fn locked_info<R: Read + Seek>(r: &mut R) -> Result<LockedInfo> {
     let h = read_header(r)?;
     Ok(LockedInfo {
-        passphrase: h.stanzas.iter().any(|s| matches!(s, Stanza::Passphrase { .. })),
+        passphrase: h
+            .stanzas
+            .iter()
+            .any(|s| matches!(s, Stanza::Passphrase { .. })),
         key_id: h.stanzas.iter().find_map(|s| match s {
             Stanza::MasterKey { key_id, .. } => Some(*key_id),
             _ => None,
@@ -169,7 +187,11 @@ impl<R: Read + Seek> Input<R> {
 /// Recognises a plain or locked backup and, if locked, unlocks it with what
 /// `unlock` offers: the master key when a stanza names its id, else the
 /// passphrase. Fails before any payload byte is released if nothing fits.
-pub fn open_input<R: Read + Seek>(mut r: R, unlock: Unlock<'_>, limits: &Limits) -> Result<Input<R>> {
+pub fn open_input<R: Read + Seek>(
+    mut r: R,
+    unlock: Unlock<'_>,
+    limits: &Limits,
+) -> Result<Input<R>> {
     let mut prefix = [0u8; 8];
     r.rewind()?;
     let n = r.by_ref().take(8).read(&mut prefix)?;
@@ -192,7 +214,12 @@ pub fn open_input<R: Read + Seek>(mut r: R, unlock: Unlock<'_>, limits: &Limits)
     if file_key.is_none() {
         if let Some(pass) = unlock.passphrase {
             for s in &h.stanzas {
-                if let Stanza::Passphrase { params, salt, wrapped } = s {
+                if let Stanza::Passphrase {
+                    params,
+                    salt,
+                    wrapped,
+                } = s
+                {
                     params.check(limits)?;
                     let wrap = kdf::derive(pass, salt, *params)?;
                     let k = aead::open(&wrap, &s.aad(), wrapped)
@@ -209,8 +236,16 @@ pub fn open_input<R: Read + Seek>(mut r: R, unlock: Unlock<'_>, limits: &Limits)
                 Stanza::MasterKey { key_id, .. } => Some(*key_id),
                 _ => None,
             });
-            let by_pass = h.stanzas.iter().any(|s| matches!(s, Stanza::Passphrase { .. }));
+            let by_pass = h
+                .stanzas
+                .iter()
+                .any(|s| matches!(s, Stanza::Passphrase { .. }));
             return Err(match (by_pass, by_key, unlock.master_key) {
+                // A master key was offered but is not the one the header names.
+                (_, Some(expected), Some(mk)) if unlock.passphrase.is_none() => Error::WrongKey {
+                    expected,
+                    actual: mk.id(),
+                },
                 (true, _, _) => Error::PassphraseRequired("locked backup"),
                 (false, Some(expected), Some(mk)) => Error::WrongKey {
                     expected,
@@ -250,7 +285,9 @@ pub fn open_backup<R: Read + Seek>(
     let locked = input.is_locked();
     BackupReader::open(input, limits).map_err(|e| match e {
         // Inside a locked backup, damage shows up as a decryption failure.
-        Error::Io(io) if locked && io.kind() == io::ErrorKind::InvalidData => Error::DecryptionFailed,
+        Error::Io(io) if locked && io.kind() == io::ErrorKind::InvalidData => {
+            Error::DecryptionFailed
+        }
         other => other,
     })
 }

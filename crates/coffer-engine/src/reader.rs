@@ -79,7 +79,9 @@ pub struct BackupReader<R: Read + Seek> {
 
 impl<R: Read + Seek> std::fmt::Debug for BackupReader<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BackupReader").field("manifest", &self.manifest).finish_non_exhaustive()
+        f.debug_struct("BackupReader")
+            .field("manifest", &self.manifest)
+            .finish_non_exhaustive()
     }
 }
 
@@ -90,7 +92,9 @@ pub(crate) fn zip_error(e: ZipError) -> Error {
         }
         ZipError::Io(io) => Error::Io(io),
         ZipError::InvalidArchive(m)
-            if m.contains("EOCD") || m.contains("end of central directory") || m.contains("Unexpected end") =>
+            if m.contains("EOCD")
+                || m.contains("end of central directory")
+                || m.contains("Unexpected end") =>
         {
             Error::Truncated("the ZIP end-of-central-directory record is missing".into())
         }
@@ -113,7 +117,9 @@ impl<R: Read + Seek> BackupReader<R> {
             return Err(Error::PassphraseRequired("locked backup"));
         }
         if n < 4 || head[..4] != ZIP_MAGIC {
-            return Err(Error::NotABackup("it does not start with a ZIP entry".into()));
+            return Err(Error::NotABackup(
+                "it does not start with a ZIP entry".into(),
+            ));
         }
         reader.rewind()?;
         let mut archive = ZipArchive::new(reader).map_err(zip_error)?;
@@ -142,7 +148,9 @@ impl<R: Read + Seek> BackupReader<R> {
                 || EntryName::parse(&name).is_some();
             if !known {
                 if name == MANIFEST || name == MANIFEST_MAC {
-                    return Err(Error::Manifest(format!("{name:?} is not where it belongs (entry {i})")));
+                    return Err(Error::Manifest(format!(
+                        "{name:?} is not where it belongs (entry {i})"
+                    )));
                 }
                 return Err(Error::UnsafeEntryName(name));
             }
@@ -151,7 +159,9 @@ impl<R: Read + Seek> BackupReader<R> {
             }
         }
         if !index.contains_key(MANIFEST) {
-            return Err(Error::Manifest("the first entry is not manifest.json".into()));
+            return Err(Error::Manifest(
+                "the first entry is not manifest.json".into(),
+            ));
         }
         // Local headers must agree with the central directory (names, sizes,
         // CRCs), entries must not overlap, and no unlisted entry may hide
@@ -169,11 +179,17 @@ impl<R: Read + Seek> BackupReader<R> {
         let mac = match index.get(MANIFEST_MAC) {
             Some(&i) => {
                 let bytes = read_small(&mut archive, i, MANIFEST_MAC, 64)?;
-                let text = String::from_utf8(bytes).map_err(|_| Error::MacMismatch)?;
-                if text.len() != 64 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-                    return Err(Error::Manifest("manifest.mac is not 64 lowercase hex digits".into()));
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    Error::Manifest("manifest.mac is not 64 lowercase hex digits".into())
+                })?;
+                if text.len() != 64 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                {
+                    return Err(Error::Manifest(
+                        "manifest.mac is not 64 lowercase hex digits".into(),
+                    ));
                 }
-                if !manifest.has_encrypted_stores() {
+                if manifest.json().key_id.is_none() {
+                    // A MAC is keyed from the master key the manifest names.
                     return Err(Error::UnexpectedEntry(MANIFEST_MAC.into()));
                 }
                 Some(text)
@@ -186,7 +202,9 @@ impl<R: Read + Seek> BackupReader<R> {
         let expected_count = listed.len() + 1 + usize::from(mac.is_some());
         for (name, info) in &listed {
             let n = name.to_name();
-            let &i = index.get(&n).ok_or_else(|| Error::MissingEntry(n.clone()))?;
+            let &i = index
+                .get(&n)
+                .ok_or_else(|| Error::MissingEntry(n.clone()))?;
             let f = archive.by_index_raw(i).map_err(zip_error)?;
             check_entry_header(&f, info, &limits)?;
         }
@@ -301,7 +319,9 @@ impl<R: Read + Seek> BackupReader<R> {
         let max_key_id = self.key_id();
         while !c.is_empty() {
             let klen = c.len().map_err(|e| Error::corrupt(entry, e.to_string()))?;
-            let kbytes = c.take(klen).map_err(|e| Error::corrupt(entry, e.to_string()))?;
+            let kbytes = c
+                .take(klen)
+                .map_err(|e| Error::corrupt(entry, e.to_string()))?;
             let key = decode_key(kbytes).map_err(|e| Error::corrupt(entry, format!("key: {e}")))?;
             let vlen = c.len().map_err(|e| Error::corrupt(entry, e.to_string()))?;
             if (klen + vlen) as u64 > self.limits.max_record_size {
@@ -311,10 +331,15 @@ impl<R: Read + Seek> BackupReader<R> {
                     (klen + vlen) as u64,
                 ));
             }
-            let vbytes = c.take(vlen).map_err(|e| Error::corrupt(entry, e.to_string()))?;
+            let vbytes = c
+                .take(vlen)
+                .map_err(|e| Error::corrupt(entry, e.to_string()))?;
             if let Some(p) = &prev {
                 if p.idb_cmp(&key) != std::cmp::Ordering::Less {
-                    return Err(Error::corrupt(entry, "record keys are not in strictly ascending order"));
+                    return Err(Error::corrupt(
+                        entry,
+                        "record keys are not in strictly ascending order",
+                    ));
                 }
             }
             let value = if encrypted {
@@ -341,7 +366,10 @@ impl<R: Read + Seek> BackupReader<R> {
                 if let Some(r) = bad {
                     return Err(Error::corrupt(
                         entry,
-                        format!("a value refers to blob {} of {} bytes, which the store does not hold", r.index, r.len),
+                        format!(
+                            "a value refers to blob {} of {} bytes, which the store does not hold",
+                            r.index, r.len
+                        ),
                     ));
                 }
                 RecordValue::Plain(v)
@@ -350,8 +378,9 @@ impl<R: Read + Seek> BackupReader<R> {
             records.push(Record { key, value });
         }
         if records.len() as u64 != info.records.unwrap_or(0) {
+            let (d, s) = self.store_label(db, store)?;
             return Err(Error::RecordCountMismatch {
-                store: format!("{}", info.entry),
+                store: format!("{d}/{s} (part {:?})", info.entry),
                 expected: info.records.unwrap_or(0),
                 actual: records.len() as u64,
             });
@@ -361,7 +390,13 @@ impl<R: Read + Seek> BackupReader<R> {
 
     /// Streams blob `index` of a store into `out`, then checks its size and
     /// hash. On error, what was written must be discarded.
-    pub fn copy_blob(&mut self, db: usize, store: usize, index: u32, out: &mut dyn Write) -> Result<u64> {
+    pub fn copy_blob(
+        &mut self,
+        db: usize,
+        store: usize,
+        index: u32,
+        out: &mut dyn Write,
+    ) -> Result<u64> {
         self.store_label(db, store)?;
         let info = self.manifest.databases()[db].stores[store]
             .blobs
@@ -381,7 +416,11 @@ impl<R: Read + Seek> BackupReader<R> {
     /// Reads blob `r` of a store into memory, verified.
     pub fn read_blob(&mut self, db: usize, store: usize, r: BlobRef) -> Result<Vec<u8>> {
         if r.len > self.limits.max_record_size {
-            return Err(Error::limit("blob size held in memory", self.limits.max_record_size, r.len));
+            return Err(Error::limit(
+                "blob size held in memory",
+                self.limits.max_record_size,
+                r.len,
+            ));
         }
         let mut out = Vec::with_capacity(r.len as usize);
         self.copy_blob(db, store, r.index, &mut out)?;
@@ -419,9 +458,12 @@ impl<R: Read + Seek> BackupReader<R> {
         f: &mut dyn FnMut(Record) -> Result<()>,
     ) -> Result<()> {
         self.store_label(db, store)?;
-        let parts = self.manifest.databases()[db].stores[store].parts.len();
-        for p in 0..parts {
-            for r in self.read_part(db, store, p)? {
+        let parts = self.manifest.databases()[db].stores[store].parts.clone();
+        let mut last: Option<Key> = None;
+        for (p, info) in parts.iter().enumerate() {
+            let records = self.read_part(db, store, p)?;
+            check_part_order(&mut last, &records, &info.entry)?;
+            for r in records {
                 f(r)?;
             }
         }
@@ -443,8 +485,12 @@ impl<R: Read + Seek> BackupReader<R> {
         if let Some(k) = key {
             report.mac_verified = self.check_key(k)?;
         }
-        let entries: Vec<(EntryName, EntryInfo)> =
-            self.manifest.entries().into_iter().map(|(n, i)| (n, i.clone())).collect();
+        let entries: Vec<(EntryName, EntryInfo)> = self
+            .manifest
+            .entries()
+            .into_iter()
+            .map(|(n, i)| (n, i.clone()))
+            .collect();
         let mut p = Progress {
             total_bytes: entries.iter().map(|(_, i)| i.size).sum(),
             total_records: self
@@ -463,8 +509,10 @@ impl<R: Read + Seek> BackupReader<R> {
             for (s, st) in db.stores.iter().enumerate() {
                 report.stores += 1;
                 let mut count = 0u64;
+                let mut last: Option<Key> = None;
                 for part in 0..st.parts.len() {
                     let records = self.read_part(d, s, part)?;
+                    check_part_order(&mut last, &records, &st.parts[part].entry)?;
                     count += records.len() as u64;
                     if let Some(k) = key.filter(|_| st.schema.encrypted) {
                         for r in &records {
@@ -506,6 +554,23 @@ impl<R: Read + Seek> BackupReader<R> {
     }
 }
 
+/// Keys ascend across parts too: the first key of a part must follow the
+/// last key of the part before it.
+fn check_part_order(last: &mut Option<Key>, records: &[Record], entry: &str) -> Result<()> {
+    if let (Some(prev), Some(first)) = (last.as_ref(), records.first()) {
+        if prev.idb_cmp(&first.key) != std::cmp::Ordering::Less {
+            return Err(Error::corrupt(
+                entry,
+                "record keys are not in strictly ascending order across parts",
+            ));
+        }
+    }
+    if let Some(r) = records.last() {
+        *last = Some(r.key.clone());
+    }
+    Ok(())
+}
+
 fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
@@ -519,9 +584,16 @@ fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-fn check_entry_header<R: Read>(f: &zip::read::ZipFile<'_, R>, info: &EntryInfo, limits: &Limits) -> Result<()> {
+fn check_entry_header<R: Read>(
+    f: &zip::read::ZipFile<'_, R>,
+    info: &EntryInfo,
+    limits: &Limits,
+) -> Result<()> {
     if f.encrypted() {
-        return Err(Error::Zip(format!("entry {:?} uses ZIP encryption, which Coffer never writes", info.entry)));
+        return Err(Error::Zip(format!(
+            "entry {:?} uses ZIP encryption, which Coffer never writes",
+            info.entry
+        )));
     }
     match f.compression() {
         CompressionMethod::Stored | CompressionMethod::Deflated => {}
@@ -560,15 +632,26 @@ fn entry_read_error(entry: &str, e: io::Error) -> Error {
     }
 }
 
-fn read_small<R: Read + Seek>(archive: &mut ZipArchive<R>, i: usize, name: &str, max: u64) -> Result<Vec<u8>> {
+fn read_small<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    i: usize,
+    name: &str,
+    max: u64,
+) -> Result<Vec<u8>> {
     let f = archive.by_index(i).map_err(zip_error)?;
     if f.size() > max {
         return Err(Error::limit(format!("size of {name}"), max, f.size()));
     }
     let mut out = Vec::with_capacity(f.size() as usize);
-    f.take(max + 1).read_to_end(&mut out).map_err(|e| entry_read_error(name, e))?;
+    f.take(max + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| entry_read_error(name, e))?;
     if out.len() as u64 > max {
-        return Err(Error::limit(format!("size of {name}"), max, out.len() as u64));
+        return Err(Error::limit(
+            format!("size of {name}"),
+            max,
+            out.len() as u64,
+        ));
     }
     Ok(out)
 }
@@ -616,7 +699,11 @@ fn stream_verified<R: Read + Seek>(
     Ok(total)
 }
 
-fn read_verified<R: Read + Seek>(archive: &mut ZipArchive<R>, i: usize, info: &EntryInfo) -> Result<Vec<u8>> {
+fn read_verified<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    i: usize,
+    info: &EntryInfo,
+) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(info.size.min(64 << 20) as usize);
     stream_verified(archive, i, info, &mut out)?;
     Ok(out)

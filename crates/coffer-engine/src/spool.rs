@@ -32,6 +32,8 @@ impl Spool for MemorySpool {
         self.chunks
             .get_mut(id)
             .and_then(Option::take)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("spool chunk {id} is gone")))
+            .ok_or_else(|| {
+                io::Error::new(io::ErrorKind::NotFound, format!("spool chunk {id} is gone"))
+            })
     }
 }

@@ -18,8 +18,8 @@ use crate::codec::{encode_key, encode_value_into, write_varint};
 use crate::envelope::envelope_key_id;
 use crate::error::{Error, Result};
 use crate::format::manifest::{
-    DatabaseManifest, EntryInfo, Manifest, ManifestJson, StoreManifest, FORMAT_NAME, FORMAT_VERSION,
-    HASH_NAME,
+    DatabaseManifest, EntryInfo, Manifest, ManifestJson, StoreManifest, FORMAT_NAME,
+    FORMAT_VERSION, HASH_NAME,
 };
 use crate::format::names::{EntryKind, EntryName, MANIFEST, MANIFEST_MAC};
 use crate::keys::{MasterKey, MANIFEST_MAC_CONTEXT};
@@ -39,9 +39,11 @@ pub struct WriteOptions {
     /// Creation time recorded in the manifest and on every entry.
     pub created: OffsetDateTime,
     /// The master key: its id goes into the manifest, and it keys the
-    /// manifest MAC. Required when any store is encrypted.
+    /// manifest MAC (written whenever a key is given). Required when any
+    /// store is encrypted.
     pub master_key: Option<MasterKey>,
-    /// Deflate level (1 is fastest; 0 stores everything uncompressed).
+    /// Deflate level (1 is fastest; 0 stores every entry, the manifest
+    /// included, uncompressed).
     pub deflate_level: u8,
     /// Records parts roll over after this many uncompressed bytes.
     pub part_size: usize,
@@ -177,7 +179,10 @@ impl<S: Spool> BackupWriter<S> {
     /// Adds a database and returns its index for [`BackupWriter::add_record`].
     pub fn add_database(&mut self, schema: DatabaseSchema) -> Result<usize> {
         if !self.names.insert(schema.name.clone()) {
-            return Err(Error::Misuse(format!("database {:?} added twice", schema.name)));
+            return Err(Error::Misuse(format!(
+                "database {:?} added twice",
+                schema.name
+            )));
         }
         let mut store_names = HashSet::new();
         for s in &schema.stores {
@@ -214,17 +219,19 @@ impl<S: Spool> BackupWriter<S> {
             .databases
             .get(db)
             .ok_or_else(|| Error::Misuse(format!("no database with index {db}")))?;
-        let s = d
-            .schema
-            .stores
-            .get(store)
-            .ok_or_else(|| Error::Misuse(format!("database {:?} has no store {store}", d.schema.name)))?;
+        let s = d.schema.stores.get(store).ok_or_else(|| {
+            Error::Misuse(format!("database {:?} has no store {store}", d.schema.name))
+        })?;
         if s.encrypted != sealed {
             return Err(Error::Misuse(format!(
                 "store {:?} is {}encrypted: use {}",
                 s.name,
                 if s.encrypted { "" } else { "not " },
-                if s.encrypted { "add_sealed_record" } else { "add_record" }
+                if s.encrypted {
+                    "add_sealed_record"
+                } else {
+                    "add_record"
+                }
             )));
         }
         Ok(())
@@ -233,7 +240,13 @@ impl<S: Spool> BackupWriter<S> {
     /// Adds a record to a plain store. Large binary bodies inside `value`
     /// move to blob entries. Records of a store must arrive in strictly
     /// ascending key order ([`Key::idb_cmp`]), as IndexedDB returns them.
-    pub fn add_record(&mut self, db: usize, store: usize, key: &Key, mut value: Value) -> Result<()> {
+    pub fn add_record(
+        &mut self,
+        db: usize,
+        store: usize,
+        key: &Key,
+        mut value: Value,
+    ) -> Result<()> {
         self.store_mut(db, store, false)?;
         let threshold = self.options.inline_threshold;
         let mut failure = None;
@@ -242,7 +255,10 @@ impl<S: Spool> BackupWriter<S> {
             Binary::Inline(bytes) if bytes.len() > threshold => {
                 big.push(std::mem::take(bytes));
                 // Placeholder; the index is filled in below, in the same order.
-                *b = Binary::External(BlobRef { index: u32::MAX, len: 0 });
+                *b = Binary::External(BlobRef {
+                    index: u32::MAX,
+                    len: 0,
+                });
             }
             Binary::External(_) => {
                 failure = Some(Error::Misuse(
@@ -279,7 +295,13 @@ impl<S: Spool> BackupWriter<S> {
 
     /// Adds a record to an encrypted store: `envelope` is copied as is. Its
     /// key id must be the writer's master key id.
-    pub fn add_sealed_record(&mut self, db: usize, store: usize, key: &Key, envelope: &[u8]) -> Result<()> {
+    pub fn add_sealed_record(
+        &mut self,
+        db: usize,
+        store: usize,
+        key: &Key,
+        envelope: &[u8],
+    ) -> Result<()> {
         self.store_mut(db, store, true)?;
         let id = envelope_key_id(envelope)?;
         let ours = self
@@ -289,9 +311,10 @@ impl<S: Spool> BackupWriter<S> {
             .map(MasterKey::id)
             .ok_or_else(|| Error::Misuse("sealed records need a master key".into()))?;
         if id != ours {
+            // The envelope needs key `id`; the writer was given `ours`.
             return Err(Error::WrongKey {
-                expected: ours,
-                actual: id,
+                expected: id,
+                actual: ours,
             });
         }
         self.append_record(db, store, key, envelope)
@@ -302,7 +325,8 @@ impl<S: Spool> BackupWriter<S> {
         e.append(&mut self.spool, bytes)?;
         let closed = e.close(&mut self.spool, None)?;
         let st = &mut self.databases[db].stores[store];
-        let index = u32::try_from(st.blobs.len()).map_err(|_| Error::Misuse("too many blobs".into()))?;
+        let index =
+            u32::try_from(st.blobs.len()).map_err(|_| Error::Misuse("too many blobs".into()))?;
         st.blobs.push(closed);
         Ok(BlobRef {
             index,
@@ -391,8 +415,18 @@ impl<S: Spool> BackupWriter<S> {
                 stores.push(StoreManifest {
                     schema: schema.clone(),
                     records: st.records,
-                    parts: st.parts.iter().enumerate().map(|(i, e)| info(EntryKind::Records, i, e)).collect(),
-                    blobs: st.blobs.iter().enumerate().map(|(i, e)| info(EntryKind::Blob, i, e)).collect(),
+                    parts: st
+                        .parts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| info(EntryKind::Records, i, e))
+                        .collect(),
+                    blobs: st
+                        .blobs
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| info(EntryKind::Blob, i, e))
+                        .collect(),
                 });
             }
             databases.push(DatabaseManifest {
@@ -422,24 +456,26 @@ impl<S: Spool> BackupWriter<S> {
         let mut manifest_bytes = serde_json::to_vec_pretty(manifest.json())
             .map_err(|e| Error::Misuse(format!("cannot serialise the manifest: {e}")))?;
         manifest_bytes.push(b'\n');
-        let mac = if manifest.has_encrypted_stores() {
-            let key = self
-                .options
-                .master_key
-                .as_ref()
-                .ok_or_else(|| Error::Misuse("encrypted stores need a master key".into()))?;
-            Some(manifest_mac(key, &manifest_bytes))
-        } else {
-            None
-        };
+        // With a master key the MAC authenticates the manifest (and so the
+        // key id and every entry hash); without one there is nothing to key it.
+        let mac = self
+            .options
+            .master_key
+            .as_ref()
+            .map(|key| manifest_mac(key, &manifest_bytes));
 
         let mtime = zip_time(created);
         let level = self.options.deflate_level;
-        let base = SimpleFileOptions::default().last_modified_time(mtime).unix_permissions(0o644);
-        let deflate = base
-            .compression_method(CompressionMethod::Deflated)
-            .compression_level(Some(i64::from(level.clamp(1, 9))));
+        let base = SimpleFileOptions::default()
+            .last_modified_time(mtime)
+            .unix_permissions(0o644);
         let stored = base.compression_method(CompressionMethod::Stored);
+        let deflate = if level == 0 {
+            stored
+        } else {
+            base.compression_method(CompressionMethod::Deflated)
+                .compression_level(Some(i64::from(level.min(9))))
+        };
         let zerr = |e: zip::result::ZipError| Error::Io(std::io::Error::other(e));
 
         let mut zip = ZipWriter::new_stream(out);
@@ -467,8 +503,16 @@ impl<S: Spool> BackupWriter<S> {
         for (d, (dm, db)) in manifest.databases().iter().zip(databases).enumerate() {
             for (s, (sm, st)) in dm.stores.iter().zip(db.stores).enumerate() {
                 let encrypted = db.schema.stores[s].encrypted;
-                let entries = st.parts.into_iter().map(|e| (EntryKind::Records, e)).enumerate();
-                let blobs = st.blobs.into_iter().map(|e| (EntryKind::Blob, e)).enumerate();
+                let entries = st
+                    .parts
+                    .into_iter()
+                    .map(|e| (EntryKind::Records, e))
+                    .enumerate();
+                let blobs = st
+                    .blobs
+                    .into_iter()
+                    .map(|e| (EntryKind::Blob, e))
+                    .enumerate();
                 let _ = (d, sm);
                 for (i, (kind, entry)) in entries.chain(blobs) {
                     let name = EntryName {
@@ -565,7 +609,9 @@ mod tests {
             ".{0,8}".prop_map(|s: String| Key::String(s.into())),
             proptest::collection::vec(any::<u8>(), 0..8).prop_map(Key::Binary),
         ];
-        leaf.prop_recursive(2, 8, 3, |inner| proptest::collection::vec(inner, 0..3).prop_map(Key::Array))
+        leaf.prop_recursive(2, 8, 3, |inner| {
+            proptest::collection::vec(inner, 0..3).prop_map(Key::Array)
+        })
     }
 
     fn arb_schema() -> impl Strategy<Value = StoreSchema> {
@@ -641,21 +687,46 @@ mod tests {
 
     #[test]
     fn out_of_order_and_misrouted_records_are_refused() {
-        let mut w = BackupWriter::new(WriteOptions::new(OffsetDateTime::UNIX_EPOCH), MemorySpool::default());
+        let mut w = BackupWriter::new(
+            WriteOptions::new(OffsetDateTime::UNIX_EPOCH),
+            MemorySpool::default(),
+        );
         let d = w
-            .add_database(DatabaseSchema { name: "db".into(), version: 1, stores: vec![StoreSchema::new("s")] })
+            .add_database(DatabaseSchema {
+                name: "db".into(),
+                version: 1,
+                stores: vec![StoreSchema::new("s")],
+            })
             .unwrap();
         w.add_record(d, 0, &Key::Number(2.0), Value::Null).unwrap();
-        assert!(matches!(w.add_record(d, 0, &Key::Number(1.0), Value::Null), Err(Error::Misuse(_))));
-        assert!(matches!(w.add_record(d, 0, &Key::Number(2.0), Value::Null), Err(Error::Misuse(_))));
-        assert!(matches!(w.add_sealed_record(d, 0, &Key::Number(3.0), &[0; 64]), Err(Error::Misuse(_))));
-        assert!(matches!(w.add_record(d, 5, &Key::Number(3.0), Value::Null), Err(Error::Misuse(_))));
+        assert!(matches!(
+            w.add_record(d, 0, &Key::Number(1.0), Value::Null),
+            Err(Error::Misuse(_))
+        ));
+        assert!(matches!(
+            w.add_record(d, 0, &Key::Number(2.0), Value::Null),
+            Err(Error::Misuse(_))
+        ));
+        assert!(matches!(
+            w.add_sealed_record(d, 0, &Key::Number(3.0), &[0; 64]),
+            Err(Error::Misuse(_))
+        ));
+        assert!(matches!(
+            w.add_record(d, 5, &Key::Number(3.0), Value::Null),
+            Err(Error::Misuse(_))
+        ));
         let enc = DatabaseSchema {
             name: "enc".into(),
             version: 1,
-            stores: vec![StoreSchema { encrypted: true, ..StoreSchema::new("s") }],
+            stores: vec![StoreSchema {
+                encrypted: true,
+                ..StoreSchema::new("s")
+            }],
         };
-        assert!(matches!(w.add_database(enc), Err(Error::Misuse(_))), "no master key");
+        assert!(
+            matches!(w.add_database(enc), Err(Error::Misuse(_))),
+            "no master key"
+        );
     }
 
     #[test]
@@ -668,20 +739,37 @@ mod tests {
             .add_database(DatabaseSchema {
                 name: "db".into(),
                 version: 1,
-                stores: vec![StoreSchema { encrypted: true, ..StoreSchema::new("s") }],
+                stores: vec![StoreSchema {
+                    encrypted: true,
+                    ..StoreSchema::new("s")
+                }],
             })
             .unwrap();
         let k = Key::from("a");
-        let ctx = crate::envelope::RecordContext { database: "db", store: "s", key: &k };
+        let ctx = crate::envelope::RecordContext {
+            database: "db",
+            store: "s",
+            key: &k,
+        };
         let env = crate::envelope::seal_bytes(&other, &ctx, b"x").unwrap();
-        assert!(matches!(w.add_sealed_record(d, 0, &k, &env), Err(Error::WrongKey { .. })));
+        assert!(matches!(
+            w.add_sealed_record(d, 0, &k, &env),
+            Err(Error::WrongKey { .. })
+        ));
     }
 
     #[test]
     fn incompressible_entries_are_stored() {
-        let mut w = BackupWriter::new(WriteOptions::new(OffsetDateTime::UNIX_EPOCH), MemorySpool::default());
+        let mut w = BackupWriter::new(
+            WriteOptions::new(OffsetDateTime::UNIX_EPOCH),
+            MemorySpool::default(),
+        );
         let d = w
-            .add_database(DatabaseSchema { name: "db".into(), version: 1, stores: vec![StoreSchema::new("s")] })
+            .add_database(DatabaseSchema {
+                name: "db".into(),
+                version: 1,
+                stores: vec![StoreSchema::new("s")],
+            })
             .unwrap();
         let mut noise = vec![0u8; 200_000];
         let mut x: u32 = 1;
@@ -689,8 +777,15 @@ mod tests {
             x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             *b = (x >> 24) as u8;
         }
-        w.add_record(d, 0, &Key::Number(1.0), Value::ArrayBuffer(noise.into())).unwrap();
-        w.add_record(d, 0, &Key::Number(2.0), Value::ArrayBuffer(vec![0u8; 200_000].into())).unwrap();
+        w.add_record(d, 0, &Key::Number(1.0), Value::ArrayBuffer(noise.into()))
+            .unwrap();
+        w.add_record(
+            d,
+            0,
+            &Key::Number(2.0),
+            Value::ArrayBuffer(vec![0u8; 200_000].into()),
+        )
+        .unwrap();
         let (zip, _) = w.finish(Vec::new()).unwrap();
         let mut a = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
         let noise_entry = a.by_name("databases/0/stores/0/blobs/000000.bin").unwrap();

@@ -13,7 +13,9 @@ use coffer_engine::model::{Binary, Value};
 use coffer_engine::{BackupReader, Limits, RecordValue};
 
 fn fixture(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name);
     fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -24,9 +26,13 @@ fn passphrase() -> Vec<u8> {
 
 #[test]
 fn plain_fixture_holds_every_value_type() {
-    let mut r = BackupReader::open(Cursor::new(fixture("plain.zip")), Limits::default()).expect("open");
+    let mut r =
+        BackupReader::open(Cursor::new(fixture("plain.zip")), Limits::default()).expect("open");
     let report = r.verify(None, &mut |_| Ok(())).expect("verify");
-    assert_eq!((report.databases, report.stores, report.records), (2, 4, 38));
+    assert_eq!(
+        (report.databases, report.stores, report.records),
+        (2, 4, 38)
+    );
     assert!(!report.mac_verified, "plain backups carry no MAC");
     let m = r.manifest().clone();
     let notes = &m.databases()[0].stores[1].schema;
@@ -34,7 +40,9 @@ fn plain_fixture_holds_every_value_type() {
     assert_eq!(notes.indexes.len(), 3);
     let mut tags = Vec::new();
     r.for_each_record(0, 2, &mut |rec| {
-        let RecordValue::Plain(v) = rec.value else { panic!("plain") };
+        let RecordValue::Plain(v) = rec.value else {
+            panic!("plain")
+        };
         tags.push(format!("{:?}", std::mem::discriminant(&v)));
         Ok(())
     })
@@ -71,20 +79,29 @@ fn sealed_fixture_opens_with_its_key_file() {
         &Limits::default(),
     )
     .expect("key file");
-    let mut r = BackupReader::open(Cursor::new(fixture("sealed.zip")), Limits::default()).expect("open");
+    let mut r =
+        BackupReader::open(Cursor::new(fixture("sealed.zip")), Limits::default()).expect("open");
     assert_eq!(r.key_id(), Some(key.id()));
     let report = r.verify(Some(&key), &mut |_| Ok(())).expect("verify");
     assert!(report.mac_verified && report.sealed_opened);
     assert_eq!(report.sealed_records, 6);
     let mut secrets = Vec::new();
     r.for_each_record(0, 1, &mut |rec| {
-        let RecordValue::Sealed(env) = &rec.value else { panic!("sealed") };
-        let ctx = RecordContext { database: "vault", store: "secrets", key: &rec.key };
+        let RecordValue::Sealed(env) = &rec.value else {
+            panic!("sealed")
+        };
+        let ctx = RecordContext {
+            database: "vault",
+            store: "secrets",
+            key: &rec.key,
+        };
         secrets.push(open_value(&key, &ctx, env, 64)?);
         Ok(())
     })
     .expect("secrets");
-    assert!(secrets.iter().any(|v| v.same(&Value::string("tok_live_0123456789"))));
+    assert!(secrets
+        .iter()
+        .any(|v| v.same(&Value::string("tok_live_0123456789"))));
 }
 
 #[test]
@@ -92,22 +109,34 @@ fn locked_fixture_opens_with_its_passphrase() {
     let pass = passphrase();
     let mut r = open_backup(
         Cursor::new(fixture("locked.zip")),
-        Unlock { passphrase: Some(&pass), master_key: None },
+        Unlock {
+            passphrase: Some(&pass),
+            master_key: None,
+        },
         Limits::default(),
     )
     .expect("unlock");
     assert_eq!(r.verify(None, &mut |_| Ok(())).expect("verify").records, 38);
     let wrong = open_backup(
         Cursor::new(fixture("locked.zip")),
-        Unlock { passphrase: Some(b"not it"), master_key: None },
+        Unlock {
+            passphrase: Some(b"not it"),
+            master_key: None,
+        },
         Limits::default(),
     );
-    assert_eq!(wrong.expect_err("wrong passphrase").code(), "wrong-passphrase");
+    assert_eq!(
+        wrong.expect_err("wrong passphrase").code(),
+        "wrong-passphrase"
+    );
 }
 
 /// Everything a reader gets out of a backup: manifest, records, blob bodies.
 fn dump(bytes: &[u8], pass: &[u8]) -> coffer_engine::Result<String> {
-    let unlock = Unlock { passphrase: Some(pass), master_key: None };
+    let unlock = Unlock {
+        passphrase: Some(pass),
+        master_key: None,
+    };
     let mut r = open_backup(Cursor::new(bytes), unlock, Limits::default())?;
     r.verify(None, &mut |_| Ok(()))?;
     let m = r.manifest().clone();
@@ -149,9 +178,15 @@ fn tampered_fixture_copies_are_rejected() {
             bad[pos] ^= 0x20;
             match dump(&bad, &pass) {
                 Err(_) => rejected += 1,
-                Ok(d) => assert_eq!(d, original, "{name}: flipping byte {pos} changed the content unnoticed"),
+                Ok(d) => assert_eq!(
+                    d, original,
+                    "{name}: flipping byte {pos} changed the content unnoticed"
+                ),
             }
         }
-        assert!(rejected > good.len() / step / 3, "{name}: only {rejected} flips rejected");
+        assert!(
+            rejected > good.len() / step / 3,
+            "{name}: only {rejected} flips rejected"
+        );
     }
 }

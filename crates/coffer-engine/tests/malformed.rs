@@ -50,8 +50,14 @@ fn empty_file() {
 
 #[test]
 fn not_a_zip() {
-    assert_eq!(verify_code(b"hello, this is a text file and not a backup", None), "not-a-backup");
-    assert_eq!(verify_code(&[0x89, b'P', b'N', b'G', 0, 0, 0, 0], None), "not-a-backup");
+    assert_eq!(
+        verify_code(b"hello, this is a text file and not a backup", None),
+        "not-a-backup"
+    );
+    assert_eq!(
+        verify_code(&[0x89, b'P', b'N', b'G', 0, 0, 0, 0], None),
+        "not-a-backup"
+    );
 }
 
 #[test]
@@ -66,8 +72,13 @@ fn truncated_at_several_points() {
 #[test]
 fn flipped_bit_in_each_kind_of_entry() {
     let b = sample_backup();
-    let names = ["manifest.json", "manifest.mac", "databases/0/stores/0/records/000000.bin",
-        "databases/0/stores/1/blobs/000000.bin", "databases/0/stores/2/records/000000.bin"];
+    let names = [
+        "manifest.json",
+        "manifest.mac",
+        "databases/0/stores/0/records/000000.bin",
+        "databases/0/stores/1/blobs/000000.bin",
+        "databases/0/stores/2/records/000000.bin",
+    ];
     let archive = zip::ZipArchive::new(Cursor::new(&b)).expect("zip");
     for name in names {
         let i = archive.index_for_name(name).expect("entry exists");
@@ -91,13 +102,19 @@ fn altered_part_with_valid_crc_fails_hash() {
     let part = e.iter_mut().find(|(n, _)| *n == part_name()).expect("part");
     let last = part.1.len() - 1;
     part.1[last] ^= 1;
-    assert_eq!(verify_code(&build(&e), Some(&master_key())), "hash-mismatch");
+    assert_eq!(
+        verify_code(&build(&e), Some(&master_key())),
+        "hash-mismatch"
+    );
 }
 
 #[test]
 fn altered_blob_with_valid_crc_fails_hash() {
     let mut e = entries(&sample_backup());
-    let blob = e.iter_mut().find(|(n, _)| n.contains("/blobs/")).expect("blob");
+    let blob = e
+        .iter_mut()
+        .find(|(n, _)| n.contains("/blobs/"))
+        .expect("blob");
     blob.1[100] ^= 1;
     assert_eq!(verify_code(&build(&e), None), "hash-mismatch");
 }
@@ -115,7 +132,10 @@ fn rehashed_tampering_is_caught_by_the_mac() {
 #[test]
 fn altered_mac() {
     let mut e = entries(&sample_backup());
-    let mac = e.iter_mut().find(|(n, _)| n == "manifest.mac").expect("mac");
+    let mac = e
+        .iter_mut()
+        .find(|(n, _)| n == "manifest.mac")
+        .expect("mac");
     mac.1 = b"0".repeat(64);
     assert_eq!(verify_code(&build(&e), Some(&master_key())), "mac-mismatch");
 }
@@ -137,14 +157,21 @@ fn missing_entry() {
 #[test]
 fn extra_entry() {
     let mut e = entries(&plain_backup());
-    e.push(("databases/0/stores/0/records/000009.bin".into(), b"x".to_vec()));
+    e.push((
+        "databases/0/stores/0/records/000009.bin".into(),
+        b"x".to_vec(),
+    ));
     assert_eq!(verify_code(&build(&e), None), "unexpected-entry");
 }
 
 #[test]
 fn duplicate_entry() {
     let mut e = entries(&plain_backup());
-    let dup = e.iter().find(|(n, _)| *n == part_name()).expect("part").clone();
+    let dup = e
+        .iter()
+        .find(|(n, _)| *n == part_name())
+        .expect("part")
+        .clone();
     // zip refuses to write duplicates, so write a near-twin and rename it in
     // place (local header and central directory).
     e.push((dup.0.replace(".bin", ".biX"), dup.1));
@@ -173,7 +200,9 @@ fn manifest_not_first() {
 #[test]
 fn lying_manifest_store_count() {
     let mut e = entries(&plain_backup());
-    edit_manifest(&mut e, |m| m["databases"][0]["stores"][0]["records"] = 999.into());
+    edit_manifest(&mut e, |m| {
+        m["databases"][0]["stores"][0]["records"] = 999.into()
+    });
     assert_eq!(verify_code(&build(&e), None), "invalid-manifest");
 }
 
@@ -190,7 +219,9 @@ fn lying_manifest_part_count() {
 #[test]
 fn lying_manifest_size() {
     let mut e = entries(&plain_backup());
-    edit_manifest(&mut e, |m| m["databases"][0]["stores"][0]["parts"][0]["size"] = 12.into());
+    edit_manifest(&mut e, |m| {
+        m["databases"][0]["stores"][0]["parts"][0]["size"] = 12.into()
+    });
     assert_eq!(verify_code(&build(&e), None), "size-mismatch");
 }
 
@@ -228,11 +259,20 @@ fn manifest_entry_name_must_be_canonical() {
 
 #[test]
 fn path_tricks_in_entry_names() {
-    for evil in ["../../etc/passwd", "/etc/shadow", "databases/0/stores/0/records/../../../x.bin",
-        "C:\\Windows\\evil.bin", "databases/0/stores/0/records/000000.bin\u{0}.txt"] {
+    for evil in [
+        "../../etc/passwd",
+        "/etc/shadow",
+        "databases/0/stores/0/records/../../../x.bin",
+        "C:\\Windows\\evil.bin",
+        "databases/0/stores/0/records/000000.bin\u{0}.txt",
+    ] {
         let mut e = entries(&plain_backup());
         e.push((evil.to_owned(), b"x".to_vec()));
-        assert_eq!(verify_code(&build(&e), None), "unsafe-entry-name", "{evil:?}");
+        assert_eq!(
+            verify_code(&build(&e), None),
+            "unsafe-entry-name",
+            "{evil:?}"
+        );
     }
 }
 
@@ -240,36 +280,55 @@ fn path_tricks_in_entry_names() {
 fn compression_bomb_1000_to_1() {
     let zeros = vec![0u8; 16 << 20];
     let mut e = entries(&plain_backup());
-    let blob = e.iter_mut().find(|(n, _)| n.contains("/blobs/")).expect("blob");
+    let blob = e
+        .iter_mut()
+        .find(|(n, _)| n.contains("/blobs/"))
+        .expect("blob");
     blob.1 = zeros;
     let name = blob.0.clone();
     rehash(&mut e, &name);
     let b = build_with(&e, CompressionMethod::Deflated, Some(9));
-    assert!(b.len() < (16 << 20) / 900, "the bomb really is ~1000:1 ({} bytes)", b.len());
+    assert!(
+        b.len() < (16 << 20) / 900,
+        "the bomb really is ~1000:1 ({} bytes)",
+        b.len()
+    );
     assert_eq!(verify_code(&b, None), "limit-exceeded");
 }
 
 #[test]
 fn entry_count_limit() {
-    let limits = Limits { max_entries: 2, ..Limits::default() };
+    let limits = Limits {
+        max_entries: 2,
+        ..Limits::default()
+    };
     assert_eq!(verify_with(&plain_backup(), None, limits), "limit-exceeded");
 }
 
 #[test]
 fn total_size_limit() {
-    let limits = Limits { max_total_size: 1000, ..Limits::default() };
+    let limits = Limits {
+        max_total_size: 1000,
+        ..Limits::default()
+    };
     assert_eq!(verify_with(&plain_backup(), None, limits), "limit-exceeded");
 }
 
 #[test]
 fn manifest_size_limit() {
-    let limits = Limits { max_manifest_size: 100, ..Limits::default() };
+    let limits = Limits {
+        max_manifest_size: 100,
+        ..Limits::default()
+    };
     assert_eq!(verify_with(&plain_backup(), None, limits), "limit-exceeded");
 }
 
 #[test]
 fn wrong_key() {
-    assert_eq!(verify_code(&sample_backup(), Some(&other_key())), "wrong-key");
+    assert_eq!(
+        verify_code(&sample_backup(), Some(&other_key())),
+        "wrong-key"
+    );
 }
 
 #[test]
@@ -312,12 +371,20 @@ fn sealed_record_moved_to_another_key() {
     assert_eq!(verify_code(&build(&e), Some(&master_key())), "mac-missing");
     // … and with the original MAC, the altered manifest fails the MAC.
     let mut with_mac = entries(&sample_backup());
-    let orig_mac = with_mac.iter().find(|(n, _)| n == "manifest.mac").expect("mac").clone();
+    let orig_mac = with_mac
+        .iter()
+        .find(|(n, _)| n == "manifest.mac")
+        .expect("mac")
+        .clone();
     e.insert(1, orig_mac);
     assert_eq!(verify_code(&build(&e), Some(&master_key())), "mac-mismatch");
     // The envelopes themselves refuse to open at the wrong record.
     let k = coffer_engine::Key::from("api-token");
-    let ctx = coffer_engine::envelope::RecordContext { database: "app", store: "secrets", key: &k };
+    let ctx = coffer_engine::envelope::RecordContext {
+        database: "app",
+        store: "secrets",
+        key: &k,
+    };
     let err = coffer_engine::envelope::open_bytes(&master_key(), &ctx, &recs[0].1).unwrap_err();
     assert_eq!(err.code(), "decryption-failed");
     with_mac.clear();
@@ -369,15 +436,21 @@ fn records_out_of_order() {
 
 #[test]
 fn corrupted_key_file() {
-    let text = coffer_engine::keyfile::write_key_file(&master_key(), time::OffsetDateTime::UNIX_EPOCH, None)
-        .expect("write");
+    let text = coffer_engine::keyfile::write_key_file(
+        &master_key(),
+        time::OffsetDateTime::UNIX_EPOCH,
+        None,
+    )
+    .expect("write");
     let b64 = base64_key(&master_key());
     let flipped = text.replace(&b64, &base64_key(&other_key()));
-    let err = coffer_engine::keyfile::read_key_file(&flipped, None, &Limits::default()).unwrap_err();
+    let err =
+        coffer_engine::keyfile::read_key_file(&flipped, None, &Limits::default()).unwrap_err();
     assert_eq!(err.code(), "invalid-key-file");
     assert!(err.to_string().contains("checksum"), "{err}");
     let truncated = &text[..text.len() / 2];
-    let err = coffer_engine::keyfile::read_key_file(truncated, None, &Limits::default()).unwrap_err();
+    let err =
+        coffer_engine::keyfile::read_key_file(truncated, None, &Limits::default()).unwrap_err();
     assert_eq!(err.code(), "invalid-key-file");
 }
 
@@ -387,14 +460,20 @@ fn base64_key(k: &MasterKey) -> String {
 }
 
 fn locked(bytes: &[u8], pass: &[u8]) -> Vec<u8> {
-    let lock = Lock { passphrase: Some((pass.to_vec().into(), KdfParams::INSECURE_FAST)), master_key: None };
+    let lock = Lock {
+        passphrase: Some((pass.to_vec().into(), KdfParams::INSECURE_FAST)),
+        master_key: None,
+    };
     let mut w = lock_writer(Vec::new(), &lock).expect("lock");
     std::io::Write::write_all(&mut w, bytes).expect("write");
     w.finish().expect("finish")
 }
 
 fn open_locked_code(bytes: &[u8], pass: Option<&[u8]>) -> &'static str {
-    let unlock = Unlock { passphrase: pass, master_key: None };
+    let unlock = Unlock {
+        passphrase: pass,
+        master_key: None,
+    };
     match open_backup(Cursor::new(bytes), unlock, Limits::default()) {
         Err(e) => e.code(),
         Ok(mut r) => match r.verify(None, &mut |_| Ok(())) {
@@ -408,7 +487,10 @@ fn open_locked_code(bytes: &[u8], pass: Option<&[u8]>) -> &'static str {
 fn locked_backup_round_trip_and_wrong_passphrase() {
     let b = locked(&sample_backup(), b"open sesame");
     assert_eq!(open_locked_code(&b, Some(b"open sesame")), "ok");
-    assert_eq!(open_locked_code(&b, Some(b"open sesame!")), "wrong-passphrase");
+    assert_eq!(
+        open_locked_code(&b, Some(b"open sesame!")),
+        "wrong-passphrase"
+    );
     assert_eq!(open_locked_code(&b, None), "passphrase-required");
     // A plain reader is told it needs the passphrase.
     assert_eq!(verify_code(&b, None), "passphrase-required");
@@ -431,8 +513,14 @@ fn locked_backup_tampering() {
     p[header_len + 100] ^= 1;
     assert_eq!(open_locked_code(&p, Some(b"pw")), "decryption-failed");
     // truncation of the payload
-    assert_eq!(open_locked_code(&b[..b.len() - 10], Some(b"pw")), "decryption-failed");
-    assert_eq!(open_locked_code(&b[..header_len - 5], Some(b"pw")), "truncated");
+    assert_eq!(
+        open_locked_code(&b[..b.len() - 10], Some(b"pw")),
+        "decryption-failed"
+    );
+    assert_eq!(
+        open_locked_code(&b[..header_len - 5], Some(b"pw")),
+        "truncated"
+    );
     // trailing garbage
     let mut g = b.clone();
     g.extend_from_slice(b"garbage");
@@ -441,13 +529,30 @@ fn locked_backup_tampering() {
 
 #[test]
 fn locked_with_master_key_needs_that_key() {
-    let lock = Lock { passphrase: None, master_key: Some(master_key()) };
+    let lock = Lock {
+        passphrase: None,
+        master_key: Some(master_key()),
+    };
     let mut w = lock_writer(Vec::new(), &lock).expect("lock");
     std::io::Write::write_all(&mut w, &sample_backup()).expect("write");
     let b = w.finish().expect("finish");
-    let ok = open_backup(Cursor::new(&b), Unlock { passphrase: None, master_key: Some(&master_key()) }, Limits::default());
+    let ok = open_backup(
+        Cursor::new(&b),
+        Unlock {
+            passphrase: None,
+            master_key: Some(&master_key()),
+        },
+        Limits::default(),
+    );
     assert!(ok.is_ok());
-    let wrong = open_backup(Cursor::new(&b), Unlock { passphrase: None, master_key: Some(&other_key()) }, Limits::default());
+    let wrong = open_backup(
+        Cursor::new(&b),
+        Unlock {
+            passphrase: None,
+            master_key: Some(&other_key()),
+        },
+        Limits::default(),
+    );
     assert!(matches!(wrong, Err(Error::WrongKey { .. })));
     let none = open_backup(Cursor::new(&b), Unlock::default(), Limits::default());
     assert!(matches!(none, Err(Error::KeyRequired(id)) if id == master_key().id()));
@@ -469,4 +574,136 @@ fn random_garbage_never_panics() {
         }
         let _ = verify_code(&t, Some(&master_key()));
     }
+}
+
+/// Reported while writing FORMAT.md: key order was only checked within a part.
+#[test]
+fn keys_out_of_order_across_parts() {
+    let mut opts = coffer_engine::WriteOptions::new(time::OffsetDateTime::UNIX_EPOCH);
+    opts.part_size = 1; // one record per part
+    let mut w = coffer_engine::BackupWriter::new(opts, coffer_engine::MemorySpool::default());
+    let schema = coffer_engine::model::DatabaseSchema {
+        name: "db".into(),
+        version: 1,
+        stores: vec![coffer_engine::model::StoreSchema::new("s")],
+    };
+    let db = w.add_database(schema).expect("db");
+    for i in 0..3 {
+        w.add_record(
+            db,
+            0,
+            &coffer_engine::Key::Number(f64::from(i)),
+            coffer_engine::Value::Null,
+        )
+        .expect("rec");
+    }
+    let mut e = entries(&w.finish(Vec::new()).expect("finish").0);
+    let p0 = e
+        .iter()
+        .position(|(n, _)| n.ends_with("records/000000.bin"))
+        .expect("p0");
+    let p2 = e
+        .iter()
+        .position(|(n, _)| n.ends_with("records/000002.bin"))
+        .expect("p2");
+    let (a, b) = (e[p0].1.clone(), e[p2].1.clone());
+    e[p0].1 = b;
+    e[p2].1 = a;
+    for name in [
+        "databases/0/stores/0/records/000000.bin",
+        "databases/0/stores/0/records/000002.bin",
+    ] {
+        rehash(&mut e, name);
+    }
+    assert_eq!(verify_code(&build(&e), None), "corrupt-record");
+}
+
+#[test]
+fn encrypted_store_with_blob_entries() {
+    let mut e = entries(&sample_backup());
+    edit_manifest(&mut e, |m| {
+        m["databases"][0]["stores"][2]["blobs"] = serde_json::json!([{
+            "entry": "databases/0/stores/2/blobs/000000.bin", "size": 1, "blake3": "00".repeat(32)
+        }]);
+    });
+    assert_eq!(verify_code(&build(&e), None), "invalid-manifest");
+}
+
+#[test]
+fn non_utf8_mac_is_an_invalid_manifest() {
+    let mut e = entries(&sample_backup());
+    let mac = e
+        .iter_mut()
+        .find(|(n, _)| n == "manifest.mac")
+        .expect("mac");
+    mac.1 = vec![0xff; 64];
+    assert_eq!(verify_code(&build(&e), None), "invalid-manifest");
+}
+
+#[test]
+fn locked_with_both_stanzas_reports_a_wrong_key() {
+    let lock = Lock {
+        passphrase: Some((b"pw".to_vec().into(), KdfParams::INSECURE_FAST)),
+        master_key: Some(master_key()),
+    };
+    let mut w = lock_writer(Vec::new(), &lock).expect("lock");
+    std::io::Write::write_all(&mut w, &sample_backup()).expect("write");
+    let b = w.finish().expect("finish");
+    let wrong = open_backup(
+        Cursor::new(&b),
+        Unlock {
+            passphrase: None,
+            master_key: Some(&other_key()),
+        },
+        Limits::default(),
+    );
+    assert_eq!(wrong.expect_err("wrong key").code(), "wrong-key");
+    let by_pass = open_backup(
+        Cursor::new(&b),
+        Unlock {
+            passphrase: Some(b"pw"),
+            master_key: Some(&other_key()),
+        },
+        Limits::default(),
+    );
+    assert!(by_pass.is_ok(), "the passphrase still unlocks it");
+    let by_key = open_backup(
+        Cursor::new(&b),
+        Unlock {
+            passphrase: None,
+            master_key: Some(&master_key()),
+        },
+        Limits::default(),
+    );
+    assert!(by_key.is_ok());
+}
+
+#[test]
+fn mac_is_written_whenever_a_key_is_given() {
+    let opts = coffer_engine::WriteOptions::new(time::OffsetDateTime::UNIX_EPOCH)
+        .with_master_key(master_key());
+    let mut w = coffer_engine::BackupWriter::new(opts, coffer_engine::MemorySpool::default());
+    let schema = coffer_engine::model::DatabaseSchema {
+        name: "db".into(),
+        version: 1,
+        stores: vec![coffer_engine::model::StoreSchema::new("s")],
+    };
+    w.add_database(schema).expect("db");
+    let zip = w.finish(Vec::new()).expect("finish").0;
+    let names: Vec<String> = entries(&zip).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names[1], "manifest.mac");
+    let r = BackupReader::open(Cursor::new(&zip), Limits::default()).expect("open");
+    assert!(r.check_key(&master_key()).expect("mac"), "the MAC verifies");
+    assert_eq!(
+        r.check_key(&other_key()).expect_err("wrong").code(),
+        "wrong-key"
+    );
+    // The key id is authenticated: altering it breaks the MAC.
+    let mut e = entries(&zip);
+    edit_manifest(&mut e, |m| m["key_id"] = other_key().id().to_hex().into());
+    let r = BackupReader::open(Cursor::new(build(&e)), Limits::default()).expect("open");
+    assert_eq!(
+        r.check_key(&other_key()).expect_err("forged").code(),
+        "mac-mismatch"
+    );
 }

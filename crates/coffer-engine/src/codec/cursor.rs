@@ -121,7 +121,8 @@ impl<'a> Cursor<'a> {
     /// (for lengths of things that are at least one byte each).
     pub fn len(&mut self) -> Result<usize, DecodeError> {
         let v = self.varint()?;
-        let n = usize::try_from(v).map_err(|_| DecodeError::new("length does not fit in memory"))?;
+        let n =
+            usize::try_from(v).map_err(|_| DecodeError::new("length does not fit in memory"))?;
         if n > self.remaining() {
             return Err(DecodeError::new(format!(
                 "length {n} exceeds the {} bytes that remain",
@@ -168,12 +169,18 @@ mod tests {
 
     #[test]
     fn varint_rejects_bad_forms() {
-        assert!(Cursor::new(&[0x80, 0x00]).varint().is_err(), "non-canonical");
+        assert!(
+            Cursor::new(&[0x80, 0x00]).varint().is_err(),
+            "non-canonical"
+        );
         assert!(Cursor::new(&[0x80]).varint().is_err(), "truncated");
         let mut over = vec![0xff; 9];
         over.push(0x02);
         assert!(Cursor::new(&over).varint().is_err(), "overflow");
-        assert!(Cursor::new(&[0x05, 1, 2]).bytes().is_err(), "length beyond end");
+        assert!(
+            Cursor::new(&[0x05, 1, 2]).bytes().is_err(),
+            "length beyond end"
+        );
     }
 
     proptest! {

@@ -28,7 +28,8 @@ pub(crate) fn read_str(c: &mut Cursor<'_>) -> Result<JsString, DecodeError> {
     let n = usize::try_from(h >> 1).map_err(|_| DecodeError::new("string too long"))?;
     if h & 1 == 0 {
         let bytes = c.take(n)?;
-        let s = std::str::from_utf8(bytes).map_err(|_| DecodeError::new("string is not valid UTF-8"))?;
+        let s = std::str::from_utf8(bytes)
+            .map_err(|_| DecodeError::new("string is not valid UTF-8"))?;
         Ok(JsString::from(s))
     } else {
         let byte_len = n

@@ -145,7 +145,10 @@ mod tests {
         nan.extend_from_slice(&f64::NAN.to_le_bytes());
         assert!(decode_key(&nan).is_err());
         assert!(decode_key(&[0x09]).is_err());
-        assert!(decode_key(&[0x04, 0x01, 0xaa, 0xbb]).is_err(), "trailing byte");
+        assert!(
+            decode_key(&[0x04, 0x01, 0xaa, 0xbb]).is_err(),
+            "trailing byte"
+        );
         assert!(decode_key(&[0x05, 0xff, 0x01]).is_err(), "count beyond end");
         let deep: Vec<u8> = std::iter::repeat_n([0x05u8, 0x01], 100).flatten().collect();
         assert!(decode_key(&deep).is_err());

@@ -132,7 +132,10 @@ impl Encoder<'_> {
                 props,
             } => {
                 let dense = items.len() as u64 == u64::from(*length)
-                    && items.iter().enumerate().all(|(i, (idx, _))| i as u64 == u64::from(*idx));
+                    && items
+                        .iter()
+                        .enumerate()
+                        .all(|(i, (idx, _))| i as u64 == u64::from(*idx));
                 if dense {
                     out.push(DENSE_ARRAY);
                     write_varint(out, u64::from(*length));
@@ -375,7 +378,9 @@ impl Decoder {
                     items.push((idx, self.value(c, depth + 1)?));
                 }
                 if n as u64 == u64::from(length) {
-                    return Err(DecodeError::new("dense array stored as sparse (non-canonical)"));
+                    return Err(DecodeError::new(
+                        "dense array stored as sparse (non-canonical)",
+                    ));
                 }
                 let props = self.props(c, depth)?;
                 Value::Array {
@@ -491,7 +496,10 @@ pub(crate) mod tests {
         Value::object([
             ("undefined", Value::Undefined),
             ("null", Value::Null),
-            ("bools", Value::array(vec![Value::Bool(true), Value::Bool(false)])),
+            (
+                "bools",
+                Value::array(vec![Value::Bool(true), Value::Bool(false)]),
+            ),
             (
                 "numbers",
                 Value::array(vec![
@@ -503,7 +511,10 @@ pub(crate) mod tests {
                 ]),
             ),
             ("bigint", Value::BigInt(BigInt::from_i128(-(1i128 << 100)))),
-            ("lone", Value::String(JsString::from_utf16(vec![0xD83D, 0x61]))),
+            (
+                "lone",
+                Value::String(JsString::from_utf16(vec![0xD83D, 0x61])),
+            ),
             ("emoji", Value::string("naïve 😀")),
             ("date", Value::Date(1_700_000_000_000.0)),
             ("bad date", Value::Date(f64::NAN)),
@@ -546,7 +557,10 @@ pub(crate) mod tests {
                     name: "a.txt".into(),
                     mime: "".into(),
                     last_modified: 1.0,
-                    data: Binary::External(BlobRef { index: 3, len: 1 << 20 }),
+                    data: Binary::External(BlobRef {
+                        index: 3,
+                        len: 1 << 20,
+                    }),
                 },
             ),
             (
@@ -562,12 +576,15 @@ pub(crate) mod tests {
                 Value::Map(vec![(Value::Number(1.0), Value::string("one"))]),
             ),
             ("set", Value::Set(vec![Value::string("x"), Value::Ref(0)])),
-            ("boxed", Value::array(vec![
-                Value::BoxedBool(true),
-                Value::BoxedNumber(-0.0),
-                Value::BoxedBigInt(BigInt::from_i128(7)),
-                Value::BoxedString("s".into()),
-            ])),
+            (
+                "boxed",
+                Value::array(vec![
+                    Value::BoxedBool(true),
+                    Value::BoxedNumber(-0.0),
+                    Value::BoxedBigInt(BigInt::from_i128(7)),
+                    Value::BoxedString("s".into()),
+                ]),
+            ),
             (
                 "error",
                 Value::Error {
@@ -614,7 +631,7 @@ pub(crate) mod tests {
         // depth limit
         let deep: Vec<u8> = std::iter::repeat_n([DENSE_ARRAY, 1], 20)
             .flatten()
-            .chain([NULL, 0].into_iter())
+            .chain([NULL, 0])
             .collect();
         assert!(decode_value(&deep, 8).is_err());
         // non-canonical bigint
@@ -650,7 +667,12 @@ pub(crate) mod tests {
             any::<u64>().prop_map(|b| Value::Date(f64::from_bits(b))),
             proptest::collection::vec(any::<u8>(), 0..40)
                 .prop_map(|b| Value::ArrayBuffer(b.into())),
-            (0usize..13, 0u64..4, 0u64..8, proptest::collection::vec(any::<u8>(), 0..4))
+            (
+                0usize..13,
+                0u64..4,
+                0u64..8,
+                proptest::collection::vec(any::<u8>(), 0..4)
+            )
                 .prop_map(|(k, off, extra, elems)| {
                     let kind = ViewKind::ALL[k];
                     let size = kind.element_size();
@@ -672,7 +694,11 @@ pub(crate) mod tests {
                     data: d.into(),
                 }
             }),
-            ("[a-z.]{0,8}", any::<u64>(), proptest::collection::vec(any::<u8>(), 0..10))
+            (
+                "[a-z.]{0,8}",
+                any::<u64>(),
+                proptest::collection::vec(any::<u8>(), 0..10)
+            )
                 .prop_map(|(n, t, d)| Value::File {
                     name: n.as_str().into(),
                     mime: "application/octet-stream".into(),
@@ -684,16 +710,19 @@ pub(crate) mod tests {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::array),
                 proptest::collection::vec(("[a-z]{0,5}", inner.clone()), 0..6)
-                    .prop_map(|p| Value::object(p.into_iter().map(|(k, v)| (k, v)))),
-                proptest::collection::vec((inner.clone(), inner.clone()), 0..4).prop_map(Value::Map),
+                    .prop_map(Value::object),
+                proptest::collection::vec((inner.clone(), inner.clone()), 0..4)
+                    .prop_map(Value::Map),
                 proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Set),
-                (proptest::collection::btree_set(0u32..50, 0..5), inner.clone()).prop_map(
-                    |(idx, v)| Value::Array {
+                (
+                    proptest::collection::btree_set(0u32..50, 0..5),
+                    inner.clone()
+                )
+                    .prop_map(|(idx, v)| Value::Array {
                         length: 50,
                         items: idx.into_iter().map(|i| (i, v.clone())).collect(),
                         props: vec![("p".into(), Value::Null)],
-                    }
-                ),
+                    }),
             ]
         })
     }

@@ -137,7 +137,9 @@ impl LockedHeader {
         }
         let count = c.u8().map_err(trunc)?;
         if !(1..=2).contains(&count) {
-            return Err(Error::NotABackup(format!("locked header lists {count} stanzas")));
+            return Err(Error::NotABackup(format!(
+                "locked header lists {count} stanzas"
+            )));
         }
         let mut stanzas = Vec::new();
         for _ in 0..count {
@@ -168,11 +170,18 @@ impl LockedHeader {
                     }
                 }
                 other => {
-                    return Err(Error::NotABackup(format!("unknown locked stanza type {other}")))
+                    return Err(Error::NotABackup(format!(
+                        "unknown locked stanza type {other}"
+                    )))
                 }
             };
-            if stanzas.iter().any(|s: &Stanza| std::mem::discriminant(s) == std::mem::discriminant(&stanza)) {
-                return Err(Error::NotABackup("the locked header repeats a stanza type".into()));
+            if stanzas
+                .iter()
+                .any(|s: &Stanza| std::mem::discriminant(s) == std::mem::discriminant(&stanza))
+            {
+                return Err(Error::NotABackup(
+                    "the locked header repeats a stanza type".into(),
+                ));
             }
             stanzas.push(stanza);
         }
@@ -195,5 +204,10 @@ impl LockedHeader {
 }
 
 /// Largest header: magic, version, count, both stanzas, salt, mac.
-pub const MAX_HEADER_LEN: usize =
-    8 + 1 + 1 + (1 + 12 + SALT_LEN + WRAPPED_LEN) + (1 + KEY_ID_LEN + WRAPPED_LEN) + PAYLOAD_SALT_LEN + MAC_LEN;
+pub const MAX_HEADER_LEN: usize = 8
+    + 1
+    + 1
+    + (1 + 12 + SALT_LEN + WRAPPED_LEN)
+    + (1 + KEY_ID_LEN + WRAPPED_LEN)
+    + PAYLOAD_SALT_LEN
+    + MAC_LEN;

@@ -122,7 +122,10 @@ impl Manifest {
         let mut out = Vec::new();
         for (d, db) in self.0.databases.iter().enumerate() {
             for (s, st) in db.stores.iter().enumerate() {
-                for (kind, list) in [(EntryKind::Records, &st.parts), (EntryKind::Blob, &st.blobs)] {
+                for (kind, list) in [
+                    (EntryKind::Records, &st.parts),
+                    (EntryKind::Blob, &st.blobs),
+                ] {
                     for (i, info) in list.iter().enumerate() {
                         out.push((
                             EntryName {
@@ -150,7 +153,9 @@ impl Manifest {
         let probe: Probe = serde_json::from_slice(bytes)
             .map_err(|e| Error::Manifest(format!("not a JSON object: {e}")))?;
         if probe.format.as_ref().and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
-            return Err(Error::Manifest(format!("the \"format\" field is not {FORMAT_NAME:?}")));
+            return Err(Error::Manifest(format!(
+                "the \"format\" field is not {FORMAT_NAME:?}"
+            )));
         }
         match probe.format_version.as_ref().and_then(|v| v.as_u64()) {
             Some(FORMAT_VERSION) => {}
@@ -184,8 +189,16 @@ impl Manifest {
         if json.hash != HASH_NAME {
             return bad(format!("unsupported hash algorithm {:?}", json.hash));
         }
-        time::OffsetDateTime::parse(&json.created, &time::format_description::well_known::Rfc3339)
-            .map_err(|_| Error::Manifest(format!("\"created\" is not an RFC 3339 time: {:?}", json.created)))?;
+        time::OffsetDateTime::parse(
+            &json.created,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map_err(|_| {
+            Error::Manifest(format!(
+                "\"created\" is not an RFC 3339 time: {:?}",
+                json.created
+            ))
+        })?;
         let mut db_names = HashSet::new();
         let mut entries: u64 = 0;
         let mut total: u64 = 0;
@@ -205,14 +218,21 @@ impl Manifest {
                 }
                 check_store_schema(&label, &st.schema)?;
                 any_encrypted |= st.schema.encrypted;
+                if st.schema.encrypted && !st.blobs.is_empty() {
+                    return bad(format!("encrypted store {label:?} lists blob entries"));
+                }
                 let mut part_records: u64 = 0;
-                for (kind, list) in [(EntryKind::Records, &st.parts), (EntryKind::Blob, &st.blobs)] {
+                for (kind, list) in [
+                    (EntryKind::Records, &st.parts),
+                    (EntryKind::Blob, &st.blobs),
+                ] {
                     for (i, info) in list.iter().enumerate() {
                         let expected = EntryName {
                             database: d as u32,
                             store: s as u32,
                             kind,
-                            index: u32::try_from(i).map_err(|_| Error::Manifest("too many entries".into()))?,
+                            index: u32::try_from(i)
+                                .map_err(|_| Error::Manifest("too many entries".into()))?,
                         }
                         .to_name();
                         if info.entry != expected {
@@ -222,7 +242,10 @@ impl Manifest {
                             ));
                         }
                         if info.blake3.len() != 64
-                            || !info.blake3.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                            || !info
+                                .blake3
+                                .bytes()
+                                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
                         {
                             return bad(format!("entry {:?} has a malformed hash", info.entry));
                         }
@@ -233,7 +256,10 @@ impl Manifest {
                                 })?
                             }
                             (EntryKind::Records, None) => {
-                                return bad(format!("records part {:?} has no record count", info.entry))
+                                return bad(format!(
+                                    "records part {:?} has no record count",
+                                    info.entry
+                                ))
                             }
                             (EntryKind::Blob, Some(_)) => {
                                 return bad(format!("blob {:?} has a record count", info.entry))
@@ -267,10 +293,18 @@ impl Manifest {
             }
         }
         if entries.saturating_add(2) > limits.max_entries {
-            return Err(Error::limit("number of entries", limits.max_entries, entries + 2));
+            return Err(Error::limit(
+                "number of entries",
+                limits.max_entries,
+                entries + 2,
+            ));
         }
         if total > limits.max_total_size {
-            return Err(Error::limit("total uncompressed size", limits.max_total_size, total));
+            return Err(Error::limit(
+                "total uncompressed size",
+                limits.max_total_size,
+                total,
+            ));
         }
         if any_encrypted && json.key_id.is_none() {
             return bad("the backup has encrypted stores but no key id".into());
@@ -287,14 +321,18 @@ fn check_key_path(label: &str, kp: &KeyPath, allow_empty: bool) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Manifest(format!("{label:?} has an invalid key path {kp:?}")))
+        Err(Error::Manifest(format!(
+            "{label:?} has an invalid key path {kp:?}"
+        )))
     }
 }
 
 fn check_store_schema(label: &str, s: &StoreSchema) -> Result<()> {
     if let Some(kp) = &s.key_path {
         check_key_path(label, kp, true)?;
-        if s.auto_increment && (matches!(kp, KeyPath::Compound(_)) || kp == &KeyPath::Single(String::new())) {
+        if s.auto_increment
+            && (matches!(kp, KeyPath::Compound(_)) || kp == &KeyPath::Single(String::new()))
+        {
             return Err(Error::Manifest(format!(
                 "{label:?} cannot auto-increment with key path {kp:?}"
             )));
@@ -306,12 +344,17 @@ fn check_store_schema(label: &str, s: &StoreSchema) -> Result<()> {
         )));
     }
     if s.key_generator.is_some_and(|g| g > 1 << 53) {
-        return Err(Error::Manifest(format!("{label:?}: key generator beyond 2^53")));
+        return Err(Error::Manifest(format!(
+            "{label:?}: key generator beyond 2^53"
+        )));
     }
     let mut names = HashSet::new();
     for ix in &s.indexes {
         if !names.insert(ix.name.as_str()) {
-            return Err(Error::Manifest(format!("{label:?} has index {:?} twice", ix.name)));
+            return Err(Error::Manifest(format!(
+                "{label:?} has index {:?} twice",
+                ix.name
+            )));
         }
         check_key_path(label, &ix.key_path, true)?;
         if ix.multi_entry && matches!(ix.key_path, KeyPath::Compound(_)) {

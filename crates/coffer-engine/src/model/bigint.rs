@@ -139,7 +139,12 @@ mod tests {
             assert_eq!(b.to_i128(), Some(v));
         }
         let huge = "123456789012345678901234567890123456789012345678901234567890";
-        assert_eq!(BigInt::parse_decimal(huge).map(|b| b.to_decimal()).as_deref(), Some(huge));
+        assert_eq!(
+            BigInt::parse_decimal(huge)
+                .map(|b| b.to_decimal())
+                .as_deref(),
+            Some(huge)
+        );
         assert_eq!(BigInt::parse_decimal("12a"), None);
         assert_eq!(BigInt::parse_decimal("-"), None);
     }

@@ -360,12 +360,18 @@ impl Value {
             ) => {
                 length == l2
                     && items.len() == i2.len()
-                    && items.iter().zip(i2).all(|(a, b)| a.0 == b.0 && a.1.same(&b.1))
+                    && items
+                        .iter()
+                        .zip(i2)
+                        .all(|(a, b)| a.0 == b.0 && a.1.same(&b.1))
                     && same_props(props, p2)
             }
             (Object(a), Object(b)) => same_props(a, b),
             (Map(a), Map(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.0.same(&y.0) && x.1.same(&y.1))
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b)
+                        .all(|(x, y)| x.0.same(&y.0) && x.1.same(&y.1))
             }
             (Set(a), Set(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y)),
             (a, b) => a == b,

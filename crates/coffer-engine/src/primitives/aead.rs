@@ -31,7 +31,13 @@ pub fn seal_with_nonce_into(
 ) -> Result<()> {
     let cipher = XChaCha20Poly1305::new(key.into());
     let ct = cipher
-        .encrypt(XNonce::from_slice(nonce), Payload { msg: plaintext, aad })
+        .encrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .map_err(|_| Error::Misuse("plaintext too long to seal".into()))?;
     out.reserve(NONCE_LEN + ct.len());
     out.extend_from_slice(nonce);
@@ -61,8 +67,14 @@ mod tests {
         let mut sealed = Vec::new();
         seal_into(&key, b"ad", b"secret", &mut sealed).unwrap();
         assert_eq!(open(&key, b"ad", &sealed).unwrap(), b"secret");
-        assert!(matches!(open(&key, b"other", &sealed), Err(Error::DecryptionFailed)));
-        assert!(matches!(open(&[2u8; 32], b"ad", &sealed), Err(Error::DecryptionFailed)));
+        assert!(matches!(
+            open(&key, b"other", &sealed),
+            Err(Error::DecryptionFailed)
+        ));
+        assert!(matches!(
+            open(&[2u8; 32], b"ad", &sealed),
+            Err(Error::DecryptionFailed)
+        ));
         for i in 0..sealed.len() {
             let mut t = sealed.clone();
             t[i] ^= 1;

@@ -74,8 +74,13 @@ impl KdfParams {
 
 /// Derives a 32-byte key from `passphrase` and `salt`.
 pub fn derive(passphrase: &[u8], salt: &[u8], params: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
-    let p = Params::new(params.memory_kib, params.iterations, params.parallelism, Some(32))
-        .map_err(|e| Error::KeyFile(format!("invalid Argon2id parameters: {e}")))?;
+    let p = Params::new(
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        Some(32),
+    )
+    .map_err(|e| Error::KeyFile(format!("invalid Argon2id parameters: {e}")))?;
     let mut out = Zeroizing::new([0u8; 32]);
     Argon2::new(Algorithm::Argon2id, Version::V0x13, p)
         .hash_password_into(passphrase, salt, out.as_mut())
@@ -100,9 +105,15 @@ mod tests {
     fn bounds_are_enforced() {
         let l = Limits::default();
         assert!(KdfParams::DEFAULT.check(&l).is_ok());
-        let huge = KdfParams { memory_kib: u32::MAX, ..KdfParams::DEFAULT };
+        let huge = KdfParams {
+            memory_kib: u32::MAX,
+            ..KdfParams::DEFAULT
+        };
         assert!(matches!(huge.check(&l), Err(Error::LimitExceeded { .. })));
-        let zero = KdfParams { iterations: 0, ..KdfParams::DEFAULT };
+        let zero = KdfParams {
+            iterations: 0,
+            ..KdfParams::DEFAULT
+        };
         assert!(zero.check(&l).is_err());
     }
 }

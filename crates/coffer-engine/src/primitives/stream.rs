@@ -126,10 +126,20 @@ impl<R: Read + Seek> StreamReader<R> {
             .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "stream truncated"))?;
         let full = ENCRYPTED_CHUNK_SIZE as u64;
         if ct_len < TAG_SIZE as u64 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "stream truncated"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "stream truncated",
+            ));
         }
         let chunks = ct_len.div_ceil(full);
         let last_len = ct_len - (chunks - 1) * full;
+        if last_len < TAG_SIZE as u64 {
+            // A final chunk too short to hold its tag: cut off mid-chunk.
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "stream truncated",
+            ));
+        }
         if chunks > 1 && last_len == TAG_SIZE as u64 {
             // An empty final chunk after data: not what a writer produces.
             return Err(stream_error());
@@ -164,7 +174,8 @@ impl<R: Read + Seek> StreamReader<R> {
         } else {
             ENCRYPTED_CHUNK_SIZE
         };
-        self.inner.seek(SeekFrom::Start(self.start + index * full))?;
+        self.inner
+            .seek(SeekFrom::Start(self.start + index * full))?;
         let mut buf = Zeroizing::new(vec![0u8; len]);
         self.inner.read_exact(&mut buf).map_err(|e| {
             if e.kind() == io::ErrorKind::UnexpectedEof {
@@ -211,7 +222,10 @@ impl<R: Read + Seek> Seek for StreamReader<R> {
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
         let target = target.ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the stream")
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the stream",
+            )
         })?;
         self.pos = target;
         Ok(target)
@@ -239,10 +253,21 @@ mod tests {
     #[test]
     fn round_trip_at_chunk_boundaries() {
         let key = [9u8; 32];
-        for len in [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 17] {
+        for len in [
+            0,
+            1,
+            CHUNK_SIZE - 1,
+            CHUNK_SIZE,
+            CHUNK_SIZE + 1,
+            3 * CHUNK_SIZE + 17,
+        ] {
             let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let ct = seal(&data, &key);
-            assert_eq!(ct.len(), len + len.max(1).div_ceil(CHUNK_SIZE) * TAG_SIZE, "len {len}");
+            assert_eq!(
+                ct.len(),
+                len + len.max(1).div_ceil(CHUNK_SIZE) * TAG_SIZE,
+                "len {len}"
+            );
             assert_eq!(open(&ct, &key).unwrap(), data, "len {len}");
         }
     }
@@ -292,5 +317,13 @@ mod tests {
         assert!(open(&ct, &[6u8; 32]).is_err());
         // empty input
         assert!(open(&[], &key).is_err());
+        // a final chunk of 1..15 bytes after full chunks (reported while
+        // writing FORMAT.md: this used to underflow and panic)
+        for extra in 1..TAG_SIZE {
+            assert!(
+                open(&ct[..2 * ENCRYPTED_CHUNK_SIZE + extra], &key).is_err(),
+                "{extra}"
+            );
+        }
     }
 }

@@ -27,39 +27,118 @@ pub fn every_type(big: usize) -> Value {
         ("undefined", Value::Undefined),
         ("null", Value::Null),
         ("true", Value::Bool(true)),
-        ("numbers", Value::array(vec![
-            Value::Number(f64::NAN),
-            Value::Number(-0.0),
-            Value::Number(f64::INFINITY),
-            Value::Number(f64::NEG_INFINITY),
-            Value::Number(3.25),
-        ])),
-        ("bigint", Value::BigInt(BigInt::parse_decimal("-123456789012345678901234567890").expect("literal"))),
-        ("lone surrogate", Value::String(JsString::from_utf16(vec![0x41, 0xD800]))),
+        (
+            "numbers",
+            Value::array(vec![
+                Value::Number(f64::NAN),
+                Value::Number(-0.0),
+                Value::Number(f64::INFINITY),
+                Value::Number(f64::NEG_INFINITY),
+                Value::Number(3.25),
+            ]),
+        ),
+        (
+            "bigint",
+            Value::BigInt(
+                BigInt::parse_decimal("-123456789012345678901234567890").expect("literal"),
+            ),
+        ),
+        (
+            "lone surrogate",
+            Value::String(JsString::from_utf16(vec![0x41, 0xD800])),
+        ),
         ("unicode", Value::string("Grüße, 世界 😀")),
         ("date", Value::Date(1_764_000_000_000.0)),
-        ("regexp", Value::RegExp { source: "^co(ff)?er$".into(), flags: "iu".into() }),
+        (
+            "regexp",
+            Value::RegExp {
+                source: "^co(ff)?er$".into(),
+                flags: "iu".into(),
+            },
+        ),
         ("buffer", Value::ArrayBuffer(vec![0, 1, 2, 3].into())),
-        ("f32", Value::View { kind: ViewKind::Float32, byte_offset: 4, buffer_len: 16, bytes: 1.5f32.to_le_bytes().to_vec().into() }),
-        ("big64", Value::View { kind: ViewKind::BigInt64, byte_offset: 0, buffer_len: 8, bytes: (-5i64).to_le_bytes().to_vec().into() }),
-        ("dataview", Value::View { kind: ViewKind::DataView, byte_offset: 1, buffer_len: 3, bytes: vec![7].into() }),
-        ("blob", Value::Blob { mime: "text/plain".into(), data: b"attachment".to_vec().into() }),
-        ("file", Value::File {
-            name: "photo.raw".into(),
-            mime: "application/octet-stream".into(),
-            last_modified: 1_700_000_000_123.0,
-            data: (0..big).map(|i| (i * 7 % 251) as u8).collect::<Vec<u8>>().into(),
-        }),
-        ("sparse", Value::Array { length: 10, items: vec![(2, Value::Null), (9, Value::Bool(false))], props: vec![("tag".into(), Value::string("x"))] }),
-        ("map", Value::Map(vec![(Value::string("k"), Value::Number(1.0)), (Value::Number(2.0), Value::Null)])),
-        ("set", Value::Set(vec![Value::Number(1.0), Value::string("two")])),
-        ("boxed", Value::array(vec![
-            Value::BoxedBool(false),
-            Value::BoxedNumber(f64::NAN),
-            Value::BoxedBigInt(BigInt::from_i128(1 << 70)),
-            Value::BoxedString("boxed".into()),
-        ])),
-        ("error", Value::Error { name: "RangeError".into(), message: "out of range".into(), stack: None }),
+        (
+            "f32",
+            Value::View {
+                kind: ViewKind::Float32,
+                byte_offset: 4,
+                buffer_len: 16,
+                bytes: 1.5f32.to_le_bytes().to_vec().into(),
+            },
+        ),
+        (
+            "big64",
+            Value::View {
+                kind: ViewKind::BigInt64,
+                byte_offset: 0,
+                buffer_len: 8,
+                bytes: (-5i64).to_le_bytes().to_vec().into(),
+            },
+        ),
+        (
+            "dataview",
+            Value::View {
+                kind: ViewKind::DataView,
+                byte_offset: 1,
+                buffer_len: 3,
+                bytes: vec![7].into(),
+            },
+        ),
+        (
+            "blob",
+            Value::Blob {
+                mime: "text/plain".into(),
+                data: b"attachment".to_vec().into(),
+            },
+        ),
+        (
+            "file",
+            Value::File {
+                name: "photo.raw".into(),
+                mime: "application/octet-stream".into(),
+                last_modified: 1_700_000_000_123.0,
+                data: (0..big)
+                    .map(|i| (i * 7 % 251) as u8)
+                    .collect::<Vec<u8>>()
+                    .into(),
+            },
+        ),
+        (
+            "sparse",
+            Value::Array {
+                length: 10,
+                items: vec![(2, Value::Null), (9, Value::Bool(false))],
+                props: vec![("tag".into(), Value::string("x"))],
+            },
+        ),
+        (
+            "map",
+            Value::Map(vec![
+                (Value::string("k"), Value::Number(1.0)),
+                (Value::Number(2.0), Value::Null),
+            ]),
+        ),
+        (
+            "set",
+            Value::Set(vec![Value::Number(1.0), Value::string("two")]),
+        ),
+        (
+            "boxed",
+            Value::array(vec![
+                Value::BoxedBool(false),
+                Value::BoxedNumber(f64::NAN),
+                Value::BoxedBigInt(BigInt::from_i128(1 << 70)),
+                Value::BoxedString("boxed".into()),
+            ]),
+        ),
+        (
+            "error",
+            Value::Error {
+                name: "RangeError".into(),
+                message: "out of range".into(),
+                stack: None,
+            },
+        ),
         ("cycle", Value::Ref(0)),
     ])
 }
@@ -75,13 +154,26 @@ pub fn app_schema() -> DatabaseSchema {
                 auto_increment: true,
                 key_generator: Some(42),
                 indexes: vec![
-                    IndexSchema { name: "by_tag".into(), key_path: KeyPath::Single("tags".into()), unique: false, multi_entry: true },
-                    IndexSchema { name: "by_name".into(), key_path: KeyPath::Compound(vec!["last".into(), "first".into()]), unique: true, multi_entry: false },
+                    IndexSchema {
+                        name: "by_tag".into(),
+                        key_path: KeyPath::Single("tags".into()),
+                        unique: false,
+                        multi_entry: true,
+                    },
+                    IndexSchema {
+                        name: "by_name".into(),
+                        key_path: KeyPath::Compound(vec!["last".into(), "first".into()]),
+                        unique: true,
+                        multi_entry: false,
+                    },
                 ],
                 encrypted: false,
             },
             StoreSchema::new("misc"),
-            StoreSchema { encrypted: true, ..StoreSchema::new("secrets") },
+            StoreSchema {
+                encrypted: true,
+                ..StoreSchema::new("secrets")
+            },
         ],
     }
 }
@@ -101,21 +193,40 @@ pub fn sample_backup_with(key: &MasterKey) -> Vec<u8> {
         let v = Value::object([
             ("id", Value::Number(f64::from(i))),
             ("title", Value::string(&format!("note {i}"))),
-            ("tags", Value::array(vec![Value::string("a"), Value::string("b")])),
+            (
+                "tags",
+                Value::array(vec![Value::string("a"), Value::string("b")]),
+            ),
             ("created", Value::Date(1_700_000_000_000.0 + f64::from(i))),
         ]);
-        w.add_record(db, 0, &Key::Number(f64::from(i)), v).expect("note");
+        w.add_record(db, 0, &Key::Number(f64::from(i)), v)
+            .expect("note");
     }
-    w.add_record(db, 1, &Key::from("every"), every_type(200_000)).expect("every");
-    w.add_record(db, 1, &Key::Array(vec![Key::from("z"), Key::Binary(vec![1])]), Value::Null).expect("misc");
+    w.add_record(db, 1, &Key::from("every"), every_type(200_000))
+        .expect("every");
+    w.add_record(
+        db,
+        1,
+        &Key::Array(vec![Key::from("z"), Key::Binary(vec![1])]),
+        Value::Null,
+    )
+    .expect("misc");
     for name in ["api-token", "password"] {
         let k = Key::from(name);
-        let ctx = RecordContext { database: "app", store: "secrets", key: &k };
+        let ctx = RecordContext {
+            database: "app",
+            store: "secrets",
+            key: &k,
+        };
         let env = seal_value(key, &ctx, &Value::string(&format!("secret {name}"))).expect("seal");
         w.add_sealed_record(db, 2, &k, &env).expect("sealed");
     }
     let db2 = w
-        .add_database(DatabaseSchema { name: "empty".into(), version: 1, stores: vec![StoreSchema::new("nothing")] })
+        .add_database(DatabaseSchema {
+            name: "empty".into(),
+            version: 1,
+            stores: vec![StoreSchema::new("nothing")],
+        })
         .expect("db2");
     let _ = db2;
     w.finish(Vec::new()).expect("finish").0
@@ -126,12 +237,28 @@ pub fn plain_backup() -> Vec<u8> {
     let opts = WriteOptions::new(datetime!(2026-11-26 10:00 UTC));
     let mut w = BackupWriter::new(opts, MemorySpool::default());
     let db = w
-        .add_database(DatabaseSchema { name: "plain".into(), version: 1, stores: vec![StoreSchema::new("kv")] })
+        .add_database(DatabaseSchema {
+            name: "plain".into(),
+            version: 1,
+            stores: vec![StoreSchema::new("kv")],
+        })
         .expect("db");
     for i in 0..20 {
-        w.add_record(db, 0, &Key::Number(f64::from(i)), Value::string(&"x".repeat(100))).expect("rec");
+        w.add_record(
+            db,
+            0,
+            &Key::Number(f64::from(i)),
+            Value::string(&"x".repeat(100)),
+        )
+        .expect("rec");
     }
-    w.add_record(db, 0, &Key::from("blob"), Value::ArrayBuffer(vec![9u8; 100_000].into())).expect("blob");
+    w.add_record(
+        db,
+        0,
+        &Key::from("blob"),
+        Value::ArrayBuffer(vec![9u8; 100_000].into()),
+    )
+    .expect("blob");
     w.finish(Vec::new()).expect("finish").0
 }
 
@@ -153,9 +280,15 @@ pub fn build(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
     build_with(entries, CompressionMethod::Deflated, Some(1))
 }
 
-pub fn build_with(entries: &[(String, Vec<u8>)], method: CompressionMethod, level: Option<i64>) -> Vec<u8> {
+pub fn build_with(
+    entries: &[(String, Vec<u8>)],
+    method: CompressionMethod,
+    level: Option<i64>,
+) -> Vec<u8> {
     let mut z = ZipWriter::new(Cursor::new(Vec::new()));
-    let opts = SimpleFileOptions::default().compression_method(method).compression_level(level);
+    let opts = SimpleFileOptions::default()
+        .compression_method(method)
+        .compression_level(level);
     for (name, bytes) in entries {
         z.start_file(name.as_str(), opts).expect("start");
         z.write_all(bytes).expect("write");
@@ -165,7 +298,10 @@ pub fn build_with(entries: &[(String, Vec<u8>)], method: CompressionMethod, leve
 
 /// Rewrites the manifest (as JSON) of an entry list.
 pub fn edit_manifest(entries: &mut [(String, Vec<u8>)], f: impl FnOnce(&mut serde_json::Value)) {
-    let m = entries.iter_mut().find(|(n, _)| n == "manifest.json").expect("manifest");
+    let m = entries
+        .iter_mut()
+        .find(|(n, _)| n == "manifest.json")
+        .expect("manifest");
     let mut json: serde_json::Value = serde_json::from_slice(&m.1).expect("json");
     f(&mut json);
     m.1 = serde_json::to_vec_pretty(&json).expect("ser");
@@ -174,7 +310,12 @@ pub fn edit_manifest(entries: &mut [(String, Vec<u8>)], f: impl FnOnce(&mut serd
 /// Recomputes the manifest's size and hash for entry `name` after its bytes
 /// changed (a tamperer who knows the format).
 pub fn rehash(entries: &mut [(String, Vec<u8>)], name: &str) {
-    let bytes = entries.iter().find(|(n, _)| n == name).expect("entry").1.clone();
+    let bytes = entries
+        .iter()
+        .find(|(n, _)| n == name)
+        .expect("entry")
+        .1
+        .clone();
     edit_manifest(entries, |m| {
         for db in m["databases"].as_array_mut().expect("dbs") {
             for st in db["stores"].as_array_mut().expect("stores") {
