@@ -794,3 +794,91 @@ fn tampered_committed_fixtures_are_rejected() {
             .stderr(contains("error: "));
     }
 }
+
+#[test]
+fn extract_locked_backups() {
+    let f = Files::new();
+    let out = f.path("out-pass");
+    coffer()
+        .arg("extract")
+        .arg(f.path("locked.zip"))
+        .arg("--passphrase-file")
+        .arg(f.path("pass.txt"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(read_jsonl(&out.join("000-app/000-notes.jsonl")).len(), 3);
+    assert_eq!(
+        std::fs::read(out.join("000-app/files/000002.bin")).expect("bin"),
+        big_body()
+    );
+    let out = f.path("out-key");
+    coffer()
+        .arg("extract")
+        .arg(f.path("locked-key.zip"))
+        .arg("--key")
+        .arg(f.path("master.key"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr("");
+    assert_eq!(
+        read_jsonl(&out.join("000-app/001-secrets.jsonl"))[0],
+        json!({"key": "api", "value": "tok_123"})
+    );
+    // Without a passphrase nothing is written.
+    let out = f.path("out-none");
+    coffer()
+        .arg("extract")
+        .arg(f.path("locked.zip"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains("locked backup"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn extract_committed_sealed_fixture_with_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    coffer()
+        .arg("extract")
+        .arg(fixture("sealed.zip"))
+        .arg("--key")
+        .arg(fixture("sealed.key"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let manifest: Json =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest"))
+            .expect("JSON");
+    let index: Json =
+        serde_json::from_slice(&std::fs::read(out.join("index.json")).expect("index"))
+            .expect("JSON");
+    for (d, db) in manifest["databases"]
+        .as_array()
+        .expect("databases")
+        .iter()
+        .enumerate()
+    {
+        for (s, st) in db["stores"].as_array().expect("stores").iter().enumerate() {
+            let file = index["databases"][d]["stores"][s]["file"]
+                .as_str()
+                .expect("file");
+            let lines = read_jsonl(&out.join(file));
+            assert_eq!(
+                lines.len() as u64,
+                st["records"].as_u64().expect("records"),
+                "{file}"
+            );
+            assert!(lines
+                .iter()
+                .all(|l| l.get("value").is_some() && l.get("sealed").is_none()));
+        }
+    }
+}
