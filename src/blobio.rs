@@ -1,0 +1,219 @@
+//! Blob-backed I/O for the worker: a [`Spool`] and an output [`Write`] that
+//! keep bytes in `Blob`s (outside wasm memory; Chromium pages large Blob
+//! data to disk), and a `Read + Seek` over a `File` that reads slices with
+//! `FileReaderSync`. `FileReaderSync` exists only in workers.
+
+use std::io::{self, Read, Seek, SeekFrom, Write};
+
+use coffer_engine::Spool;
+use js_sys::{Array, ArrayBuffer, Uint8Array};
+use wasm_bindgen::JsValue;
+use web_sys::{Blob, BlobPropertyBag, FileReaderSync};
+
+use crate::error::{AppError, AppResult};
+
+fn io_err(what: &str, e: JsValue) -> io::Error {
+    io::Error::other(AppError::js(what, e).message)
+}
+
+/// A `Blob` holding a copy of `bytes`.
+pub fn blob_from_bytes(bytes: &[u8], mime: &str) -> AppResult<Blob> {
+    let parts = Array::of1(&Uint8Array::from(bytes));
+    let o = BlobPropertyBag::new();
+    o.set_type(mime);
+    Blob::new_with_u8_array_sequence_and_options(&parts, &o).map_err(|e| AppError::js("cannot create a Blob", e))
+}
+
+/// Reads a whole `Blob` (worker only).
+pub fn read_blob_buffer(blob: &Blob) -> AppResult<ArrayBuffer> {
+    let r = FileReaderSync::new().map_err(|e| AppError::js("FileReaderSync is not available", e))?;
+    r.read_as_array_buffer(blob)
+        .map_err(|e| AppError::js("cannot read a Blob", e))
+}
+
+/// Reads a whole `Blob` into wasm memory (worker only).
+pub fn read_blob_bytes(blob: &Blob) -> AppResult<Vec<u8>> {
+    let buf: JsValue = read_blob_buffer(blob)?.into();
+    Ok(Uint8Array::new(&buf).to_vec())
+}
+
+/// A [`Spool`] whose chunks live in `Blob`s.
+#[derive(Default)]
+pub struct BlobSpool {
+    chunks: Vec<Option<Blob>>,
+}
+
+impl Spool for BlobSpool {
+    fn put(&mut self, chunk: Vec<u8>) -> io::Result<usize> {
+        let b = blob_from_bytes(&chunk, "").map_err(|e| io::Error::other(e.message))?;
+        self.chunks.push(Some(b));
+        Ok(self.chunks.len() - 1)
+    }
+
+    fn take(&mut self, id: usize) -> io::Result<Vec<u8>> {
+        let b = self
+            .chunks
+            .get_mut(id)
+            .and_then(Option::take)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("spool chunk {id} is gone")))?;
+        read_blob_bytes(&b).map_err(|e| io::Error::other(e.message))
+    }
+}
+
+/// Collects written bytes into `Blob` parts of about `part_size` bytes.
+pub struct BlobParts {
+    parts: Array,
+    pending: Vec<u8>,
+    part_size: usize,
+    len: u64,
+}
+
+impl BlobParts {
+    /// An empty collector.
+    pub fn new(part_size: usize) -> Self {
+        BlobParts {
+            parts: Array::new(),
+            pending: Vec::with_capacity(part_size),
+            part_size,
+            len: 0,
+        }
+    }
+
+    fn flush_part(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            let b = blob_from_bytes(&self.pending, "").map_err(|e| io::Error::other(e.message))?;
+            self.parts.push(&b);
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The final `Blob` of type `mime`.
+    pub fn into_blob(mut self, mime: &str) -> AppResult<Blob> {
+        self.flush_part().map_err(|e| AppError::new("io", e.to_string()))?;
+        let o = BlobPropertyBag::new();
+        o.set_type(mime);
+        Blob::new_with_blob_sequence_and_options(&self.parts, &o).map_err(|e| AppError::js("cannot create a Blob", e))
+    }
+}
+
+impl Write for BlobParts {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let room = self.part_size - self.pending.len();
+        let n = room.min(buf.len());
+        self.pending.extend_from_slice(&buf[..n]);
+        self.len += n as u64;
+        if self.pending.len() >= self.part_size {
+            self.flush_part()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `Read + Seek` over a `Blob`/`File`, reading windows of `window` bytes
+/// with `FileReaderSync` (worker only).
+pub struct BlobReader {
+    blob: Blob,
+    size: u64,
+    pos: u64,
+    window: usize,
+    cache_start: u64,
+    cache: Vec<u8>,
+    reader: FileReaderSync,
+}
+
+impl BlobReader {
+    /// A reader over `blob`.
+    pub fn new(blob: Blob, window: usize) -> AppResult<Self> {
+        let reader = FileReaderSync::new().map_err(|e| AppError::js("FileReaderSync is not available", e))?;
+        Ok(BlobReader {
+            size: blob.size() as u64,
+            blob,
+            pos: 0,
+            window,
+            cache_start: 0,
+            cache: Vec::new(),
+            reader,
+        })
+    }
+
+    fn fill(&mut self) -> io::Result<()> {
+        let end = (self.pos + self.window as u64).min(self.size);
+        let slice = self
+            .blob
+            .slice_with_f64_and_f64(self.pos as f64, end as f64)
+            .map_err(|e| io_err("cannot slice the file", e))?;
+        let buf = self
+            .reader
+            .read_as_array_buffer(&slice)
+            .map_err(|e| io_err("cannot read the file", e))?;
+        self.cache = Uint8Array::new(&buf).to_vec();
+        self.cache_start = self.pos;
+        Ok(())
+    }
+}
+
+impl Read for BlobReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.size || out.is_empty() {
+            return Ok(0);
+        }
+        let cached = self.pos >= self.cache_start && self.pos < self.cache_start + self.cache.len() as u64;
+        if !cached {
+            // Large reads bypass the cache.
+            if out.len() >= self.window {
+                let end = (self.pos + out.len() as u64).min(self.size);
+                let slice = self
+                    .blob
+                    .slice_with_f64_and_f64(self.pos as f64, end as f64)
+                    .map_err(|e| io_err("cannot slice the file", e))?;
+                let buf = self
+                    .reader
+                    .read_as_array_buffer(&slice)
+                    .map_err(|e| io_err("cannot read the file", e))?;
+                let u = Uint8Array::new(&buf);
+                let n = u.length() as usize;
+                u.copy_to(&mut out[..n]);
+                self.pos += n as u64;
+                return Ok(n);
+            }
+            self.fill()?;
+        }
+        let off = (self.pos - self.cache_start) as usize;
+        let n = (self.cache.len() - off).min(out.len());
+        out[..n].copy_from_slice(&self.cache[off..off + n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for BlobReader {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let new = match pos {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.size.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        match new {
+            Some(p) => {
+                self.pos = p;
+                Ok(p)
+            }
+            None => Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the file")),
+        }
+    }
+}

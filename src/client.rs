@@ -1,0 +1,227 @@
+//! The UI side of the worker protocol: [`EngineClient`] owns the `Worker`,
+//! queues requests until the worker posts `Ready`, routes events to the
+//! request that caused them, and cancels by terminating and restarting the
+//! worker (every write of the worker is transactional, so nothing
+//! half-done survives).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Blob, MessageEvent, Worker};
+
+use crate::error::AppError;
+use crate::protocol::{decode_event, encode, Event, Outcome, Request, ToWorker};
+
+/// The URL of the worker loader Trunk generates.
+pub const WORKER_URL: &str = "./worker_loader.js";
+
+/// What came with an event besides its JSON.
+#[derive(Clone, Default)]
+pub struct Attached {
+    /// A file (backup, key file).
+    pub file: Option<Blob>,
+    /// A structured-clone value (store API).
+    pub value: JsValue,
+}
+
+type Handler = Box<dyn FnMut(Event, Attached)>;
+
+struct Inner {
+    worker: Option<Worker>,
+    ready: bool,
+    queue: Vec<Object>,
+    next_id: u32,
+    pending: HashMap<u32, Handler>,
+    _onmessage: Option<Closure<dyn FnMut(MessageEvent)>>,
+}
+
+/// A handle to the engine worker. Cheap to clone.
+#[derive(Clone)]
+pub struct EngineClient {
+    inner: Rc<RefCell<Inner>>,
+}
+
+/// The attachments of a request.
+#[derive(Default)]
+pub struct Attachments {
+    /// A `File`/`Blob`.
+    pub file: Option<Blob>,
+    /// A structured-clone key (store API).
+    pub key: Option<JsValue>,
+    /// A structured-clone value (store API).
+    pub value: Option<JsValue>,
+}
+
+impl EngineClient {
+    /// Starts the worker.
+    pub fn new() -> Self {
+        let c = EngineClient {
+            inner: Rc::new(RefCell::new(Inner {
+                worker: None,
+                ready: false,
+                queue: Vec::new(),
+                next_id: 1,
+                pending: HashMap::new(),
+                _onmessage: None,
+            })),
+        };
+        c.start();
+        c
+    }
+
+    fn start(&self) {
+        let opts = web_sys::WorkerOptions::new();
+        let worker = match Worker::new_with_options(WORKER_URL, &opts) {
+            Ok(w) => w,
+            Err(e) => {
+                web_sys::console::error_2(&"cannot start the Coffer worker".into(), &e);
+                return;
+            }
+        };
+        let weak = Rc::downgrade(&self.inner);
+        let on = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            if let Some(inner) = weak.upgrade() {
+                EngineClient { inner }.on_message(e);
+            }
+        });
+        worker.set_onmessage(Some(on.as_ref().unchecked_ref()));
+        let mut i = self.inner.borrow_mut();
+        i.worker = Some(worker);
+        i.ready = false;
+        i._onmessage = Some(on);
+    }
+
+    fn on_message(&self, e: MessageEvent) {
+        let data = e.data();
+        let get = |k: &str| Reflect::get(&data, &k.into()).unwrap_or(JsValue::UNDEFINED);
+        let Ok(m) = decode_event(&get("msg").as_string().unwrap_or_default()) else {
+            return;
+        };
+        if m.ev == Event::Ready {
+            let (worker, queue) = {
+                let mut i = self.inner.borrow_mut();
+                i.ready = true;
+                (i.worker.clone(), std::mem::take(&mut i.queue))
+            };
+            if let Some(w) = worker {
+                for msg in queue {
+                    let _ = w.post_message(&msg);
+                }
+            }
+            return;
+        }
+        let attached = Attached {
+            file: get("file").dyn_into::<Blob>().ok(),
+            value: get("value"),
+        };
+        let finished = matches!(m.ev, Event::Done(_) | Event::Failed { .. });
+        // Take the handler out while it runs, so it may issue requests.
+        let handler = self.inner.borrow_mut().pending.remove(&m.id);
+        if let Some(mut h) = handler {
+            h(m.ev, attached);
+            if !finished {
+                self.inner.borrow_mut().pending.insert(m.id, h);
+            }
+        }
+    }
+
+    /// Sends a request; `on_event` hears its progress and its end.
+    pub fn send(&self, req: Request, attach: Attachments, on_event: impl FnMut(Event, Attached) + 'static) -> u32 {
+        let mut i = self.inner.borrow_mut();
+        let id = i.next_id;
+        i.next_id += 1;
+        let msg = Object::new();
+        let _ = Reflect::set(&msg, &"msg".into(), &JsValue::from_str(&encode(&ToWorker::new(id, req))));
+        if let Some(f) = attach.file {
+            let _ = Reflect::set(&msg, &"file".into(), &f);
+        }
+        if let Some(k) = attach.key {
+            let _ = Reflect::set(&msg, &"key".into(), &k);
+        }
+        if let Some(v) = attach.value {
+            let _ = Reflect::set(&msg, &"value".into(), &v);
+        }
+        i.pending.insert(id, Box::new(on_event));
+        match (&i.worker, i.ready) {
+            (Some(w), true) => {
+                if let Err(e) = w.post_message(&msg) {
+                    drop(i);
+                    self.fail(id, AppError::js("cannot send the request", e));
+                }
+            }
+            _ => i.queue.push(msg),
+        }
+        id
+    }
+
+    fn fail(&self, id: u32, e: AppError) {
+        let h = self.inner.borrow_mut().pending.remove(&id);
+        if let Some(mut h) = h {
+            h(
+                Event::Failed {
+                    code: e.code,
+                    message: e.message,
+                },
+                Attached::default(),
+            );
+        }
+    }
+
+    /// Sends a request and waits for its end; `on_progress` hears progress.
+    pub async fn call(
+        &self,
+        req: Request,
+        attach: Attachments,
+        mut on_progress: impl FnMut(&Event) + 'static,
+    ) -> Result<(Outcome, Attached), AppError> {
+        let slot: Rc<RefCell<Option<Result<(Outcome, Attached), AppError>>>> = Rc::new(RefCell::new(None));
+        let mut resolve_slot: Option<js_sys::Function> = None;
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| resolve_slot = Some(resolve));
+        let s2 = slot.clone();
+        self.send(req, attach, move |ev, att| match ev {
+            Event::Done(o) => {
+                *s2.borrow_mut() = Some(Ok((o, att)));
+                if let Some(r) = &resolve_slot {
+                    let _ = r.call0(&JsValue::NULL);
+                }
+            }
+            Event::Failed { code, message } => {
+                *s2.borrow_mut() = Some(Err(AppError { code, message }));
+                if let Some(r) = &resolve_slot {
+                    let _ = r.call0(&JsValue::NULL);
+                }
+            }
+            other => on_progress(&other),
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        let r = slot.borrow_mut().take();
+        r.unwrap_or_else(|| Err(AppError::new("cancelled", "cancelled")))
+    }
+
+    /// Cancels every running request by restarting the worker. Their
+    /// handlers hear `Failed { code: "cancelled" }`.
+    pub fn cancel_all(&self) {
+        let (worker, ids) = {
+            let mut i = self.inner.borrow_mut();
+            i.queue.clear();
+            (i.worker.take(), i.pending.keys().copied().collect::<Vec<_>>())
+        };
+        if let Some(w) = worker {
+            w.terminate();
+        }
+        for id in ids {
+            self.fail(id, AppError::new("cancelled", "Cancelled. Nothing was written."));
+        }
+        self.start();
+    }
+}
+
+impl Default for EngineClient {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,181 @@
+//! The "Export master key" and "Replace master key" cards. The key itself
+//! never reaches the UI thread: the worker hands over a finished key file
+//! Blob for download, and only the public key id is shown.
+
+use leptos::html::Input;
+use leptos::prelude::*;
+
+use super::common::{download, input_file, read_text, track_progress, Dialog, ProgressBar};
+use super::use_ctx;
+use crate::client::Attachments;
+use crate::error::AppError;
+use crate::protocol::{KeySource, Outcome, ProgressInfo, Request};
+use crate::strings;
+
+fn short(id: &str) -> String {
+    id.chars().take(8).collect()
+}
+
+/// Exports the master key after a warning.
+#[component]
+pub fn ExportKeyCard() -> impl IntoView {
+    let ctx = use_ctx();
+    let pass: NodeRef<Input> = NodeRef::new();
+    let export = move |_| {
+        let passphrase = pass.get_untracked().map(|i| i.value()).filter(|p| !p.is_empty());
+        if let Some(i) = pass.get_untracked() {
+            i.set_value("");
+        }
+        ctx.export_open.set(false);
+        let engine = ctx.engine.get_value();
+        ctx.busy.set(true);
+        leptos::task::spawn_local(async move {
+            let protected = passphrase.is_some();
+            let r = engine.call(Request::ExportKey { passphrase }, Attachments::default(), |_| {}).await;
+            ctx.busy.set(false);
+            let r = match r {
+                Ok((Outcome::KeyExported { file_name, key_id }, att)) => match att.file {
+                    Some(b) => download(&b, &file_name).map(|_| {
+                        format!(
+                            "Key file {file_name} downloaded (key id {}…{}).",
+                            short(&key_id),
+                            if protected { ", protected by your passphrase" } else { "" }
+                        )
+                    }),
+                    None => Err(AppError::new("browser-error", "the key file is missing")),
+                },
+                Ok(_) => Err(AppError::new("protocol", "unexpected answer")),
+                Err(e) => Err(e),
+            };
+            match r {
+                Ok(t) => ctx.announce(t),
+                Err(e) => ctx.fail(&e),
+            }
+            ctx.refresh();
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="export-title">
+            <h2 id="export-title">{strings::EXPORT_TITLE}</h2>
+            <p>{strings::EXPORT_TEXT}</p>
+            <p class="risk">{strings::EXPORT_RISK}</p>
+            <p class="key-id">{move || ctx.overview.get().and_then(|o| o.key_id).map(|k| format!("Current key id: {}…", short(&k)))}</p>
+            <button type="button" on:click=move |_| ctx.export_open.set(true) disabled=move || ctx.busy.get()>
+                "Export master key"
+            </button>
+            <Dialog open=ctx.export_open title="Export the master key?">
+                <p class="risk">{strings::EXPORT_RISK}</p>
+                <label class="field">
+                    "Key file passphrase (optional, recommended)"
+                    <input type="password" node_ref=pass autocomplete="new-password" />
+                </label>
+                <div class="actions">
+                    <button type="button" on:click=export>"Download key file"</button>
+                    <button type="button" class="secondary" on:click=move |_| ctx.export_open.set(false)>"Cancel"</button>
+                </div>
+            </Dialog>
+        </section>
+    }
+}
+
+/// Replaces the master key (generate or import), re-sealing every
+/// encrypted store.
+#[component]
+pub fn ReplaceKeyCard() -> impl IntoView {
+    let ctx = use_ctx();
+    let open = RwSignal::new(false);
+    let import = RwSignal::new(false);
+    let key_input: NodeRef<Input> = NodeRef::new();
+    let key_pass: NodeRef<Input> = NodeRef::new();
+    let progress = RwSignal::new(None::<(String, ProgressInfo)>);
+    let replace = move |_| {
+        open.set(false);
+        let engine = ctx.engine.get_value();
+        let importing = import.get_untracked();
+        let file = key_input.get_untracked().and_then(|i| input_file(&i));
+        let passphrase = key_pass.get_untracked().map(|i| i.value()).filter(|p| !p.is_empty());
+        ctx.busy.set(true);
+        progress.set(Some(("Starting".into(), ProgressInfo::default())));
+        leptos::task::spawn_local(async move {
+            let source = if importing {
+                let Some(f) = file else {
+                    ctx.busy.set(false);
+                    progress.set(None);
+                    ctx.fail(&AppError::new("no-key-file", "Choose the key file to import."));
+                    return;
+                };
+                match read_text(&f).await {
+                    Ok(text) => KeySource::Import { text, passphrase },
+                    Err(e) => {
+                        ctx.busy.set(false);
+                        progress.set(None);
+                        ctx.fail(&e);
+                        return;
+                    }
+                }
+            } else {
+                KeySource::Generate
+            };
+            let r = engine
+                .call(
+                    Request::ReplaceKey {
+                        source,
+                        now_ms: js_sys::Date::now(),
+                    },
+                    Attachments::default(),
+                    track_progress(progress),
+                )
+                .await;
+            ctx.busy.set(false);
+            progress.set(None);
+            match r {
+                Ok((Outcome::KeyReplaced { new_key_id, resealed, .. }, _)) => {
+                    ctx.announce(format!(
+                        "Master key replaced: new key id {}…; {resealed} encrypted records re-sealed. Backups made before need the old key file. Export the new key now.",
+                        short(&new_key_id)
+                    ));
+                    ctx.export_open.set(true);
+                }
+                Ok(_) => {}
+                Err(e) => ctx.fail(&e),
+            }
+            ctx.refresh();
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="replace-title">
+            <h2 id="replace-title">{strings::REPLACE_TITLE}</h2>
+            <p>{strings::REPLACE_TEXT}</p>
+            <p class="risk">{strings::REPLACE_RISK}</p>
+            <button type="button" on:click=move |_| open.set(true) disabled=move || ctx.busy.get()>
+                "Replace master key"
+            </button>
+            <ProgressBar progress=progress label="Key replacement progress" />
+            <Dialog open=open title="Replace the master key?">
+                <p class="risk">{strings::REPLACE_RISK}</p>
+                <label>
+                    <input type="radio" name="key-source" prop:checked=move || !import.get() on:change=move |_| import.set(false) />
+                    "Generate a new key"
+                </label>
+                <label>
+                    <input type="radio" name="key-source" prop:checked=move || import.get() on:change=move |_| import.set(true) />
+                    "Import a key file"
+                </label>
+                <Show when=move || import.get()>
+                    <label class="field">
+                        "New key file"
+                        <input type="file" accept=".json,application/json" node_ref=key_input />
+                    </label>
+                    <label class="field">
+                        "Its passphrase (if any)"
+                        <input type="password" node_ref=key_pass autocomplete="off" />
+                    </label>
+                </Show>
+                <div class="actions">
+                    <button type="button" class="danger" on:click=replace>"Replace key"</button>
+                    <button type="button" class="secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                </div>
+            </Dialog>
+        </section>
+    }
+}

@@ -1,0 +1,280 @@
+//! The Backup Management page. Components only render and relay: all work
+//! goes to the engine worker through [`EngineClient`], whose handle lives in
+//! the [`Ctx`] context.
+
+mod backup;
+mod common;
+mod keys;
+mod overview;
+mod restore;
+
+use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::client::{Attachments, EngineClient};
+use crate::error::AppError;
+use crate::protocol::{DbInfo, Outcome, Request, CHANNEL_NAME};
+use crate::strings;
+
+pub use backup::BackupCard;
+pub use keys::{ExportKeyCard, ReplaceKeyCard};
+pub use overview::Overview;
+pub use restore::RestoreCard;
+
+/// The origin's databases and the current key id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OverviewData {
+    /// Databases (without Coffer's own).
+    pub databases: Vec<DbInfo>,
+    /// The current master key's id.
+    pub key_id: Option<String>,
+}
+
+/// The last announcement.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Status {
+    /// The sentence.
+    pub text: String,
+    /// Whether it reports a failure.
+    pub error: bool,
+}
+
+/// Shared page state, provided by [`BackupManagement`].
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    /// The engine worker.
+    pub engine: StoredValue<EngineClient, LocalStorage>,
+    /// The overview, once loaded.
+    pub overview: RwSignal<Option<OverviewData>>,
+    /// The `role="status"` announcement.
+    pub status: RwSignal<Status>,
+    /// Whether a long operation runs (disables the other cards).
+    pub busy: RwSignal<bool>,
+    /// Whether the export-key dialog is open.
+    pub export_open: RwSignal<bool>,
+}
+
+impl Ctx {
+    /// Reloads the overview.
+    pub fn refresh(self) {
+        let engine = self.engine.get_value();
+        leptos::task::spawn_local(async move {
+            match engine.call(Request::Overview, Attachments::default(), |_| {}).await {
+                Ok((Outcome::Overview { databases, key_id }, _)) => {
+                    self.overview.set(Some(OverviewData { databases, key_id }))
+                }
+                Ok(_) => {}
+                Err(e) => self.fail(&e),
+            }
+        });
+    }
+
+    /// Announces a result.
+    pub fn announce(self, text: impl Into<String>) {
+        self.status.set(Status {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    /// Announces a failure with its code.
+    pub fn fail(self, e: &AppError) {
+        self.status.set(Status {
+            text: format!("{} ({})", capitalize(&e.message), e.code),
+            error: true,
+        });
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// The context, as provided by [`BackupManagement`].
+pub fn use_ctx() -> Ctx {
+    use_context::<Ctx>().expect("Ctx is provided by BackupManagement")
+}
+
+fn listen_to_other_tabs(ctx: Ctx) {
+    let Ok(ch) = web_sys::BroadcastChannel::new(CHANNEL_NAME) else {
+        return;
+    };
+    let f = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        let kind = js_sys::Reflect::get(&e.data(), &"type".into())
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default();
+        match kind.as_str() {
+            "key-changed" => ctx.announce(strings::OTHER_TAB_KEY),
+            "restored" => ctx.announce(strings::OTHER_TAB_RESTORE),
+            _ => {}
+        }
+        ctx.refresh();
+    });
+    ch.set_onmessage(Some(f.as_ref().unchecked_ref()));
+    f.forget();
+    // Keep the channel open for the page's lifetime.
+    std::mem::forget(ch);
+}
+
+/// The whole Backup Management page: store overview and the four cards.
+#[component]
+pub fn BackupManagement(
+    /// Also install the `window.coffer` store API.
+    #[prop(optional)]
+    js_api: bool,
+) -> impl IntoView {
+    let ctx = Ctx {
+        engine: StoredValue::new_local(EngineClient::new()),
+        overview: RwSignal::new(None),
+        status: RwSignal::new(Status::default()),
+        busy: RwSignal::new(false),
+        export_open: RwSignal::new(false),
+    };
+    provide_context(ctx);
+    ctx.refresh();
+    listen_to_other_tabs(ctx);
+    if js_api {
+        install_js_api(ctx);
+    }
+    view! {
+        <main class="coffer">
+            <header>
+                <h1>{strings::TITLE}</h1>
+                <p class="intro">{strings::INTRO}</p>
+            </header>
+            <p
+                role="status"
+                aria-live="polite"
+                class=move || if ctx.status.get().error { "status error" } else { "status" }
+                data-testid="status"
+            >
+                {move || ctx.status.get().text}
+            </p>
+            <Overview />
+            <div class="cards">
+                <BackupCard />
+                <RestoreCard />
+                <ExportKeyCard />
+                <ReplaceKeyCard />
+            </div>
+        </main>
+    }
+}
+
+fn promise_of(ctx: Ctx, req: Request, attach: Attachments) -> js_sys::Promise {
+    let engine = ctx.engine.get_value();
+    wasm_bindgen_futures::future_to_promise(async move {
+        match engine.call(req, attach, |_| {}).await {
+            Ok((Outcome::Value { found }, att)) => Ok(if found { att.value } else { JsValue::UNDEFINED }),
+            Ok((Outcome::Keys { .. }, att)) => Ok(att.value),
+            Ok(_) => {
+                ctx.refresh();
+                Ok(JsValue::UNDEFINED)
+            }
+            Err(e) => {
+                let err = js_sys::Error::new(&e.message);
+                let _ = js_sys::Reflect::set(&err, &"code".into(), &JsValue::from_str(&e.code));
+                Err(err.into())
+            }
+        }
+    })
+}
+
+/// Installs `window.coffer`: the encrypted-store API for page scripts.
+/// Every function returns a Promise.
+///
+/// - `createEncryptedStore(db, store)`
+/// - `put(db, store, key, value)`, `get(db, store, key)`,
+///   `delete(db, store, key)`, `list(db, store)`
+/// - `deleteDatabases([names])`
+fn install_js_api(ctx: Ctx) {
+    let api = js_sys::Object::new();
+    let set = |name: &str, f: JsValue| {
+        let _ = js_sys::Reflect::set(&api, &name.into(), &f);
+    };
+    let s = |v: &JsValue| v.as_string().unwrap_or_default();
+    set(
+        "createEncryptedStore",
+        Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(move |db: JsValue, st: JsValue| {
+            promise_of(ctx, Request::StoreCreate { db: s(&db), store: s(&st) }, Attachments::default())
+        })
+        .into_js_value(),
+    );
+    set(
+        "put",
+        Closure::<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> js_sys::Promise>::new(
+            move |db: JsValue, st: JsValue, k: JsValue, v: JsValue| {
+                promise_of(
+                    ctx,
+                    Request::StorePut { db: s(&db), store: s(&st) },
+                    Attachments {
+                        key: Some(k),
+                        value: Some(v),
+                        ..Attachments::default()
+                    },
+                )
+            },
+        )
+        .into_js_value(),
+    );
+    set(
+        "get",
+        Closure::<dyn Fn(JsValue, JsValue, JsValue) -> js_sys::Promise>::new(move |db: JsValue, st: JsValue, k: JsValue| {
+            promise_of(
+                ctx,
+                Request::StoreGet { db: s(&db), store: s(&st) },
+                Attachments {
+                    key: Some(k),
+                    ..Attachments::default()
+                },
+            )
+        })
+        .into_js_value(),
+    );
+    set(
+        "delete",
+        Closure::<dyn Fn(JsValue, JsValue, JsValue) -> js_sys::Promise>::new(move |db: JsValue, st: JsValue, k: JsValue| {
+            promise_of(
+                ctx,
+                Request::StoreDelete { db: s(&db), store: s(&st) },
+                Attachments {
+                    key: Some(k),
+                    ..Attachments::default()
+                },
+            )
+        })
+        .into_js_value(),
+    );
+    set(
+        "list",
+        Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(move |db: JsValue, st: JsValue| {
+            promise_of(ctx, Request::StoreList { db: s(&db), store: s(&st) }, Attachments::default())
+        })
+        .into_js_value(),
+    );
+    set(
+        "deleteDatabases",
+        Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(move |names: JsValue| {
+            let names = js_sys::Array::from(&names).iter().filter_map(|n| n.as_string()).collect();
+            promise_of(ctx, Request::DeleteDatabases { names }, Attachments::default())
+        })
+        .into_js_value(),
+    );
+    set(
+        "refresh",
+        Closure::<dyn Fn()>::new(move || ctx.refresh()).into_js_value(),
+    );
+    let _ = js_sys::Reflect::set(&js_sys::global(), &"coffer".into(), &api);
+}
+
+/// The standalone app: the page plus the `window.coffer` API.
+#[component]
+pub fn App() -> impl IntoView {
+    view! { <BackupManagement js_api=true /> }
+}

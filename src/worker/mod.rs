@@ -1,0 +1,288 @@
+//! The engine worker: everything heavy runs here, off the UI thread.
+//!
+//! [`run`] installs the message handler and posts [`Event::Ready`]. Each
+//! request runs as its own task; long ones hold the origin-wide Web Lock
+//! ([`LOCK_NAME`]) so backups, restores and key replacements of different
+//! tabs never overlap. Cancelling is done by the client terminating the
+//! worker: every write happens in a transaction that then aborts, and the
+//! lock is released with the worker.
+
+pub mod backup;
+pub mod keys;
+pub mod lock;
+pub mod restore;
+pub mod sample;
+pub mod stores;
+
+use std::cell::Cell;
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::error::{AppError, AppResult};
+use crate::protocol::{
+    decode_request, encode, Event, FromWorker, Outcome, Phase, ProgressInfo, Request, ToWorker, LOCK_NAME,
+};
+
+/// What a handler hands back besides its [`Outcome`].
+#[derive(Default)]
+pub struct Attach {
+    /// A file for the UI (backup, key file).
+    pub file: Option<Blob>,
+    /// A structured-clone value (store API).
+    pub value: Option<JsValue>,
+}
+
+fn scope() -> Option<DedicatedWorkerGlobalScope> {
+    js_sys::global().dyn_into::<DedicatedWorkerGlobalScope>().ok()
+}
+
+/// Posts an event to the UI.
+pub fn post(id: u32, ev: Event, attach: Attach) {
+    let msg = Object::new();
+    let _ = Reflect::set(&msg, &"msg".into(), &JsValue::from_str(&encode(&FromWorker::new(id, ev))));
+    if let Some(f) = attach.file {
+        let _ = Reflect::set(&msg, &"file".into(), &f);
+    }
+    if let Some(v) = attach.value {
+        let _ = Reflect::set(&msg, &"value".into(), &v);
+    }
+    if let Some(s) = scope() {
+        if let Err(e) = s.post_message(&msg) {
+            // A value the structured clone cannot copy: report it instead.
+            let (name, m) = crate::error::describe_js_error(&e);
+            let fail = Event::Failed {
+                code: "browser-data".into(),
+                message: format!("cannot send the result: {name}: {m}"),
+            };
+            let msg = Object::new();
+            let _ = Reflect::set(&msg, &"msg".into(), &JsValue::from_str(&encode(&FromWorker::new(id, fail))));
+            let _ = s.post_message(&msg);
+        }
+    }
+}
+
+/// Milliseconds from `performance.now()` (or 0).
+pub fn now() -> f64 {
+    Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
+
+/// Sends throttled progress for one request.
+pub struct Reporter {
+    id: u32,
+    last: Cell<f64>,
+}
+
+impl Reporter {
+    /// A reporter for request `id`.
+    pub fn new(id: u32) -> Self {
+        Reporter {
+            id,
+            last: Cell::new(f64::NEG_INFINITY),
+        }
+    }
+
+    /// Reports progress, at most every 100 ms unless `force`.
+    pub fn progress(&self, phase: Phase, p: ProgressInfo, force: bool) {
+        let t = now();
+        if force || t - self.last.get() >= 100.0 {
+            self.last.set(t);
+            post(self.id, Event::Progress { phase, progress: p }, Attach::default());
+        }
+    }
+
+    /// Says what the request is waiting for.
+    pub fn waiting(&self, message: &str) {
+        post(
+            self.id,
+            Event::Waiting {
+                message: message.to_owned(),
+            },
+            Attach::default(),
+        );
+    }
+
+    /// The request id.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+}
+
+/// Converts engine progress to protocol progress.
+pub fn progress_info(p: coffer_engine::Progress) -> ProgressInfo {
+    ProgressInfo {
+        done_bytes: p.done_bytes,
+        total_bytes: p.total_bytes,
+        done_records: p.done_records,
+        total_records: p.total_records,
+    }
+}
+
+/// A `time::OffsetDateTime` from JS milliseconds (`now_utc` panics on wasm).
+pub fn time_from_ms(ms: f64) -> time::OffsetDateTime {
+    let nanos = (ms.max(0.0) as i128) * 1_000_000;
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+/// `Date.now()`.
+pub fn date_now() -> f64 {
+    js_sys::Date::now()
+}
+
+async fn handle(id: u32, req: Request, file: Option<Blob>, key: JsValue, value: JsValue) -> AppResult<(Outcome, Attach)> {
+    let rep = Reporter::new(id);
+    match req {
+        Request::Overview => Ok((backup::overview().await?, Attach::default())),
+        Request::Backup {
+            selection,
+            passphrase,
+            now_ms,
+        } => {
+            let _guard = lock::acquire(LOCK_NAME, &rep).await?;
+            let (outcome, blob) = backup::backup(&selection, passphrase.as_deref(), now_ms, &rep).await?;
+            Ok((
+                outcome,
+                Attach {
+                    file: Some(blob),
+                    value: None,
+                },
+            ))
+        }
+        Request::Inspect { passphrase, key_file } => {
+            let file = file.ok_or_else(|| AppError::new("misuse", "no file was given"))?;
+            let preview = restore::inspect(file, passphrase.as_deref(), key_file.as_ref(), &rep).await?;
+            Ok((Outcome::Preview(preview), Attach::default()))
+        }
+        Request::Restore {
+            selection,
+            passphrase,
+            key_file,
+        } => {
+            let file = file.ok_or_else(|| AppError::new("misuse", "no file was given"))?;
+            let _guard = lock::acquire(LOCK_NAME, &rep).await?;
+            let o = restore::restore(file, &selection, passphrase.as_deref(), key_file.as_ref(), &rep).await?;
+            Ok((o, Attach::default()))
+        }
+        Request::ExportKey { passphrase } => {
+            let (o, blob) = keys::export_key(passphrase.as_deref()).await?;
+            Ok((
+                o,
+                Attach {
+                    file: Some(blob),
+                    value: None,
+                },
+            ))
+        }
+        Request::ReplaceKey { source, now_ms } => {
+            let _guard = lock::acquire(LOCK_NAME, &rep).await?;
+            Ok((keys::replace_key(&source, now_ms, &rep).await?, Attach::default()))
+        }
+        Request::LoadSample { now_ms } => Ok((sample::load_sample(now_ms).await?, Attach::default())),
+        Request::DeleteDatabases { names } => {
+            for n in names {
+                if n == crate::protocol::META_DB {
+                    return Err(AppError::new("misuse", "Coffer's own key storage cannot be deleted here"));
+                }
+                crate::idb::delete_database(&n).await?;
+            }
+            Ok((Outcome::Ok, Attach::default()))
+        }
+        Request::StoreCreate { db, store } => {
+            stores::create_encrypted_store(&db, &store).await?;
+            Ok((Outcome::Ok, Attach::default()))
+        }
+        Request::StorePut { db, store } => {
+            stores::put(&db, &store, &key, &value).await?;
+            Ok((Outcome::Ok, Attach::default()))
+        }
+        Request::StoreGet { db, store } => {
+            let v = stores::get(&db, &store, &key).await?;
+            let found = v.is_some();
+            Ok((
+                Outcome::Value { found },
+                Attach {
+                    file: None,
+                    value: v,
+                },
+            ))
+        }
+        Request::StoreDelete { db, store } => {
+            stores::delete(&db, &store, &key).await?;
+            Ok((Outcome::Ok, Attach::default()))
+        }
+        Request::StoreList { db, store } => {
+            let keys = stores::list(&db, &store).await?;
+            Ok((
+                Outcome::Keys {
+                    count: keys.length() as u64,
+                },
+                Attach {
+                    file: None,
+                    value: Some(keys.into()),
+                },
+            ))
+        }
+    }
+}
+
+fn on_message(e: MessageEvent) {
+    let data = e.data();
+    let get = |k: &str| Reflect::get(&data, &k.into()).unwrap_or(JsValue::UNDEFINED);
+    let text = get("msg").as_string().unwrap_or_default();
+    let m: ToWorker = match decode_request(&text) {
+        Ok(m) => m,
+        Err(err) => {
+            post(
+                0,
+                Event::Failed {
+                    code: "protocol".into(),
+                    message: err.to_string(),
+                },
+                Attach::default(),
+            );
+            return;
+        }
+    };
+    let file = get("file").dyn_into::<Blob>().ok();
+    let key = get("key");
+    let value = get("value");
+    wasm_bindgen_futures::spawn_local(async move {
+        let id = m.id;
+        match handle(id, m.req, file, key, value).await {
+            Ok((o, attach)) => post(id, Event::Done(o), attach),
+            Err(err) => post(
+                id,
+                Event::Failed {
+                    code: err.code,
+                    message: err.message,
+                },
+                Attach::default(),
+            ),
+        }
+    });
+}
+
+/// The worker's entry point: installs the handler and posts `Ready`.
+pub fn run() {
+    console_error_panic_hook::set_once();
+    let Some(s) = scope() else {
+        return;
+    };
+    let f = Closure::<dyn FnMut(MessageEvent)>::new(on_message);
+    s.set_onmessage(Some(f.as_ref().unchecked_ref()));
+    f.forget();
+    // Finish a key replacement a previous session was interrupted in.
+    wasm_bindgen_futures::spawn_local(async {
+        let rep = Reporter::new(0);
+        if let Ok(_g) = lock::acquire(LOCK_NAME, &rep).await {
+            let _ = keys::resume_pending().await;
+        }
+    });
+    post(0, Event::Ready, Attach::default());
+}

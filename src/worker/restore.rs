@@ -1,0 +1,398 @@
+//! Inspecting and restoring backups.
+//!
+//! A backup is validated completely by the engine (every hash, record,
+//! sealed record and the MAC) before anything is written. Each database is
+//! then restored in **one versionchange transaction**: the selected stores
+//! are deleted and recreated with the backup's schema, filled, and their key
+//! generators raised, all or nothing. Stores that are not selected or not
+//! in the backup are left alone. Because IndexedDB changes schema only in an
+//! upgrade, a database that already exists at a version ≥ the backup's gets
+//! version `current + 1`.
+//!
+//! Records of encrypted stores sealed under another master key are
+//! re-sealed to the current key, given that key's file.
+
+use std::io::Read;
+
+use coffer_engine::envelope::{reseal, RecordContext};
+use coffer_engine::locked::{is_locked, open_backup, Input, Unlock};
+use coffer_engine::model::{BlobRef, KeyPath, StoreSchema};
+use coffer_engine::{BackupReader, Key, Limits, MasterKey, RecordValue};
+use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::JsValue;
+use web_sys::{Blob, IdbObjectStore};
+
+use super::{keys, progress_info, Reporter};
+use crate::blobio::{read_blob_buffer, BlobParts, BlobReader};
+use crate::convert::{key_to_js, ToJs};
+use crate::error::{AppError, AppResult};
+use crate::idb::{self, Opened};
+use crate::protocol::{DbInfo, KeyFileInput, Outcome, Phase, Preview, ProgressInfo, Selection, StoreInfo, CHANNEL_NAME, META_DB};
+use crate::strings;
+
+type Reader = BackupReader<Input<BlobReader>>;
+
+struct Opened2 {
+    reader: Reader,
+    locked: bool,
+    /// The key the backup's sealed records are under, if at hand.
+    backup_key: Option<MasterKey>,
+    current: MasterKey,
+}
+
+async fn open_file(file: Blob, passphrase: Option<&str>, key_file: Option<&KeyFileInput>) -> AppResult<Opened2> {
+    let mut head = [0u8; 8];
+    let mut probe = BlobReader::new(file.clone(), 64)?;
+    let n = probe.read(&mut head).map_err(coffer_engine::Error::from)?;
+    let locked = is_locked(&head[..n]);
+    let pass = passphrase.filter(|p| !p.is_empty()).map(str::as_bytes);
+    let reader = open_backup(
+        BlobReader::new(file, 1 << 20)?,
+        Unlock {
+            passphrase: pass,
+            master_key: None,
+        },
+        Limits::default(),
+    )?;
+    let current = keys::current_key().await?.key;
+    let mut backup_key = None;
+    if reader.manifest().has_encrypted_stores() {
+        let needed = reader.key_id();
+        if needed == Some(current.id()) {
+            backup_key = Some(current.clone());
+        } else if let Some(kf) = key_file {
+            let k = keys::key_from_file(&kf.text, kf.passphrase.as_deref())?;
+            if Some(k.id()) != needed {
+                return Err(AppError::new(
+                    "wrong-key",
+                    format!(
+                        "the key file holds key id {}, but this backup needs key id {}",
+                        k.id(),
+                        needed.map(|n| n.to_hex()).unwrap_or_default()
+                    ),
+                ));
+            }
+            backup_key = Some(k);
+        }
+    }
+    Ok(Opened2 {
+        reader,
+        locked,
+        backup_key,
+        current,
+    })
+}
+
+fn verify(o: &mut Opened2, rep: &Reporter) -> AppResult<()> {
+    let mut on = |p: coffer_engine::Progress| {
+        rep.progress(Phase::Verifying, progress_info(p), false);
+        Ok(())
+    };
+    o.reader.verify(o.backup_key.as_ref(), &mut on)?;
+    Ok(())
+}
+
+async fn preview(o: &Opened2) -> AppResult<Preview> {
+    let existing = idb::database_names().await?;
+    let m = o.reader.manifest();
+    let mut databases = Vec::new();
+    let mut records = 0;
+    let mut bytes = 0;
+    for d in m.databases() {
+        let exists = existing.iter().any(|(n, _)| *n == d.name);
+        let present = if exists {
+            let db = idb::open(&d.name).await?;
+            let s = idb::store_names(&db);
+            db.close();
+            s
+        } else {
+            Vec::new()
+        };
+        let stores = d
+            .stores
+            .iter()
+            .map(|s| {
+                let size = s.parts.iter().chain(&s.blobs).map(|e| e.size).sum::<u64>();
+                records += s.records;
+                bytes += size;
+                StoreInfo {
+                    name: s.schema.name.clone(),
+                    records: s.records,
+                    bytes: size,
+                    encrypted: s.schema.encrypted,
+                    exists: present.contains(&s.schema.name),
+                }
+            })
+            .collect();
+        databases.push(DbInfo {
+            name: d.name.clone(),
+            version: d.version,
+            stores,
+            exists,
+        });
+    }
+    let needs_key = m.has_encrypted_stores();
+    Ok(Preview {
+        created: m.json().created.clone(),
+        locked: o.locked,
+        backup_key_id: o.reader.key_id().map(|k| k.to_hex()),
+        current_key_id: Some(o.current.id().to_hex()),
+        key_ok: !needs_key || o.backup_key.is_some(),
+        reseal: needs_key && o.reader.key_id() != Some(o.current.id()),
+        databases,
+        records,
+        bytes,
+    })
+}
+
+/// Validates a backup completely and describes it.
+pub async fn inspect(file: Blob, passphrase: Option<&str>, key_file: Option<&KeyFileInput>, rep: &Reporter) -> AppResult<Preview> {
+    let mut o = open_file(file, passphrase, key_file).await?;
+    verify(&mut o, rep)?;
+    preview(&o).await
+}
+
+fn dummy_with_key(path: &Option<KeyPath>, n: f64) -> JsValue {
+    match path {
+        Some(KeyPath::Single(p)) if !p.is_empty() => {
+            let root = Object::new();
+            let mut cur = root.clone();
+            let parts: Vec<&str> = p.split('.').collect();
+            for (i, part) in parts.iter().enumerate() {
+                if i + 1 == parts.len() {
+                    let _ = Reflect::set(&cur, &(*part).into(), &JsValue::from_f64(n));
+                } else {
+                    let next = Object::new();
+                    let _ = Reflect::set(&cur, &(*part).into(), &next);
+                    cur = next;
+                }
+            }
+            root.into()
+        }
+        _ => JsValue::from_f64(0.0),
+    }
+}
+
+/// Writes one store's records into `st` (inside the upgrade transaction).
+#[allow(clippy::too_many_arguments)]
+async fn fill_store(
+    reader: &mut Reader,
+    st: &IdbObjectStore,
+    di: usize,
+    si: usize,
+    db_name: &str,
+    schema: &StoreSchema,
+    old_key: Option<&MasterKey>,
+    current: &MasterKey,
+    rep: &Reporter,
+    progress: &mut ProgressInfo,
+    resealed: &mut u64,
+) -> AppResult<()> {
+    let parts = reader.manifest().databases()[di].stores[si].parts.len();
+    let mut max_numeric: f64 = 0.0;
+    for p in 0..parts {
+        let records = reader.read_part(di, si, p)?;
+        let mut last = None;
+        for rec in records {
+            if let Key::Number(n) = rec.key {
+                max_numeric = max_numeric.max(n);
+            }
+            let kjs = key_to_js(&rec.key);
+            let value = match rec.value {
+                RecordValue::Plain(v) => {
+                    let r = &mut *reader;
+                    let mut resolve = |b: BlobRef| -> AppResult<Blob> {
+                        let mut out = BlobParts::new(4 << 20);
+                        r.copy_blob(di, si, b.index, &mut out)?;
+                        out.into_blob("")
+                    };
+                    let mut to_buffer = |b: &Blob| read_blob_buffer(b);
+                    let mut conv = ToJs::with_resolver(&mut resolve, &mut to_buffer);
+                    conv.convert(&v)?
+                }
+                RecordValue::Sealed(env) => {
+                    let ctx = RecordContext {
+                        database: db_name,
+                        store: &schema.name,
+                        key: &rec.key,
+                    };
+                    let env = match old_key {
+                        Some(old) if old.id() != current.id() => {
+                            *resealed += 1;
+                            reseal(old, current, &ctx, &env)?
+                        }
+                        _ => env,
+                    };
+                    Uint8Array::from(env.as_slice()).into()
+                }
+            };
+            let r = if schema.key_path.is_some() {
+                st.put(&value)
+            } else {
+                st.put_with_key(&value, &kjs)
+            };
+            let r = r.map_err(|e| AppError::js(&format!("cannot write a record of {db_name}/{}", schema.name), e))?;
+            last = Some(idb::track(&r));
+            progress.done_records += 1;
+        }
+        if let Some(f) = last {
+            f.await
+                .map_err(|e| AppError::js(&format!("cannot write a record of {db_name}/{}", schema.name), e))?;
+        }
+        rep.progress(Phase::Restoring, *progress, false);
+    }
+    if let Some(g) = schema.key_generator {
+        let g = g as f64;
+        if schema.auto_increment && g >= 1.0 && g > max_numeric {
+            let dummy = dummy_with_key(&schema.key_path, g);
+            let r = if schema.key_path.is_some() {
+                st.put(&dummy)
+            } else {
+                st.put_with_key(&dummy, &JsValue::from_f64(g))
+            };
+            r.map_err(|e| AppError::js("cannot set the key generator", e))?;
+            let d = st
+                .delete(&JsValue::from_f64(g))
+                .map_err(|e| AppError::js("cannot set the key generator", e))?;
+            idb::wait(&d).await.map_err(|e| AppError::js("cannot set the key generator", e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Restores the selected stores of database `di` in one versionchange
+/// transaction. On any error the transaction is aborted.
+#[allow(clippy::too_many_arguments)]
+pub async fn restore_database(
+    reader: &mut Reader,
+    di: usize,
+    stores: &[usize],
+    old_key: Option<&MasterKey>,
+    current: &MasterKey,
+    existing_version: Option<u64>,
+    rep: &Reporter,
+    progress: &mut ProgressInfo,
+    resealed: &mut u64,
+) -> AppResult<()> {
+    let dm = reader.manifest().databases()[di].clone();
+    let target = match existing_version {
+        Some(v) => dm.version.max(v + 1),
+        None => dm.version.max(1),
+    };
+    let name = dm.name.clone();
+    let msg = strings::waiting_for_close(&name);
+    let id = rep.id();
+    let opened = idb::open_versioned(&name, target as f64, move || {
+        Reporter::new(id).waiting(&msg);
+    })
+    .await?;
+    let Opened::Upgrade { db, tx, request, .. } = opened else {
+        return Err(AppError::new("browser-version", format!("database {name:?} could not be upgraded")));
+    };
+    let work = async {
+        let present = idb::store_names(&db);
+        for &si in stores {
+            let schema = &dm.stores[si].schema;
+            if present.contains(&schema.name) {
+                db.delete_object_store(&schema.name)
+                    .map_err(|e| AppError::js("cannot replace a store", e))?;
+            }
+            let st = idb::create_store(&db, schema)?;
+            fill_store(reader, &st, di, si, &name, schema, old_key, current, rep, progress, resealed).await?;
+        }
+        Ok::<(), AppError>(())
+    };
+    match work.await {
+        Ok(()) => {
+            idb::finish_open(&request).await?;
+            db.close();
+            Ok(())
+        }
+        Err(e) => {
+            let _ = tx.abort();
+            let _ = idb::finish_open(&request).await;
+            db.close();
+            Err(e)
+        }
+    }
+}
+
+/// Restores `selection` from a backup (the caller holds the lock).
+pub async fn restore(
+    file: Blob,
+    selection: &Selection,
+    passphrase: Option<&str>,
+    key_file: Option<&KeyFileInput>,
+    rep: &Reporter,
+) -> AppResult<Outcome> {
+    let mut o = open_file(file, passphrase, key_file).await?;
+    // Which (database, stores) to restore, by index.
+    let plan: Vec<(usize, Vec<usize>)> = o
+        .reader
+        .manifest()
+        .databases()
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.name != META_DB)
+        .map(|(di, d)| {
+            let stores = d
+                .stores
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| selection.contains(&d.name, &s.schema.name))
+                .map(|(si, _)| si)
+                .collect::<Vec<_>>();
+            (di, stores)
+        })
+        .filter(|(_, s)| !s.is_empty())
+        .collect();
+    if plan.is_empty() {
+        return Err(AppError::new("nothing-selected", strings::NOTHING_SELECTED));
+    }
+    let m = o.reader.manifest();
+    let needs_key = plan
+        .iter()
+        .any(|(di, ss)| ss.iter().any(|&si| m.databases()[*di].stores[si].schema.encrypted));
+    if needs_key && o.backup_key.is_none() {
+        let id = o.reader.key_id().map(|k| k.to_hex()).unwrap_or_default();
+        return Err(AppError::new("key-required", strings::key_required(&id)));
+    }
+    verify(&mut o, rep)?;
+    let mut progress = ProgressInfo::default();
+    let mut to_register = Vec::new();
+    for (di, ss) in &plan {
+        let d = &o.reader.manifest().databases()[*di];
+        for &si in ss {
+            let s = &d.stores[si];
+            progress.total_records += s.records;
+            if s.schema.encrypted {
+                to_register.push((d.name.clone(), s.schema.name.clone()));
+            }
+        }
+    }
+    keys::register(&to_register).await?;
+    let existing = idb::database_names().await?;
+    let mut resealed = 0;
+    let mut stores_done = 0;
+    let current = o.current.clone();
+    let backup_key = o.backup_key.clone();
+    for (di, ss) in &plan {
+        let name = o.reader.manifest().databases()[*di].name.clone();
+        let ev = existing.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        restore_database(&mut o.reader, *di, ss, backup_key.as_ref(), &current, ev, rep, &mut progress, &mut resealed).await?;
+        stores_done += ss.len() as u64;
+    }
+    rep.progress(Phase::Restoring, progress, true);
+    if let Ok(ch) = web_sys::BroadcastChannel::new(CHANNEL_NAME) {
+        let o = Object::new();
+        let _ = Reflect::set(&o, &"type".into(), &"restored".into());
+        let _ = ch.post_message(&o);
+        ch.close();
+    }
+    Ok(Outcome::Restored {
+        databases: plan.len() as u64,
+        stores: stores_done,
+        records: progress.done_records,
+        resealed,
+    })
+}
