@@ -1,7 +1,7 @@
 //! XChaCha20-Poly1305 with a random 24-byte nonce
 //! (draft-irtf-cfrg-xchacha, RFC 8439): `nonce ‖ ciphertext ‖ tag`.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 use crate::error::{Error, Result};
@@ -29,19 +29,17 @@ pub fn seal_with_nonce_into(
     plaintext: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<()> {
+    // Encrypt in place at the end of `out`: one copy of the plaintext, no
+    // intermediate buffer.
     let cipher = XChaCha20Poly1305::new(key.into());
-    let ct = cipher
-        .encrypt(
-            XNonce::from_slice(nonce),
-            Payload {
-                msg: plaintext,
-                aad,
-            },
-        )
-        .map_err(|_| Error::Misuse("plaintext too long to seal".into()))?;
-    out.reserve(NONCE_LEN + ct.len());
+    out.reserve(NONCE_LEN + plaintext.len() + TAG_LEN);
     out.extend_from_slice(nonce);
-    out.extend_from_slice(&ct);
+    let start = out.len();
+    out.extend_from_slice(plaintext);
+    let tag = cipher
+        .encrypt_in_place_detached(XNonce::from_slice(nonce), aad, &mut out[start..])
+        .map_err(|_| Error::Misuse("plaintext too long to seal".into()))?;
+    out.extend_from_slice(&tag);
     Ok(())
 }
 
