@@ -882,3 +882,25 @@ fn extract_committed_sealed_fixture_with_key() {
         }
     }
 }
+
+#[test]
+fn extract_stops_at_damage_and_says_so() {
+    let f = Files::new();
+    let copy = f.tampered_entry(
+        "plain.zip",
+        "damaged.zip",
+        "databases/0/stores/0/blobs/000000.bin",
+    );
+    let out = f.path("out");
+    coffer()
+        .arg("extract")
+        .arg(&copy)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(contains("holds incomplete output"))
+        .stderr(contains("error: "));
+    // The damaged body itself is not left behind.
+    assert!(!out.join("000-app/files/000002.bin").exists());
+}

@@ -110,7 +110,17 @@ pub fn run(ctx: &Ctx, args: &ExtractArgs, out: &mut dyn Write) -> Result<(), Cli
         progress: Progress::default(),
         backup: &args.backup,
     };
-    let summary = ex.extract_all(&args.out)?;
+    let summary = match ex.extract_all(&args.out) {
+        Ok(s) => s,
+        Err(e) => {
+            ex.bar.finish();
+            ctx.note(format!(
+                "extraction stopped; {} holds incomplete output",
+                args.out.display()
+            ));
+            return Err(e);
+        }
+    };
     ex.bar.finish();
 
     outln!(
