@@ -59,6 +59,8 @@ pub use limits::Limits;
 pub use model::{Key, Value};
 pub use progress::Progress;
 pub use reader::{BackupReader, Record, RecordValue, VerifyReport};
+#[cfg(not(target_arch = "wasm32"))]
+pub use spool::FileSpool;
 pub use spool::{MemorySpool, Spool};
 pub use writer::{BackupSummary, BackupWriter, WriteOptions};
 
