@@ -21,12 +21,14 @@ pub fn blob_from_bytes(bytes: &[u8], mime: &str) -> AppResult<Blob> {
     let parts = Array::of1(&Uint8Array::from(bytes));
     let o = BlobPropertyBag::new();
     o.set_type(mime);
-    Blob::new_with_u8_array_sequence_and_options(&parts, &o).map_err(|e| AppError::js("cannot create a Blob", e))
+    Blob::new_with_u8_array_sequence_and_options(&parts, &o)
+        .map_err(|e| AppError::js("cannot create a Blob", e))
 }
 
 /// Reads a whole `Blob` (worker only).
 pub fn read_blob_buffer(blob: &Blob) -> AppResult<ArrayBuffer> {
-    let r = FileReaderSync::new().map_err(|e| AppError::js("FileReaderSync is not available", e))?;
+    let r =
+        FileReaderSync::new().map_err(|e| AppError::js("FileReaderSync is not available", e))?;
     r.read_as_array_buffer(blob)
         .map_err(|e| AppError::js("cannot read a Blob", e))
 }
@@ -55,7 +57,9 @@ impl Spool for BlobSpool {
             .chunks
             .get_mut(id)
             .and_then(Option::take)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("spool chunk {id} is gone")))?;
+            .ok_or_else(|| {
+                io::Error::new(io::ErrorKind::NotFound, format!("spool chunk {id} is gone"))
+            })?;
         read_blob_bytes(&b).map_err(|e| io::Error::other(e.message))
     }
 }
@@ -100,10 +104,12 @@ impl BlobParts {
 
     /// The final `Blob` of type `mime`.
     pub fn into_blob(mut self, mime: &str) -> AppResult<Blob> {
-        self.flush_part().map_err(|e| AppError::new("io", e.to_string()))?;
+        self.flush_part()
+            .map_err(|e| AppError::new("io", e.to_string()))?;
         let o = BlobPropertyBag::new();
         o.set_type(mime);
-        Blob::new_with_blob_sequence_and_options(&self.parts, &o).map_err(|e| AppError::js("cannot create a Blob", e))
+        Blob::new_with_blob_sequence_and_options(&self.parts, &o)
+            .map_err(|e| AppError::js("cannot create a Blob", e))
     }
 }
 
@@ -139,7 +145,8 @@ pub struct BlobReader {
 impl BlobReader {
     /// A reader over `blob`.
     pub fn new(blob: Blob, window: usize) -> AppResult<Self> {
-        let reader = FileReaderSync::new().map_err(|e| AppError::js("FileReaderSync is not available", e))?;
+        let reader = FileReaderSync::new()
+            .map_err(|e| AppError::js("FileReaderSync is not available", e))?;
         Ok(BlobReader {
             size: blob.size() as u64,
             blob,
@@ -172,7 +179,8 @@ impl Read for BlobReader {
         if self.pos >= self.size || out.is_empty() {
             return Ok(0);
         }
-        let cached = self.pos >= self.cache_start && self.pos < self.cache_start + self.cache.len() as u64;
+        let cached =
+            self.pos >= self.cache_start && self.pos < self.cache_start + self.cache.len() as u64;
         if !cached {
             // Large reads bypass the cache.
             if out.len() >= self.window {
@@ -213,7 +221,10 @@ impl Seek for BlobReader {
                 self.pos = p;
                 Ok(p)
             }
-            None => Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the file")),
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            )),
         }
     }
 }

@@ -29,6 +29,7 @@ pub struct Attached {
 }
 
 type Handler = Box<dyn FnMut(Event, Attached)>;
+type CallResult = Result<(Outcome, Attached), AppError>;
 
 struct Inner {
     worker: Option<Worker>,
@@ -36,7 +37,9 @@ struct Inner {
     queue: Vec<Object>,
     next_id: u32,
     pending: HashMap<u32, Handler>,
+    instances: Vec<u32>,
     _onmessage: Option<Closure<dyn FnMut(MessageEvent)>>,
+    _onerror: Option<Closure<dyn FnMut(web_sys::Event)>>,
 }
 
 /// A handle to the engine worker. Cheap to clone.
@@ -66,7 +69,9 @@ impl EngineClient {
                 queue: Vec::new(),
                 next_id: 1,
                 pending: HashMap::new(),
+                instances: Vec::new(),
                 _onmessage: None,
+                _onerror: None,
             })),
         };
         c.start();
@@ -89,10 +94,24 @@ impl EngineClient {
             }
         });
         worker.set_onmessage(Some(on.as_ref().unchecked_ref()));
+        // An uncaught error (a panic traps the wasm) ends every request:
+        // report it and start a fresh worker.
+        let weak = Rc::downgrade(&self.inner);
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            e.prevent_default();
+            if let Some(inner) = weak.upgrade() {
+                EngineClient { inner }.restart(AppError::new(
+                    "internal-error",
+                    "the engine worker failed unexpectedly; nothing was written (details are in the console)",
+                ));
+            }
+        });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         let mut i = self.inner.borrow_mut();
         i.worker = Some(worker);
         i.ready = false;
         i._onmessage = Some(on);
+        i._onerror = Some(on_error);
     }
 
     fn on_message(&self, e: MessageEvent) {
@@ -101,10 +120,11 @@ impl EngineClient {
         let Ok(m) = decode_event(&get("msg").as_string().unwrap_or_default()) else {
             return;
         };
-        if m.ev == Event::Ready {
+        if let Event::Ready { instance } = m.ev {
             let (worker, queue) = {
                 let mut i = self.inner.borrow_mut();
                 i.ready = true;
+                i.instances.push(instance);
                 (i.worker.clone(), std::mem::take(&mut i.queue))
             };
             if let Some(w) = worker {
@@ -130,12 +150,21 @@ impl EngineClient {
     }
 
     /// Sends a request; `on_event` hears its progress and its end.
-    pub fn send(&self, req: Request, attach: Attachments, on_event: impl FnMut(Event, Attached) + 'static) -> u32 {
+    pub fn send(
+        &self,
+        req: Request,
+        attach: Attachments,
+        on_event: impl FnMut(Event, Attached) + 'static,
+    ) -> u32 {
         let mut i = self.inner.borrow_mut();
         let id = i.next_id;
         i.next_id += 1;
         let msg = Object::new();
-        let _ = Reflect::set(&msg, &"msg".into(), &JsValue::from_str(&encode(&ToWorker::new(id, req))));
+        let _ = Reflect::set(
+            &msg,
+            &"msg".into(),
+            &JsValue::from_str(&encode(&ToWorker::new(id, req))),
+        );
         if let Some(f) = attach.file {
             let _ = Reflect::set(&msg, &"file".into(), &f);
         }
@@ -178,7 +207,7 @@ impl EngineClient {
         attach: Attachments,
         mut on_progress: impl FnMut(&Event) + 'static,
     ) -> Result<(Outcome, Attached), AppError> {
-        let slot: Rc<RefCell<Option<Result<(Outcome, Attached), AppError>>>> = Rc::new(RefCell::new(None));
+        let slot: Rc<RefCell<Option<CallResult>>> = Rc::new(RefCell::new(None));
         let mut resolve_slot: Option<js_sys::Function> = None;
         let promise = js_sys::Promise::new(&mut |resolve, _reject| resolve_slot = Some(resolve));
         let s2 = slot.clone();
@@ -205,16 +234,32 @@ impl EngineClient {
     /// Cancels every running request by restarting the worker. Their
     /// handlers hear `Failed { code: "cancelled" }`.
     pub fn cancel_all(&self) {
+        self.restart(AppError::new(
+            "cancelled",
+            "Cancelled. Nothing was written.",
+        ));
+    }
+
+    /// Whether a BroadcastChannel message tagged `instance` came from this
+    /// page's own worker.
+    pub fn is_own(&self, instance: u32) -> bool {
+        self.inner.borrow().instances.contains(&instance)
+    }
+
+    fn restart(&self, why: AppError) {
         let (worker, ids) = {
             let mut i = self.inner.borrow_mut();
             i.queue.clear();
-            (i.worker.take(), i.pending.keys().copied().collect::<Vec<_>>())
+            (
+                i.worker.take(),
+                i.pending.keys().copied().collect::<Vec<_>>(),
+            )
         };
         if let Some(w) = worker {
             w.terminate();
         }
         for id in ids {
-            self.fail(id, AppError::new("cancelled", "Cancelled. Nothing was written."));
+            self.fail(id, why.clone());
         }
         self.start();
     }

@@ -28,7 +28,10 @@ thread_local! {
 fn proto_fn(ctor: &str, name: &str) -> Option<js_sys::Function> {
     let c = Reflect::get(&js_sys::global(), &ctor.into()).ok()?;
     let p = Reflect::get(&c, &"prototype".into()).ok()?;
-    Reflect::get(&p, &name.into()).ok()?.dyn_into::<js_sys::Function>().ok()
+    Reflect::get(&p, &name.into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()
 }
 
 fn is_well_formed(s: &JsValue) -> bool {
@@ -77,9 +80,17 @@ fn tag_of(v: &JsValue) -> String {
 }
 
 fn bytes_of_view(v: &JsValue) -> (Vec<u8>, u64, u64) {
-    let buffer: ArrayBuffer = Reflect::get(v, &"buffer".into()).unwrap_or(JsValue::UNDEFINED).unchecked_into();
-    let off = Reflect::get(v, &"byteOffset".into()).ok().and_then(|x| x.as_f64()).unwrap_or(0.0);
-    let len = Reflect::get(v, &"byteLength".into()).ok().and_then(|x| x.as_f64()).unwrap_or(0.0);
+    let buffer: ArrayBuffer = Reflect::get(v, &"buffer".into())
+        .unwrap_or(JsValue::UNDEFINED)
+        .unchecked_into();
+    let off = Reflect::get(v, &"byteOffset".into())
+        .ok()
+        .and_then(|x| x.as_f64())
+        .unwrap_or(0.0);
+    let len = Reflect::get(v, &"byteLength".into())
+        .ok()
+        .and_then(|x| x.as_f64())
+        .unwrap_or(0.0);
     let u8s = Uint8Array::new_with_byte_offset_and_length(&buffer, off as u32, len as u32);
     (u8s.to_vec(), off as u64, buffer.byte_length() as u64)
 }
@@ -94,7 +105,11 @@ pub fn js_to_key(v: &JsValue) -> AppResult<Key> {
     }
     if Array::is_array(v) {
         let a = Array::from(v);
-        return a.iter().map(|x| js_to_key(&x)).collect::<AppResult<Vec<_>>>().map(Key::Array);
+        return a
+            .iter()
+            .map(|x| js_to_key(&x))
+            .collect::<AppResult<Vec<_>>>()
+            .map(Key::Array);
     }
     if let Some(d) = v.dyn_ref::<js_sys::Date>() {
         return Ok(Key::Date(d.get_time()));
@@ -188,13 +203,20 @@ impl<'a> ToValue<'a> {
             let mut props = Vec::new();
             for k in Object::keys(a.unchecked_ref::<Object>()).iter() {
                 let name = k.as_string().unwrap_or_default();
-                let item = Reflect::get(v, &k).map_err(|e| AppError::js("cannot read an array", e))?;
+                let item =
+                    Reflect::get(v, &k).map_err(|e| AppError::js("cannot read an array", e))?;
                 match name.parse::<u32>() {
-                    Ok(i) if i < u32::MAX && i.to_string() == name => items.push((i, self.value(&item, depth + 1)?)),
+                    Ok(i) if i < u32::MAX && i.to_string() == name => {
+                        items.push((i, self.value(&item, depth + 1)?))
+                    }
                     _ => props.push((js_string(&k), self.value(&item, depth + 1)?)),
                 }
             }
-            return Ok(Value::Array { length, items, props });
+            return Ok(Value::Array {
+                length,
+                items,
+                props,
+            });
         }
         let tag = tag_of(v);
         let t = tag.trim_start_matches("[object ").trim_end_matches(']');
@@ -253,13 +275,25 @@ impl<'a> ToValue<'a> {
                 let name = get("name");
                 let stack = get("stack");
                 Value::Error {
-                    name: if name.is_string() { js_string(&name) } else { "Error".into() },
-                    message: js_string(&JsValue::from(js_sys::JsString::from(get("message")))),
+                    name: if name.is_string() {
+                        js_string(&name)
+                    } else {
+                        "Error".into()
+                    },
+                    message: {
+                        let m = get("message");
+                        if m.is_string() {
+                            js_string(&m)
+                        } else {
+                            JsString::from("")
+                        }
+                    },
                     stack: stack.is_string().then(|| js_string(&stack)),
                 }
             }
             name if ArrayBuffer::is_view(v) => {
-                let kind = ViewKind::from_js_name(name).ok_or_else(|| err(format!("unknown view type {name}")))?;
+                let kind = ViewKind::from_js_name(name)
+                    .ok_or_else(|| err(format!("unknown view type {name}")))?;
                 let (bytes, byte_offset, buffer_len) = bytes_of_view(v);
                 Value::View {
                     kind,
@@ -271,7 +305,8 @@ impl<'a> ToValue<'a> {
             "Object" => {
                 let mut props = Vec::new();
                 for k in Object::keys(v.unchecked_ref::<Object>()).iter() {
-                    let item = Reflect::get(v, &k).map_err(|e| AppError::js("cannot read an object", e))?;
+                    let item = Reflect::get(v, &k)
+                        .map_err(|e| AppError::js("cannot read an object", e))?;
                     props.push((js_string(&k), self.value(&item, depth + 1)?));
                 }
                 Value::Object(props)
@@ -290,7 +325,11 @@ fn value_of(v: &JsValue) -> JsValue {
 }
 
 fn bigint(v: &JsValue) -> AppResult<BigInt> {
-    let s: String = js_sys::JsString::from(v.clone()).into();
+    let s: String = v
+        .unchecked_ref::<js_sys::BigInt>()
+        .to_string(10)
+        .map_err(|_| err("malformed bigint"))?
+        .into();
     BigInt::parse_decimal(&s).ok_or_else(|| err("malformed bigint"))
 }
 
@@ -337,7 +376,10 @@ impl<'a> ToJs<'a> {
     }
 
     /// A converter resolving external bodies.
-    pub fn with_resolver(resolve: &'a mut BlobResolver<'a>, to_buffer: &'a mut BlobToBuffer<'a>) -> Self {
+    pub fn with_resolver(
+        resolve: &'a mut BlobResolver<'a>,
+        to_buffer: &'a mut BlobToBuffer<'a>,
+    ) -> Self {
         ToJs {
             objects: Vec::new(),
             resolve: Some(resolve),
@@ -359,7 +401,10 @@ impl<'a> ToJs<'a> {
                     .map_err(|e| AppError::js("cannot create a Blob", e))
             }
             Binary::External(r) => {
-                let resolve = self.resolve.as_mut().ok_or_else(|| err("an external body cannot be resolved here"))?;
+                let resolve = self
+                    .resolve
+                    .as_mut()
+                    .ok_or_else(|| err("an external body cannot be resolved here"))?;
                 let blob = resolve(*r)?;
                 let parts = Array::of1(&blob);
                 web_sys::Blob::new_with_blob_sequence_and_options(&parts, &blob_options(mime))
@@ -369,7 +414,8 @@ impl<'a> ToJs<'a> {
     }
 
     fn body_buffer(&mut self, b: &Binary, buffer_len: u64, offset: u64) -> AppResult<ArrayBuffer> {
-        let total = u32::try_from(buffer_len).map_err(|_| err("an ArrayBuffer over 4 GiB cannot be restored"))?;
+        let total = u32::try_from(buffer_len)
+            .map_err(|_| err("an ArrayBuffer over 4 GiB cannot be restored"))?;
         let buf = ArrayBuffer::new(total);
         let target = Uint8Array::new(&buf);
         let len = b.len();
@@ -379,9 +425,15 @@ impl<'a> ToJs<'a> {
         match b {
             Binary::Inline(bytes) => target.set(&Uint8Array::from(bytes.as_slice()), offset as u32),
             Binary::External(r) => {
-                let resolve = self.resolve.as_mut().ok_or_else(|| err("an external body cannot be resolved here"))?;
+                let resolve = self
+                    .resolve
+                    .as_mut()
+                    .ok_or_else(|| err("an external body cannot be resolved here"))?;
                 let blob = resolve(*r)?;
-                let to_buffer = self.to_buffer.as_mut().ok_or_else(|| err("an external body cannot be read here"))?;
+                let to_buffer = self
+                    .to_buffer
+                    .as_mut()
+                    .ok_or_else(|| err("an external body cannot be read here"))?;
                 let ab = to_buffer(&blob)?;
                 target.set(&Uint8Array::new(&ab), offset as u32);
             }
@@ -422,7 +474,11 @@ impl<'a> ToJs<'a> {
                 let len = bytes.len() / kind.element_size();
                 let view = construct(
                     kind.js_name(),
-                    &[buf.into(), JsValue::from_f64(*byte_offset as f64), JsValue::from_f64(len as f64)],
+                    &[
+                        buf.into(),
+                        JsValue::from_f64(*byte_offset as f64),
+                        JsValue::from_f64(len as f64),
+                    ],
                 )?;
                 self.push(view)
             }
@@ -448,12 +504,17 @@ impl<'a> ToJs<'a> {
                 .map_err(|e| AppError::js("cannot create a File", e))?;
                 self.push(f.into())
             }
-            Value::Array { length, items, props } => {
+            Value::Array {
+                length,
+                items,
+                props,
+            } => {
                 let a = Array::new_with_length(*length);
                 let a = self.push(a.into());
                 for (i, item) in items {
                     let x = self.value(item)?;
-                    Reflect::set_u32(&a, *i, &x).map_err(|e| AppError::js("cannot fill an array", e))?;
+                    Reflect::set_u32(&a, *i, &x)
+                        .map_err(|e| AppError::js("cannot fill an array", e))?;
                 }
                 for (k, item) in props {
                     let x = self.value(item)?;
@@ -492,10 +553,15 @@ impl<'a> ToJs<'a> {
             Value::BoxedNumber(n) => self.push(boxed(&JsValue::from_f64(*n))?),
             Value::BoxedString(s) => self.push(boxed(&to_js_string(s))?),
             Value::BoxedBigInt(b) => self.push(boxed(&make_bigint(b)?)?),
-            Value::Error { name, message, stack } => {
+            Value::Error {
+                name,
+                message,
+                stack,
+            } => {
                 let n = name.to_string_lossy();
                 let ctor = match n.as_str() {
-                    "EvalError" | "RangeError" | "ReferenceError" | "SyntaxError" | "TypeError" | "URIError" => n.as_str(),
+                    "EvalError" | "RangeError" | "ReferenceError" | "SyntaxError" | "TypeError"
+                    | "URIError" => n.as_str(),
                     _ => "Error",
                 };
                 let e = construct(ctor, &[to_js_string(message)])?;
@@ -505,7 +571,8 @@ impl<'a> ToJs<'a> {
                 match stack {
                     Some(s) => set_prop(&e, &JsString::from("stack"), &to_js_string(s))?,
                     None => {
-                        let _ = Reflect::delete_property(e.unchecked_ref::<Object>(), &"stack".into());
+                        let _ =
+                            Reflect::delete_property(e.unchecked_ref::<Object>(), &"stack".into());
                     }
                 }
                 self.push(e)
@@ -529,7 +596,8 @@ fn set_prop(target: &JsValue, k: &JsString, v: &JsValue) -> AppResult<()> {
             ("enumerable", JsValue::TRUE),
             ("configurable", JsValue::TRUE),
         ] {
-            Reflect::set(&d, &name.into(), &val).map_err(|e| AppError::js("cannot set a property", e))?;
+            Reflect::set(&d, &name.into(), &val)
+                .map_err(|e| AppError::js("cannot set a property", e))?;
         }
         Object::define_property(target.unchecked_ref::<Object>(), &key, &d);
         return Ok(());
@@ -547,7 +615,9 @@ fn make_bigint(b: &BigInt) -> AppResult<JsValue> {
 
 fn boxed(v: &JsValue) -> AppResult<JsValue> {
     let object: js_sys::Function = global("Object")?.unchecked_into();
-    object.call1(&JsValue::UNDEFINED, v).map_err(|e| AppError::js("cannot box a value", e))
+    object
+        .call1(&JsValue::UNDEFINED, v)
+        .map_err(|e| AppError::js("cannot box a value", e))
 }
 
 /// An approximate size of a JS value in bytes, for the store overview.
@@ -571,10 +641,17 @@ pub fn approx_size(v: &JsValue, depth: u32) -> u64 {
         return u64::from(b.byte_length());
     }
     if ArrayBuffer::is_view(v) {
-        return Reflect::get(v, &"byteLength".into()).ok().and_then(|x| x.as_f64()).unwrap_or(0.0) as u64;
+        return Reflect::get(v, &"byteLength".into())
+            .ok()
+            .and_then(|x| x.as_f64())
+            .unwrap_or(0.0) as u64;
     }
     if Array::is_array(v) {
-        return Array::from(v).iter().map(|x| approx_size(&x, depth + 1)).sum::<u64>() + 8;
+        return Array::from(v)
+            .iter()
+            .map(|x| approx_size(&x, depth + 1))
+            .sum::<u64>()
+            + 8;
     }
     if v.is_object() && tag_of(v) == "[object Object]" {
         let o: &Object = v.unchecked_ref();

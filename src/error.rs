@@ -39,7 +39,13 @@ impl AppError {
             "NotFoundError" => "browser-not-found",
             _ => "browser-error",
         };
-        AppError::new(code, format!("{what}: {name}{}{msg}", if msg.is_empty() { "" } else { ": " }))
+        AppError::new(
+            code,
+            format!(
+                "{what}: {name}{}{msg}",
+                if msg.is_empty() { "" } else { ": " }
+            ),
+        )
     }
 }
 
@@ -62,7 +68,10 @@ pub fn describe_js_error(e: &JsValue) -> (String, String) {
         }
         return (ev.type_(), String::new());
     }
-    ("Error".into(), e.as_string().unwrap_or_else(|| format!("{e:?}")))
+    (
+        "Error".into(),
+        e.as_string().unwrap_or_else(|| format!("{e:?}")),
+    )
 }
 
 impl fmt::Display for AppError {

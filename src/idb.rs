@@ -12,8 +12,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    IdbDatabase, IdbFactory, IdbIndexParameters, IdbObjectStore, IdbObjectStoreParameters, IdbOpenDbRequest,
-    IdbRequest, IdbTransaction, IdbTransactionMode,
+    IdbDatabase, IdbFactory, IdbIndexParameters, IdbObjectStore, IdbObjectStoreParameters,
+    IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode,
 };
 
 use coffer_engine::model::{IndexSchema, KeyPath, StoreSchema};
@@ -46,7 +46,12 @@ pub fn track(req: &IdbRequest) -> JsFuture {
         });
         let r3 = r.clone();
         let err = Closure::once_into_js(move |_e: JsValue| {
-            let e = r3.error().ok().flatten().map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+            let e = r3
+                .error()
+                .ok()
+                .flatten()
+                .map(JsValue::from)
+                .unwrap_or(JsValue::UNDEFINED);
             let _ = reject.call1(&JsValue::NULL, &e);
         });
         r.set_onsuccess(Some(ok.unchecked_ref()));
@@ -71,19 +76,28 @@ pub async fn done(tx: &IdbTransaction) -> AppResult<()> {
         let t2 = t.clone();
         let rj = reject.clone();
         let err = Closure::once_into_js(move |_e: JsValue| {
-            let e = t2.error().map(JsValue::from).unwrap_or_else(|| JsValue::from_str("aborted"));
+            let e = t2
+                .error()
+                .map(JsValue::from)
+                .unwrap_or_else(|| JsValue::from_str("aborted"));
             let _ = rj.call1(&JsValue::NULL, &e);
         });
         let t3 = t.clone();
         let abort = Closure::once_into_js(move |_e: JsValue| {
-            let e = t3.error().map(JsValue::from).unwrap_or_else(|| JsValue::from_str("the transaction was aborted"));
+            let e = t3
+                .error()
+                .map(JsValue::from)
+                .unwrap_or_else(|| JsValue::from_str("the transaction was aborted"));
             let _ = reject.call1(&JsValue::NULL, &e);
         });
         t.set_oncomplete(Some(ok.unchecked_ref()));
         t.set_onerror(Some(err.unchecked_ref()));
         t.set_onabort(Some(abort.unchecked_ref()));
     });
-    JsFuture::from(p).await.map(|_| ()).map_err(|e| AppError::js("the transaction failed", e))
+    JsFuture::from(p)
+        .await
+        .map(|_| ())
+        .map_err(|e| AppError::js("the transaction failed", e))
 }
 
 /// Makes `db` close itself when another connection wants to upgrade or
@@ -98,7 +112,9 @@ fn close_on_versionchange(db: &IdbDatabase) {
 /// Opens `name` at its current version (creating it empty at version 1 if
 /// it does not exist).
 pub async fn open(name: &str) -> AppResult<IdbDatabase> {
-    let r = factory()?.open(name).map_err(|e| AppError::js("cannot open database", e))?;
+    let r = factory()?
+        .open(name)
+        .map_err(|e| AppError::js("cannot open database", e))?;
     let db = wait(&r)
         .await
         .map_err(|e| AppError::js(&format!("cannot open database {name:?}"), e))?;
@@ -127,7 +143,11 @@ pub enum Opened {
 
 /// Opens `name` at `version`, calling `on_blocked` if other connections
 /// hold the database open.
-pub async fn open_versioned(name: &str, version: f64, on_blocked: impl Fn() + 'static) -> AppResult<Opened> {
+pub async fn open_versioned(
+    name: &str,
+    version: f64,
+    on_blocked: impl Fn() + 'static,
+) -> AppResult<Opened> {
     let r = factory()?
         .open_with_f64(name, version)
         .map_err(|e| AppError::js("cannot open database", e))?;
@@ -149,7 +169,12 @@ pub async fn open_versioned(name: &str, version: f64, on_blocked: impl Fn() + 's
         });
         let r3 = rr.clone();
         let err = Closure::once_into_js(move |_e: JsValue| {
-            let e = r3.error().ok().flatten().map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+            let e = r3
+                .error()
+                .ok()
+                .flatten()
+                .map(JsValue::from)
+                .unwrap_or(JsValue::UNDEFINED);
             let _ = reject.call1(&JsValue::NULL, &e);
         });
         rr.set_onupgradeneeded(Some(up.unchecked_ref()));
@@ -184,7 +209,10 @@ pub async fn open_versioned(name: &str, version: f64, on_blocked: impl Fn() + 's
 /// transaction committed) or fail (it was aborted).
 pub async fn finish_open(request: &IdbOpenDbRequest) -> AppResult<()> {
     let r: &IdbRequest = request.unchecked_ref();
-    wait(r).await.map(|_| ()).map_err(|e| AppError::js("the restore transaction failed", e))
+    wait(r)
+        .await
+        .map(|_| ())
+        .map_err(|e| AppError::js("the restore transaction failed", e))
 }
 
 /// Names of every database of the origin.
@@ -193,13 +221,28 @@ pub async fn database_names() -> AppResult<Vec<(String, u64)>> {
     let m: Function = Reflect::get(&f, &"databases".into())
         .map_err(|e| AppError::js("cannot list databases", e))?
         .dyn_into()
-        .map_err(|_| AppError::new("browser-unsupported", "this browser cannot list its IndexedDB databases"))?;
-    let p: Promise = m.call0(&f).map_err(|e| AppError::js("cannot list databases", e))?.unchecked_into();
-    let list = JsFuture::from(p).await.map_err(|e| AppError::js("cannot list databases", e))?;
+        .map_err(|_| {
+            AppError::new(
+                "browser-unsupported",
+                "this browser cannot list its IndexedDB databases",
+            )
+        })?;
+    let p: Promise = m
+        .call0(&f)
+        .map_err(|e| AppError::js("cannot list databases", e))?
+        .unchecked_into();
+    let list = JsFuture::from(p)
+        .await
+        .map_err(|e| AppError::js("cannot list databases", e))?;
     let mut out = Vec::new();
     for info in Array::from(&list).iter() {
-        let name = Reflect::get(&info, &"name".into()).ok().and_then(|v| v.as_string());
-        let version = Reflect::get(&info, &"version".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let name = Reflect::get(&info, &"name".into())
+            .ok()
+            .and_then(|v| v.as_string());
+        let version = Reflect::get(&info, &"version".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0);
         if let Some(name) = name {
             out.push((name, version as u64));
         }
@@ -228,7 +271,11 @@ pub fn store_names(db: &IdbDatabase) -> Vec<String> {
 }
 
 /// A transaction over `stores` in `mode`.
-pub fn transaction(db: &IdbDatabase, stores: &[String], mode: IdbTransactionMode) -> AppResult<IdbTransaction> {
+pub fn transaction(
+    db: &IdbDatabase,
+    stores: &[String],
+    mode: IdbTransactionMode,
+) -> AppResult<IdbTransaction> {
     let names = Array::new();
     for s in stores {
         names.push(&JsValue::from_str(s));
@@ -237,9 +284,17 @@ pub fn transaction(db: &IdbDatabase, stores: &[String], mode: IdbTransactionMode
         // Relaxed durability makes bulk writes much faster.
         let opts = js_sys::Object::new();
         let _ = Reflect::set(&opts, &"durability".into(), &"relaxed".into());
-        let f: Option<Function> = Reflect::get(db, &"transaction".into()).ok().and_then(|f| f.dyn_into().ok());
+        let f: Option<Function> = Reflect::get(db, &"transaction".into())
+            .ok()
+            .and_then(|f| f.dyn_into().ok());
         if let Some(f) = f {
-            let args: Array = [JsValue::from(&names), JsValue::from_str("readwrite"), opts.into()].iter().collect();
+            let args: Array = [
+                JsValue::from(&names),
+                JsValue::from_str("readwrite"),
+                opts.into(),
+            ]
+            .iter()
+            .collect();
             if let Ok(tx) = f.apply(db, &args) {
                 return Ok(tx.unchecked_into());
             }
@@ -254,14 +309,19 @@ fn key_path_from_js(v: &JsValue) -> Option<KeyPath> {
         return Some(KeyPath::Single(s));
     }
     if Array::is_array(v) {
-        let parts = Array::from(v).iter().filter_map(|p| p.as_string()).collect();
+        let parts = Array::from(v)
+            .iter()
+            .filter_map(|p| p.as_string())
+            .collect();
         return Some(KeyPath::Compound(parts));
     }
     // DOMStringList (older engines) or null.
     if v.is_null() || v.is_undefined() {
         return None;
     }
-    let len = Reflect::get(v, &"length".into()).ok().and_then(|l| l.as_f64())?;
+    let len = Reflect::get(v, &"length".into())
+        .ok()
+        .and_then(|l| l.as_f64())?;
     let mut parts = Vec::new();
     for i in 0..len as u32 {
         parts.push(Reflect::get_u32(v, i).ok()?.as_string()?);
@@ -273,7 +333,11 @@ fn key_path_from_js(v: &JsValue) -> Option<KeyPath> {
 pub fn key_path_to_js(p: &KeyPath) -> JsValue {
     match p {
         KeyPath::Single(s) => JsValue::from_str(s),
-        KeyPath::Compound(parts) => parts.iter().map(|s| JsValue::from_str(s)).collect::<Array>().into(),
+        KeyPath::Compound(parts) => parts
+            .iter()
+            .map(|s| JsValue::from_str(s))
+            .collect::<Array>()
+            .into(),
     }
 }
 
@@ -286,7 +350,9 @@ pub fn read_store_schema(store: &IdbObjectStore) -> AppResult<StoreSchema> {
     let mut index_names: Vec<String> = (0..names.length()).filter_map(|i| names.get(i)).collect();
     index_names.sort();
     for n in index_names {
-        let ix = store.index(&n).map_err(|e| AppError::js("cannot read an index", e))?;
+        let ix = store
+            .index(&n)
+            .map_err(|e| AppError::js("cannot read an index", e))?;
         s.indexes.push(IndexSchema {
             name: n,
             key_path: key_path_from_js(&ix.key_path().unwrap_or(JsValue::NULL))
@@ -315,7 +381,9 @@ pub fn create_store(db: &IdbDatabase, schema: &StoreSchema) -> AppResult<IdbObje
         p.set_multi_entry(ix.multi_entry);
         let kp = key_path_to_js(&ix.key_path);
         let r = match &ix.key_path {
-            KeyPath::Single(s) => store.create_index_with_str_and_optional_parameters(&ix.name, s, &p),
+            KeyPath::Single(s) => {
+                store.create_index_with_str_and_optional_parameters(&ix.name, s, &p)
+            }
             KeyPath::Compound(_) => {
                 store.create_index_with_str_sequence_and_optional_parameters(&ix.name, &kp, &p)
             }

@@ -351,7 +351,11 @@ pub enum Outcome {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Event {
     /// The worker has loaded and takes requests.
-    Ready,
+    Ready {
+        /// A random id of this worker instance; it tags the worker's
+        /// BroadcastChannel messages so a tab can ignore its own.
+        instance: u32,
+    },
     /// Progress of request `id`.
     Progress {
         /// What is happening.
@@ -409,7 +413,8 @@ impl std::fmt::Display for DecodeError {
 
 /// Parses a [`ToWorker`], checking the version.
 pub fn decode_request(json: &str) -> Result<ToWorker, DecodeError> {
-    let m: ToWorker = serde_json::from_str(json).map_err(|e| DecodeError(format!("malformed request: {e}")))?;
+    let m: ToWorker =
+        serde_json::from_str(json).map_err(|e| DecodeError(format!("malformed request: {e}")))?;
     if m.v != PROTOCOL_VERSION {
         return Err(DecodeError(format!(
             "protocol version {} (this worker speaks {PROTOCOL_VERSION})",
@@ -421,7 +426,8 @@ pub fn decode_request(json: &str) -> Result<ToWorker, DecodeError> {
 
 /// Parses a [`FromWorker`], checking the version.
 pub fn decode_event(json: &str) -> Result<FromWorker, DecodeError> {
-    let m: FromWorker = serde_json::from_str(json).map_err(|e| DecodeError(format!("malformed event: {e}")))?;
+    let m: FromWorker =
+        serde_json::from_str(json).map_err(|e| DecodeError(format!("malformed event: {e}")))?;
     if m.v != PROTOCOL_VERSION {
         return Err(DecodeError(format!(
             "protocol version {} (this app speaks {PROTOCOL_VERSION})",

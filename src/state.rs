@@ -17,7 +17,11 @@ impl SelectionState {
         SelectionState {
             items: dbs
                 .iter()
-                .flat_map(|d| d.stores.iter().map(move |s| (d.name.clone(), s.name.clone(), true)))
+                .flat_map(|d| {
+                    d.stores
+                        .iter()
+                        .map(move |s| (d.name.clone(), s.name.clone(), true))
+                })
                 .collect(),
         }
     }
@@ -36,13 +40,19 @@ impl SelectionState {
 
     /// Whether a store is ticked.
     pub fn is_on(&self, db: &str, store: &str) -> bool {
-        self.items.iter().any(|(d, s, on)| d == db && s == store && *on)
+        self.items
+            .iter()
+            .any(|(d, s, on)| d == db && s == store && *on)
     }
 
     /// Whether every store of `db` is ticked (`Some(true)`), none
     /// (`Some(false)`), or some (`None`).
     pub fn db_state(&self, db: &str) -> Option<bool> {
-        let mut it = self.items.iter().filter(|(d, _, _)| d == db).map(|(_, _, on)| *on);
+        let mut it = self
+            .items
+            .iter()
+            .filter(|(d, _, _)| d == db)
+            .map(|(_, _, on)| *on);
         let first = it.next()?;
         if it.all(|x| x == first) {
             Some(first)
@@ -182,7 +192,7 @@ mod tests {
             total_records: 4,
         };
         assert_eq!(fraction(&p), 0.5);
-        assert_eq!(progress_text(&p), "512 B of 1024 B · 1 of 4 records");
+        assert_eq!(progress_text(&p), "512 B of 1.0 KiB · 1 of 4 records");
         let r = ProgressInfo {
             done_records: 1,
             total_records: 4,

@@ -6,7 +6,8 @@ pub const TITLE: &str = "Backup Management";
 /// Intro under the title.
 pub const INTRO: &str = "Back up and restore the IndexedDB data of this site, and manage the master key that protects its encrypted stores. Everything happens in this browser; nothing is uploaded.";
 /// The lock is held by another tab.
-pub const WAITING_FOR_LOCK: &str = "Another tab is running a backup, restore or key replacement; waiting for it to finish…";
+pub const WAITING_FOR_LOCK: &str =
+    "Another tab is running a backup, restore or key replacement; waiting for it to finish…";
 /// Nothing selected.
 pub const NOTHING_SELECTED: &str = "Select at least one store.";
 /// The demo database exists already.
@@ -26,7 +27,8 @@ pub const RESTORE_TITLE: &str = "Restore backup";
 /// What a restore does.
 pub const RESTORE_TEXT: &str = "Checks a backup file completely, shows what it holds, then replaces the selected stores with the backup's contents. Each database is restored all or nothing; stores that are not selected are left alone.";
 /// Risk of a restore.
-pub const RESTORE_RISK: &str = "The selected stores are overwritten: records added since the backup are lost.";
+pub const RESTORE_RISK: &str =
+    "The selected stores are overwritten: records added since the backup are lost.";
 
 /// Card: export key.
 pub const EXPORT_TITLE: &str = "Export master key";
@@ -43,7 +45,8 @@ pub const REPLACE_TEXT: &str = "Generates a new key or imports a key file, and r
 pub const REPLACE_RISK: &str = "Backups made before the replacement need the old key file to restore their encrypted stores: export the current key first.";
 
 /// Another tab replaced the key.
-pub const OTHER_TAB_KEY: &str = "The master key was replaced in another tab; this page now uses the new key.";
+pub const OTHER_TAB_KEY: &str =
+    "The master key was replaced in another tab; this page now uses the new key.";
 /// Another tab restored a backup.
 pub const OTHER_TAB_RESTORE: &str = "Another tab restored a backup; the overview was reloaded.";
 /// Empty origin.

@@ -3,7 +3,9 @@
 use leptos::html::Input;
 use leptos::prelude::*;
 
-use super::common::{download, has_save_picker, pick_save_file, save_to_handle, track_progress, ProgressBar};
+use super::common::{
+    download, has_save_picker, pick_save_file, save_to_handle, track_progress, ProgressBar,
+};
 use super::use_ctx;
 use crate::client::Attachments;
 use crate::protocol::{DbInfo, Outcome, ProgressInfo, Request};
@@ -85,7 +87,8 @@ pub fn SelectionList(
 pub fn BackupCard() -> impl IntoView {
     let ctx = use_ctx();
     let selection = RwSignal::new(SelectionState::default());
-    let databases = Signal::derive(move || ctx.overview.get().map(|o| o.databases).unwrap_or_default());
+    let databases =
+        Signal::derive(move || ctx.overview.get().map(|o| o.databases).unwrap_or_default());
     Effect::new(move |_| {
         let dbs = databases.get();
         selection.update(|s| *s = s.refreshed(&dbs));
@@ -97,10 +100,17 @@ pub fn BackupCard() -> impl IntoView {
     let start = move |_| {
         let sel = selection.get_untracked().selection();
         let passphrase = if lock.get_untracked() {
-            match pass.get_untracked().map(|i| i.value()).filter(|p| !p.is_empty()) {
+            match pass
+                .get_untracked()
+                .map(|i| i.value())
+                .filter(|p| !p.is_empty())
+            {
                 Some(p) => Some(p),
                 None => {
-                    ctx.fail(&crate::error::AppError::new("passphrase-missing", "Enter a passphrase, or untick “Encrypt the whole backup”."));
+                    ctx.fail(&crate::error::AppError::new(
+                        "passphrase-missing",
+                        "Enter a passphrase, or untick “Encrypt the whole backup”.",
+                    ));
                     return;
                 }
             }
@@ -114,7 +124,15 @@ pub fn BackupCard() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let now = js_sys::Date::now();
             let handle = if picker {
-                match pick_save_file(&format!("coffer-backup-{}.zip", &js_sys::Date::new(&now.into()).to_iso_string().as_string().unwrap_or_default()[..10])).await {
+                match pick_save_file(&format!(
+                    "coffer-backup-{}.zip",
+                    &js_sys::Date::new(&now.into())
+                        .to_iso_string()
+                        .as_string()
+                        .unwrap_or_default()[..10]
+                ))
+                .await
+                {
                     Ok(Some(h)) => Some(h),
                     Ok(None) => {
                         ctx.busy.set(false);
@@ -139,19 +157,34 @@ pub fn BackupCard() -> impl IntoView {
                         now_ms: now,
                     },
                     Attachments::default(),
-                    track_progress(progress),
+                    track_progress(ctx, progress),
                 )
                 .await;
             let r = match r {
-                Ok((Outcome::Backup { file_name, records, bytes }, att)) => match att.file {
+                Ok((
+                    Outcome::Backup {
+                        file_name,
+                        records,
+                        bytes,
+                    },
+                    att,
+                )) => match att.file {
                     Some(blob) => {
                         let saved = match &handle {
                             Some(h) => save_to_handle(h, &blob).await,
                             None => download(&blob, &file_name),
                         };
-                        saved.map(|_| format!("Backup created: {file_name}, {records} records, {}.", strings::bytes(bytes)))
+                        saved.map(|_| {
+                            format!(
+                                "Backup created: {file_name}, {records} records, {}.",
+                                strings::bytes(bytes)
+                            )
+                        })
                     }
-                    None => Err(crate::error::AppError::new("browser-error", "the backup file is missing")),
+                    None => Err(crate::error::AppError::new(
+                        "browser-error",
+                        "the backup file is missing",
+                    )),
                 },
                 Ok(_) => Err(crate::error::AppError::new("protocol", "unexpected answer")),
                 Err(e) => Err(e),

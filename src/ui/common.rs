@@ -6,7 +6,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::Blob;
 
-use super::use_ctx;
+use super::{use_ctx, Ctx};
 use crate::error::AppError;
 use crate::protocol::{Event, ProgressInfo};
 use crate::state::{fraction, progress_text};
@@ -40,8 +40,10 @@ pub fn ProgressBar(
 }
 
 /// Maps a worker event to the progress signal.
-pub fn track_progress(progress: RwSignal<Option<(String, ProgressInfo)>>) -> impl FnMut(&Event) + 'static {
-    let ctx = use_ctx();
+pub fn track_progress(
+    ctx: Ctx,
+    progress: RwSignal<Option<(String, ProgressInfo)>>,
+) -> impl FnMut(&Event) + 'static {
     move |ev| match ev {
         Event::Progress { phase, progress: p } => {
             let name = match phase {
@@ -83,7 +85,8 @@ pub fn Dialog(
 
 /// Starts a download of `blob` as `name` (object URL + `<a download>`).
 pub fn download(blob: &Blob, name: &str) -> Result<(), AppError> {
-    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(|e| AppError::js("cannot download", e))?;
+    let url = web_sys::Url::create_object_url_with_blob(blob)
+        .map_err(|e| AppError::js("cannot download", e))?;
     let doc = web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| AppError::new("browser-error", "no document"))?;
@@ -104,7 +107,8 @@ pub fn download(blob: &Blob, name: &str) -> Result<(), AppError> {
         let _ = web_sys::Url::revoke_object_url(&url);
     });
     if let Some(w) = web_sys::window() {
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
+        let _ =
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
     }
     Ok(())
 }
@@ -112,7 +116,11 @@ pub fn download(blob: &Blob, name: &str) -> Result<(), AppError> {
 /// Whether the File System Access save dialog exists here.
 pub fn has_save_picker() -> bool {
     web_sys::window()
-        .map(|w| js_sys::Reflect::get(&w, &"showSaveFilePicker".into()).map(|f| f.is_function()).unwrap_or(false))
+        .map(|w| {
+            js_sys::Reflect::get(&w, &"showSaveFilePicker".into())
+                .map(|f| f.is_function())
+                .unwrap_or(false)
+        })
         .unwrap_or(false)
 }
 
@@ -164,7 +172,9 @@ pub async fn save_to_handle(handle: &JsValue, blob: &Blob) -> Result<(), AppErro
 /// Reads a small text file (key files).
 pub async fn read_text(file: &Blob) -> Result<String, AppError> {
     let p = file.text();
-    let t = JsFuture::from(p).await.map_err(|e| AppError::js("cannot read the file", e))?;
+    let t = JsFuture::from(p)
+        .await
+        .map_err(|e| AppError::js("cannot read the file", e))?;
     Ok(t.as_string().unwrap_or_default())
 }
 

@@ -22,7 +22,10 @@ pub fn ExportKeyCard() -> impl IntoView {
     let ctx = use_ctx();
     let pass: NodeRef<Input> = NodeRef::new();
     let export = move |_| {
-        let passphrase = pass.get_untracked().map(|i| i.value()).filter(|p| !p.is_empty());
+        let passphrase = pass
+            .get_untracked()
+            .map(|i| i.value())
+            .filter(|p| !p.is_empty());
         if let Some(i) = pass.get_untracked() {
             i.set_value("");
         }
@@ -31,7 +34,13 @@ pub fn ExportKeyCard() -> impl IntoView {
         ctx.busy.set(true);
         leptos::task::spawn_local(async move {
             let protected = passphrase.is_some();
-            let r = engine.call(Request::ExportKey { passphrase }, Attachments::default(), |_| {}).await;
+            let r = engine
+                .call(
+                    Request::ExportKey { passphrase },
+                    Attachments::default(),
+                    |_| {},
+                )
+                .await;
             ctx.busy.set(false);
             let r = match r {
                 Ok((Outcome::KeyExported { file_name, key_id }, att)) => match att.file {
@@ -39,7 +48,11 @@ pub fn ExportKeyCard() -> impl IntoView {
                         format!(
                             "Key file {file_name} downloaded (key id {}…{}).",
                             short(&key_id),
-                            if protected { ", protected by your passphrase" } else { "" }
+                            if protected {
+                                ", protected by your passphrase"
+                            } else {
+                                ""
+                            }
                         )
                     }),
                     None => Err(AppError::new("browser-error", "the key file is missing")),
@@ -93,7 +106,10 @@ pub fn ReplaceKeyCard() -> impl IntoView {
         let engine = ctx.engine.get_value();
         let importing = import.get_untracked();
         let file = key_input.get_untracked().and_then(|i| input_file(&i));
-        let passphrase = key_pass.get_untracked().map(|i| i.value()).filter(|p| !p.is_empty());
+        let passphrase = key_pass
+            .get_untracked()
+            .map(|i| i.value())
+            .filter(|p| !p.is_empty());
         ctx.busy.set(true);
         progress.set(Some(("Starting".into(), ProgressInfo::default())));
         leptos::task::spawn_local(async move {
@@ -101,7 +117,10 @@ pub fn ReplaceKeyCard() -> impl IntoView {
                 let Some(f) = file else {
                     ctx.busy.set(false);
                     progress.set(None);
-                    ctx.fail(&AppError::new("no-key-file", "Choose the key file to import."));
+                    ctx.fail(&AppError::new(
+                        "no-key-file",
+                        "Choose the key file to import.",
+                    ));
                     return;
                 };
                 match read_text(&f).await {
@@ -123,13 +142,20 @@ pub fn ReplaceKeyCard() -> impl IntoView {
                         now_ms: js_sys::Date::now(),
                     },
                     Attachments::default(),
-                    track_progress(progress),
+                    track_progress(ctx, progress),
                 )
                 .await;
             ctx.busy.set(false);
             progress.set(None);
             match r {
-                Ok((Outcome::KeyReplaced { new_key_id, resealed, .. }, _)) => {
+                Ok((
+                    Outcome::KeyReplaced {
+                        new_key_id,
+                        resealed,
+                        ..
+                    },
+                    _,
+                )) => {
                     ctx.announce(format!(
                         "Master key replaced: new key id {}…; {resealed} encrypted records re-sealed. Backups made before need the old key file. Export the new key now.",
                         short(&new_key_id)

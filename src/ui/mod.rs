@@ -60,7 +60,10 @@ impl Ctx {
     pub fn refresh(self) {
         let engine = self.engine.get_value();
         leptos::task::spawn_local(async move {
-            match engine.call(Request::Overview, Attachments::default(), |_| {}).await {
+            match engine
+                .call(Request::Overview, Attachments::default(), |_| {})
+                .await
+            {
                 Ok((Outcome::Overview { databases, key_id }, _)) => {
                     self.overview.set(Some(OverviewData { databases, key_id }))
                 }
@@ -109,6 +112,13 @@ fn listen_to_other_tabs(ctx: Ctx) {
             .ok()
             .and_then(|t| t.as_string())
             .unwrap_or_default();
+        let instance = js_sys::Reflect::get(&e.data(), &"instance".into())
+            .ok()
+            .and_then(|t| t.as_f64())
+            .unwrap_or(-1.0);
+        if ctx.engine.with_value(|c| c.is_own(instance as u32)) {
+            return;
+        }
         match kind.as_str() {
             "key-changed" => ctx.announce(strings::OTHER_TAB_KEY),
             "restored" => ctx.announce(strings::OTHER_TAB_RESTORE),
@@ -171,7 +181,9 @@ fn promise_of(ctx: Ctx, req: Request, attach: Attachments) -> js_sys::Promise {
     let engine = ctx.engine.get_value();
     wasm_bindgen_futures::future_to_promise(async move {
         match engine.call(req, attach, |_| {}).await {
-            Ok((Outcome::Value { found }, att)) => Ok(if found { att.value } else { JsValue::UNDEFINED }),
+            Ok((Outcome::Value { found }, att)) => {
+                Ok(if found { att.value } else { JsValue::UNDEFINED })
+            }
             Ok((Outcome::Keys { .. }, att)) => Ok(att.value),
             Ok(_) => {
                 ctx.refresh();
@@ -201,9 +213,18 @@ fn install_js_api(ctx: Ctx) {
     let s = |v: &JsValue| v.as_string().unwrap_or_default();
     set(
         "createEncryptedStore",
-        Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(move |db: JsValue, st: JsValue| {
-            promise_of(ctx, Request::StoreCreate { db: s(&db), store: s(&st) }, Attachments::default())
-        })
+        Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(
+            move |db: JsValue, st: JsValue| {
+                promise_of(
+                    ctx,
+                    Request::StoreCreate {
+                        db: s(&db),
+                        store: s(&st),
+                    },
+                    Attachments::default(),
+                )
+            },
+        )
         .into_js_value(),
     );
     set(
@@ -212,7 +233,10 @@ fn install_js_api(ctx: Ctx) {
             move |db: JsValue, st: JsValue, k: JsValue, v: JsValue| {
                 promise_of(
                     ctx,
-                    Request::StorePut { db: s(&db), store: s(&st) },
+                    Request::StorePut {
+                        db: s(&db),
+                        store: s(&st),
+                    },
                     Attachments {
                         key: Some(k),
                         value: Some(v),
@@ -225,44 +249,70 @@ fn install_js_api(ctx: Ctx) {
     );
     set(
         "get",
-        Closure::<dyn Fn(JsValue, JsValue, JsValue) -> js_sys::Promise>::new(move |db: JsValue, st: JsValue, k: JsValue| {
-            promise_of(
-                ctx,
-                Request::StoreGet { db: s(&db), store: s(&st) },
-                Attachments {
-                    key: Some(k),
-                    ..Attachments::default()
-                },
-            )
-        })
+        Closure::<dyn Fn(JsValue, JsValue, JsValue) -> js_sys::Promise>::new(
+            move |db: JsValue, st: JsValue, k: JsValue| {
+                promise_of(
+                    ctx,
+                    Request::StoreGet {
+                        db: s(&db),
+                        store: s(&st),
+                    },
+                    Attachments {
+                        key: Some(k),
+                        ..Attachments::default()
+                    },
+                )
+            },
+        )
         .into_js_value(),
     );
     set(
         "delete",
-        Closure::<dyn Fn(JsValue, JsValue, JsValue) -> js_sys::Promise>::new(move |db: JsValue, st: JsValue, k: JsValue| {
-            promise_of(
-                ctx,
-                Request::StoreDelete { db: s(&db), store: s(&st) },
-                Attachments {
-                    key: Some(k),
-                    ..Attachments::default()
-                },
-            )
-        })
+        Closure::<dyn Fn(JsValue, JsValue, JsValue) -> js_sys::Promise>::new(
+            move |db: JsValue, st: JsValue, k: JsValue| {
+                promise_of(
+                    ctx,
+                    Request::StoreDelete {
+                        db: s(&db),
+                        store: s(&st),
+                    },
+                    Attachments {
+                        key: Some(k),
+                        ..Attachments::default()
+                    },
+                )
+            },
+        )
         .into_js_value(),
     );
     set(
         "list",
-        Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(move |db: JsValue, st: JsValue| {
-            promise_of(ctx, Request::StoreList { db: s(&db), store: s(&st) }, Attachments::default())
-        })
+        Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(
+            move |db: JsValue, st: JsValue| {
+                promise_of(
+                    ctx,
+                    Request::StoreList {
+                        db: s(&db),
+                        store: s(&st),
+                    },
+                    Attachments::default(),
+                )
+            },
+        )
         .into_js_value(),
     );
     set(
         "deleteDatabases",
         Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(move |names: JsValue| {
-            let names = js_sys::Array::from(&names).iter().filter_map(|n| n.as_string()).collect();
-            promise_of(ctx, Request::DeleteDatabases { names }, Attachments::default())
+            let names = js_sys::Array::from(&names)
+                .iter()
+                .filter_map(|n| n.as_string())
+                .collect();
+            promise_of(
+                ctx,
+                Request::DeleteDatabases { names },
+                Attachments::default(),
+            )
         })
         .into_js_value(),
     );

@@ -17,13 +17,19 @@ pub fn Overview() -> impl IntoView {
         ctx.busy.set(true);
         leptos::task::spawn_local(async move {
             let r = engine
-                .call(Request::LoadSample { now_ms: js_sys::Date::now() }, Attachments::default(), |_| {})
+                .call(
+                    Request::LoadSample {
+                        now_ms: js_sys::Date::now(),
+                    },
+                    Attachments::default(),
+                    |_| {},
+                )
                 .await;
             ctx.busy.set(false);
             match r {
-                Ok((Outcome::SampleLoaded { records }, _)) => {
-                    ctx.announce(format!("Sample data loaded: {records} records in database “coffer-demo”."))
-                }
+                Ok((Outcome::SampleLoaded { records }, _)) => ctx.announce(format!(
+                    "Sample data loaded: {records} records in database “coffer-demo”."
+                )),
                 Ok(_) => {}
                 Err(e) => ctx.fail(&e),
             }

@@ -31,23 +31,28 @@ pub fn RestoreCard() -> impl IntoView {
     let progress = RwSignal::new(None::<(String, ProgressInfo)>);
     let checking = RwSignal::new(false);
 
-    let passphrase = move || pass.get_untracked().map(|i| i.value()).filter(|p| !p.is_empty());
+    let passphrase = move || {
+        pass.get_untracked()
+            .map(|i| i.value())
+            .filter(|p| !p.is_empty())
+    };
     let key_file = move || async move {
         let input = key_input.get_untracked()?;
         let f = input_file(&input)?;
         let text = read_text(&f).await.ok()?;
         Some(KeyFileInput {
             text,
-            passphrase: key_pass.get_untracked().map(|i| i.value()).filter(|p| !p.is_empty()),
+            passphrase: key_pass
+                .get_untracked()
+                .map(|i| i.value())
+                .filter(|p| !p.is_empty()),
         })
     };
     let on_error = move |e: &AppError| {
         match e.code.as_str() {
             "passphrase-required" | "wrong-passphrase" => need_pass.set(true),
-            "key-required" | "wrong-key" | "mac-mismatch" => {
-                if need_key.get_untracked().is_none() {
-                    need_key.set(Some(String::new()));
-                }
+            "key-required" | "wrong-key" | "mac-mismatch" if need_key.get_untracked().is_none() => {
+                need_key.set(Some(String::new()));
             }
             _ => {}
         }
@@ -73,7 +78,7 @@ pub fn RestoreCard() -> impl IntoView {
                         file: Some(f.into()),
                         ..Attachments::default()
                     },
-                    track_progress(progress),
+                    track_progress(ctx, progress),
                 )
                 .await;
             checking.set(false);
@@ -112,7 +117,11 @@ pub fn RestoreCard() -> impl IntoView {
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
-        if let Some(f) = ev.data_transfer().and_then(|d| d.files()).and_then(|l| l.get(0)) {
+        if let Some(f) = ev
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|l| l.get(0))
+        {
             choose(f);
         }
     };
@@ -138,13 +147,21 @@ pub fn RestoreCard() -> impl IntoView {
                         file: Some(f.into()),
                         ..Attachments::default()
                     },
-                    track_progress(progress),
+                    track_progress(ctx, progress),
                 )
                 .await;
             ctx.busy.set(false);
             progress.set(None);
             match r {
-                Ok((Outcome::Restored { databases, stores, records, resealed }, _)) => {
+                Ok((
+                    Outcome::Restored {
+                        databases,
+                        stores,
+                        records,
+                        resealed,
+                    },
+                    _,
+                )) => {
                     let mut t = format!("Restore complete: {records} records in {stores} store(s) of {databases} database(s).");
                     if resealed > 0 {
                         t.push_str(&format!(" {resealed} encrypted records were re-sealed to the current master key."));
@@ -158,7 +175,8 @@ pub fn RestoreCard() -> impl IntoView {
             ctx.refresh();
         });
     };
-    let preview_dbs = Signal::derive(move || preview.get().map(|p| p.databases).unwrap_or_default());
+    let preview_dbs =
+        Signal::derive(move || preview.get().map(|p| p.databases).unwrap_or_default());
     view! {
         <section class="card" aria-labelledby="restore-title">
             <h2 id="restore-title">{strings::RESTORE_TITLE}</h2>
@@ -253,4 +271,3 @@ pub fn RestoreCard() -> impl IntoView {
         </section>
     }
 }
-

@@ -56,8 +56,13 @@ pub async fn overview() -> AppResult<Outcome> {
         if !stores.is_empty() {
             let tx = idb::transaction(&db, &stores, IdbTransactionMode::Readonly)?;
             for s in &stores {
-                let st = tx.object_store(s).map_err(|e| AppError::js("cannot open a store", e))?;
-                let count = idb::req("cannot count records", st.count()).await?.as_f64().unwrap_or(0.0) as u64;
+                let st = tx
+                    .object_store(s)
+                    .map_err(|e| AppError::js("cannot open a store", e))?;
+                let count = idb::req("cannot count records", st.count())
+                    .await?
+                    .as_f64()
+                    .unwrap_or(0.0) as u64;
                 let bytes = if count <= 20_000 {
                     let all = idb::req("cannot read records", st.get_all()).await?;
                     Array::from(&all).iter().map(|v| approx_size(&v, 0)).sum()
@@ -106,6 +111,7 @@ fn dummy_for(schema: &StoreSchema) -> JsValue {
 
 /// Reads schema, key generators and all records of `stores` of `db` into
 /// the writer.
+#[allow(clippy::too_many_arguments)]
 async fn read_database(
     w: &mut BackupWriter<BlobSpool>,
     db: &IdbDatabase,
@@ -121,7 +127,9 @@ async fn read_database(
     {
         let tx = idb::transaction(db, stores, IdbTransactionMode::Readonly)?;
         for s in stores {
-            let st = tx.object_store(s).map_err(|e| AppError::js("cannot open a store", e))?;
+            let st = tx
+                .object_store(s)
+                .map_err(|e| AppError::js("cannot open a store", e))?;
             let mut schema = idb::read_store_schema(&st)?;
             schema.encrypted = encrypted.contains(s);
             schemas.push(schema);
@@ -130,11 +138,18 @@ async fn read_database(
     if let Some(s) = schemas.iter().find(|s| s.encrypted && s.key_path.is_some()) {
         return Err(AppError::new(
             "invalid-encrypted-store",
-            format!("encrypted store {name}/{} has inline keys; encrypted stores need out-of-line keys", s.name),
+            format!(
+                "encrypted store {name}/{} has inline keys; encrypted stores need out-of-line keys",
+                s.name
+            ),
         ));
     }
     // Key generator probe (aborted), then the snapshot, created back to back.
-    let auto: Vec<String> = schemas.iter().filter(|s| s.auto_increment).map(|s| s.name.clone()).collect();
+    let auto: Vec<String> = schemas
+        .iter()
+        .filter(|s| s.auto_increment)
+        .map(|s| s.name.clone())
+        .collect();
     let mut probes = Vec::new();
     let probe_tx = if auto.is_empty() {
         None
@@ -142,8 +157,12 @@ async fn read_database(
         let tx = idb::transaction(db, &auto, IdbTransactionMode::Readwrite)?;
         for s in &schemas {
             if s.auto_increment {
-                let st = tx.object_store(&s.name).map_err(|e| AppError::js("cannot open a store", e))?;
-                let r = st.add(&dummy_for(s)).map_err(|e| AppError::js("cannot probe the key generator", e))?;
+                let st = tx
+                    .object_store(&s.name)
+                    .map_err(|e| AppError::js("cannot open a store", e))?;
+                let r = st
+                    .add(&dummy_for(s))
+                    .map_err(|e| AppError::js("cannot probe the key generator", e))?;
                 probes.push((s.name.clone(), idb::track(&r), r));
             }
         }
@@ -152,8 +171,12 @@ async fn read_database(
     let snap = idb::transaction(db, stores, IdbTransactionMode::Readonly)?;
     let mut counts = Vec::new();
     for s in stores {
-        let st = snap.object_store(s).map_err(|e| AppError::js("cannot open a store", e))?;
-        let r = st.count().map_err(|e| AppError::js("cannot count records", e))?;
+        let st = snap
+            .object_store(s)
+            .map_err(|e| AppError::js("cannot open a store", e))?;
+        let r = st
+            .count()
+            .map_err(|e| AppError::js("cannot count records", e))?;
         counts.push(idb::track(&r));
     }
     for (store, fut, _r) in probes {
@@ -170,7 +193,9 @@ async fn read_database(
         let _ = tx.abort();
     }
     for c in counts {
-        let n = c.await.map_err(|e| AppError::js("cannot count records", e))?;
+        let n = c
+            .await
+            .map_err(|e| AppError::js("cannot count records", e))?;
         progress.total_records += n.as_f64().unwrap_or(0.0) as u64;
     }
     let dbi = w.add_database(DatabaseSchema {
@@ -181,12 +206,15 @@ async fn read_database(
     let mut read_blob = read_blob_bytes;
     let mut conv = ToValue::new(&mut read_blob);
     for (si, schema) in schemas.iter().enumerate() {
-        let st = snap.object_store(&schema.name).map_err(|e| AppError::js("cannot open a store", e))?;
+        let st = snap
+            .object_store(&schema.name)
+            .map_err(|e| AppError::js("cannot open a store", e))?;
         let mut last: Option<JsValue> = None;
         loop {
             let range = match &last {
                 Some(k) => Some(
-                    IdbKeyRange::lower_bound_with_open(k, true).map_err(|e| AppError::js("cannot page records", e))?,
+                    IdbKeyRange::lower_bound_with_open(k, true)
+                        .map_err(|e| AppError::js("cannot page records", e))?,
                 ),
                 None => None,
             };
@@ -199,19 +227,31 @@ async fn read_database(
                 .map_err(|e| AppError::js("cannot read records", e))?;
             let (kf, vf) = (idb::track(&kr), idb::track(&vr));
             let ks = Array::from(&kf.await.map_err(|e| AppError::js("cannot read keys", e))?);
-            let vs = Array::from(&vf.await.map_err(|e| AppError::js("cannot read records", e))?);
+            let vs = Array::from(
+                &vf.await
+                    .map_err(|e| AppError::js("cannot read records", e))?,
+            );
             let n = ks.length();
             for i in 0..n {
                 let kjs = ks.get(i);
                 let vjs = vs.get(i);
                 let key: Key = js_to_key(&kjs)?;
-                let at = |e: AppError| AppError::new(e.code, format!("{name}/{}, key {key:?}: {}", schema.name, e.message));
+                let at = |e: AppError| {
+                    AppError::new(
+                        e.code,
+                        format!("{name}/{}, key {key:?}: {}", schema.name, e.message),
+                    )
+                };
                 if schema.encrypted {
                     let env = keys::sealed_bytes(&vjs).ok_or_else(|| {
-                        at(AppError::new("invalid-sealed-record", "the value of an encrypted store is not sealed"))
+                        at(AppError::new(
+                            "invalid-sealed-record",
+                            "the value of an encrypted store is not sealed",
+                        ))
                     })?;
                     progress.done_bytes += env.len() as u64;
-                    w.add_sealed_record(dbi, si, &key, &env).map_err(|e| at(e.into()))?;
+                    w.add_sealed_record(dbi, si, &key, &env)
+                        .map_err(|e| at(e.into()))?;
                 } else {
                     let v = conv.convert(&vjs).map_err(at)?;
                     w.add_record(dbi, si, &key, v).map_err(|e| at(e.into()))?;
@@ -229,7 +269,12 @@ async fn read_database(
 }
 
 /// Backs up `selection` and returns the archive as a Blob.
-pub async fn backup(selection: &Selection, passphrase: Option<&str>, now_ms: f64, rep: &Reporter) -> AppResult<(Outcome, Blob)> {
+pub async fn backup(
+    selection: &Selection,
+    passphrase: Option<&str>,
+    now_ms: f64,
+    rep: &Reporter,
+) -> AppResult<(Outcome, Blob)> {
     let master = keys::current_key().await?;
     let reg = keys::registry().await?;
     let existing = idb::database_names().await?;
@@ -237,29 +282,58 @@ pub async fn backup(selection: &Selection, passphrase: Option<&str>, now_ms: f64
     options.master_key = Some(master.key.clone());
     let mut w = BackupWriter::new(options, BlobSpool::default());
     let mut progress = ProgressInfo::default();
-    let mut wanted: Vec<&crate::protocol::SelectedDb> = selection.databases.iter().filter(|d| !d.stores.is_empty()).collect();
+    let mut wanted: Vec<&crate::protocol::SelectedDb> = selection
+        .databases
+        .iter()
+        .filter(|d| !d.stores.is_empty())
+        .collect();
     wanted.sort_by(|a, b| a.name.cmp(&b.name));
     if wanted.is_empty() {
-        return Err(AppError::new("nothing-selected", crate::strings::NOTHING_SELECTED));
+        return Err(AppError::new(
+            "nothing-selected",
+            crate::strings::NOTHING_SELECTED,
+        ));
     }
     for sel in wanted {
         if sel.name == META_DB {
             continue;
         }
         let Some((_, version)) = existing.iter().find(|(n, _)| *n == sel.name) else {
-            return Err(AppError::new("browser-not-found", format!("database {:?} no longer exists", sel.name)));
+            return Err(AppError::new(
+                "browser-not-found",
+                format!("database {:?} no longer exists", sel.name),
+            ));
         };
         let db = idb::open(&sel.name).await?;
         let present = idb::store_names(&db);
-        let mut stores: Vec<String> = sel.stores.iter().filter(|s| present.contains(s)).cloned().collect();
+        let mut stores: Vec<String> = sel
+            .stores
+            .iter()
+            .filter(|s| present.contains(s))
+            .cloned()
+            .collect();
         stores.sort();
         stores.dedup();
         if stores.is_empty() {
             db.close();
             continue;
         }
-        let encrypted: Vec<String> = reg.iter().filter(|(d, _)| *d == sel.name).map(|(_, s)| s.clone()).collect();
-        let r = read_database(&mut w, &db, &sel.name, *version, &stores, &encrypted, rep, &mut progress).await;
+        let encrypted: Vec<String> = reg
+            .iter()
+            .filter(|(d, _)| *d == sel.name)
+            .map(|(_, s)| s.clone())
+            .collect();
+        let r = read_database(
+            &mut w,
+            &db,
+            &sel.name,
+            *version,
+            &stores,
+            &encrypted,
+            rep,
+            &mut progress,
+        )
+        .await;
         db.close();
         r?;
     }
@@ -272,7 +346,10 @@ pub async fn backup(selection: &Selection, passphrase: Option<&str>, now_ms: f64
     let (parts, summary) = match passphrase.filter(|p| !p.is_empty()) {
         Some(pass) => {
             let lock = Lock {
-                passphrase: Some((zeroize::Zeroizing::new(pass.as_bytes().to_vec()), KdfParams::DEFAULT)),
+                passphrase: Some((
+                    zeroize::Zeroizing::new(pass.as_bytes().to_vec()),
+                    KdfParams::DEFAULT,
+                )),
                 master_key: None,
             };
             let sw = lock_writer(parts, &lock)?;
@@ -292,4 +369,3 @@ pub async fn backup(selection: &Selection, passphrase: Option<&str>, now_ms: f64
         blob,
     ))
 }
-

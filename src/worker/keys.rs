@@ -23,12 +23,12 @@ use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, IdbDatabase, IdbTransactionMode};
 
-use super::{Reporter, time_from_ms};
+use super::{time_from_ms, Reporter};
 use crate::blobio::blob_from_bytes;
 use crate::convert::{js_to_key, key_to_js};
 use crate::error::{AppError, AppResult};
 use crate::idb::{self, Opened};
-use crate::protocol::{KeySource, Outcome, Phase, ProgressInfo, CHANNEL_NAME, META_DB};
+use crate::protocol::{KeySource, Outcome, Phase, ProgressInfo, META_DB};
 
 const KEYS: &str = "keys";
 const REGISTRY: &str = "encrypted-stores";
@@ -45,10 +45,13 @@ pub struct KeyRecord {
 pub async fn meta_db() -> AppResult<IdbDatabase> {
     match idb::open_versioned(META_DB, 1.0, || {}).await? {
         Opened::Open(db) => Ok(db),
-        Opened::Upgrade { db, tx: _, request, .. } => {
+        Opened::Upgrade {
+            db, tx: _, request, ..
+        } => {
             let names = idb::store_names(&db);
             if !names.iter().any(|n| n == KEYS) {
-                db.create_object_store(KEYS).map_err(|e| AppError::js("cannot set up key storage", e))?;
+                db.create_object_store(KEYS)
+                    .map_err(|e| AppError::js("cannot set up key storage", e))?;
             }
             if !names.iter().any(|n| n == REGISTRY) {
                 db.create_object_store(REGISTRY)
@@ -63,7 +66,11 @@ pub async fn meta_db() -> AppResult<IdbDatabase> {
 fn record_to_js(k: &KeyRecord) -> JsValue {
     let o = Object::new();
     let _ = Reflect::set(&o, &"id".into(), &JsValue::from_str(&k.key.id().to_hex()));
-    let _ = Reflect::set(&o, &"key".into(), &Uint8Array::from(&k.key.expose_bytes()[..]));
+    let _ = Reflect::set(
+        &o,
+        &"key".into(),
+        &Uint8Array::from(&k.key.expose_bytes()[..]),
+    );
     let _ = Reflect::set(&o, &"created".into(), &JsValue::from_f64(k.created_ms));
     o.into()
 }
@@ -76,7 +83,10 @@ fn record_from_js(v: &JsValue) -> AppResult<Option<KeyRecord>> {
     let key = Reflect::get(v, &"key".into()).map_err(|_| bad())?;
     let bytes = key.dyn_into::<Uint8Array>().map_err(|_| bad())?.to_vec();
     let arr: [u8; KEY_LEN] = bytes.try_into().map_err(|_| bad())?;
-    let created_ms = Reflect::get(v, &"created".into()).ok().and_then(|c| c.as_f64()).unwrap_or(0.0);
+    let created_ms = Reflect::get(v, &"created".into())
+        .ok()
+        .and_then(|c| c.as_f64())
+        .unwrap_or(0.0);
     Ok(Some(KeyRecord {
         key: MasterKey::from_bytes(arr),
         created_ms,
@@ -86,7 +96,9 @@ fn record_from_js(v: &JsValue) -> AppResult<Option<KeyRecord>> {
 /// The current and pending keys, as stored.
 pub async fn load(db: &IdbDatabase) -> AppResult<(Option<KeyRecord>, Option<KeyRecord>)> {
     let tx = idb::transaction(db, &[KEYS.into()], IdbTransactionMode::Readonly)?;
-    let s = tx.object_store(KEYS).map_err(|e| AppError::js("key storage", e))?;
+    let s = tx
+        .object_store(KEYS)
+        .map_err(|e| AppError::js("key storage", e))?;
     let c = idb::req("cannot read the master key", s.get(&"current".into())).await?;
     let p = idb::req("cannot read the master key", s.get(&"pending".into())).await?;
     Ok((record_from_js(&c)?, record_from_js(&p)?))
@@ -109,9 +121,15 @@ async fn current_key_in(db: &IdbDatabase) -> AppResult<KeyRecord> {
         created_ms: super::date_now(),
     };
     let tx = idb::transaction(db, &[KEYS.into()], IdbTransactionMode::Readwrite)?;
-    let s = tx.object_store(KEYS).map_err(|e| AppError::js("key storage", e))?;
+    let s = tx
+        .object_store(KEYS)
+        .map_err(|e| AppError::js("key storage", e))?;
     // `add`, not `put`: if another tab generated one meanwhile, keep theirs.
-    let added = idb::req("cannot save the master key", s.add_with_key(&record_to_js(&fresh), &"current".into())).await;
+    let added = idb::req(
+        "cannot save the master key",
+        s.add_with_key(&record_to_js(&fresh), &"current".into()),
+    )
+    .await;
     if added.is_ok() {
         idb::done(&tx).await?;
         return Ok(fresh);
@@ -134,7 +152,9 @@ pub async fn current_key_id() -> AppResult<Option<String>> {
 pub async fn registry() -> AppResult<Vec<(String, String)>> {
     let db = meta_db().await?;
     let tx = idb::transaction(&db, &[REGISTRY.into()], IdbTransactionMode::Readonly)?;
-    let s = tx.object_store(REGISTRY).map_err(|e| AppError::js("registry", e))?;
+    let s = tx
+        .object_store(REGISTRY)
+        .map_err(|e| AppError::js("registry", e))?;
     let keys = idb::req("cannot read the encrypted-store registry", s.get_all_keys()).await?;
     db.close();
     let mut out = Vec::new();
@@ -154,13 +174,18 @@ pub async fn register(pairs: &[(String, String)]) -> AppResult<()> {
     }
     let db = meta_db().await?;
     let tx = idb::transaction(&db, &[REGISTRY.into()], IdbTransactionMode::Readwrite)?;
-    let s = tx.object_store(REGISTRY).map_err(|e| AppError::js("registry", e))?;
+    let s = tx
+        .object_store(REGISTRY)
+        .map_err(|e| AppError::js("registry", e))?;
     for (d, st) in pairs {
-        let key: Array = [JsValue::from_str(d), JsValue::from_str(st)].iter().collect();
+        let key: Array = [JsValue::from_str(d), JsValue::from_str(st)]
+            .iter()
+            .collect();
         let v = Object::new();
         let _ = Reflect::set(&v, &"database".into(), &JsValue::from_str(d));
         let _ = Reflect::set(&v, &"store".into(), &JsValue::from_str(st));
-        s.put_with_key(&v, &key).map_err(|e| AppError::js("cannot register an encrypted store", e))?;
+        s.put_with_key(&v, &key)
+            .map_err(|e| AppError::js("cannot register an encrypted store", e))?;
     }
     idb::done(&tx).await?;
     db.close();
@@ -171,7 +196,9 @@ pub async fn register(pairs: &[(String, String)]) -> AppResult<()> {
 /// (Argon2id with the default parameters).
 pub async fn export_key(passphrase: Option<&str>) -> AppResult<(Outcome, Blob)> {
     let k = current_key().await?;
-    let pass = passphrase.filter(|p| !p.is_empty()).map(|p| (p.as_bytes(), KdfParams::DEFAULT));
+    let pass = passphrase
+        .filter(|p| !p.is_empty())
+        .map(|p| (p.as_bytes(), KdfParams::DEFAULT));
     let text = zeroize::Zeroizing::new(write_key_file(&k.key, time_from_ms(k.created_ms), pass)?);
     let blob = blob_from_bytes(text.as_bytes(), "application/json")?;
     let id = k.key.id();
@@ -190,9 +217,16 @@ pub fn key_from_file(text: &str, passphrase: Option<&str>) -> AppResult<MasterKe
     Ok(read_key_file(text, pass, &Limits::default())?)
 }
 
-async fn put_key(db: &IdbDatabase, slot: &str, rec: Option<&KeyRecord>, other: Option<(&str, Option<&KeyRecord>)>) -> AppResult<()> {
+async fn put_key(
+    db: &IdbDatabase,
+    slot: &str,
+    rec: Option<&KeyRecord>,
+    other: Option<(&str, Option<&KeyRecord>)>,
+) -> AppResult<()> {
     let tx = idb::transaction(db, &[KEYS.into()], IdbTransactionMode::Readwrite)?;
-    let s = tx.object_store(KEYS).map_err(|e| AppError::js("key storage", e))?;
+    let s = tx
+        .object_store(KEYS)
+        .map_err(|e| AppError::js("key storage", e))?;
     let mut pairs = vec![(slot, rec)];
     if let Some(o) = other {
         pairs.push(o);
@@ -211,7 +245,11 @@ async fn put_key(db: &IdbDatabase, slot: &str, rec: Option<&KeyRecord>, other: O
 /// transaction per database. Envelopes already under `new` are skipped.
 pub async fn reseal_all(old: &MasterKey, new: &MasterKey, rep: &Reporter) -> AppResult<u64> {
     let reg = registry().await?;
-    let existing: Vec<String> = idb::database_names().await?.into_iter().map(|(n, _)| n).collect();
+    let existing: Vec<String> = idb::database_names()
+        .await?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     let mut dbs: Vec<String> = reg.iter().map(|(d, _)| d.clone()).collect();
     dbs.sort();
     dbs.dedup();
@@ -252,7 +290,9 @@ async fn reseal_stores(
 ) -> AppResult<()> {
     let old_id = old.id();
     for store in stores {
-        let s = tx.object_store(store).map_err(|e| AppError::js("cannot open a store", e))?;
+        let s = tx
+            .object_store(store)
+            .map_err(|e| AppError::js("cannot open a store", e))?;
         let keys = idb::req("cannot read keys", s.get_all_keys()).await?;
         let values = idb::req("cannot read values", s.get_all()).await?;
         let keys = Array::from(&keys);
@@ -290,7 +330,9 @@ async fn reseal_stores(
             );
         }
         if let Some(r) = last {
-            idb::wait(&r).await.map_err(|e| AppError::js("cannot write a re-sealed record", e))?;
+            idb::wait(&r)
+                .await
+                .map_err(|e| AppError::js("cannot write a re-sealed record", e))?;
         }
     }
     Ok(())
@@ -305,16 +347,6 @@ pub fn sealed_bytes(v: &JsValue) -> Option<Vec<u8>> {
         return Some(Uint8Array::new(b).to_vec());
     }
     None
-}
-
-fn broadcast(kind: &str, key_id: &str) {
-    if let Ok(ch) = web_sys::BroadcastChannel::new(CHANNEL_NAME) {
-        let o = Object::new();
-        let _ = Reflect::set(&o, &"type".into(), &JsValue::from_str(kind));
-        let _ = Reflect::set(&o, &"keyId".into(), &JsValue::from_str(key_id));
-        let _ = ch.post_message(&o);
-        ch.close();
-    }
 }
 
 /// Replaces the master key (the caller holds the lock).
@@ -347,7 +379,7 @@ pub async fn replace_key(source: &KeySource, now_ms: f64, rep: &Reporter) -> App
     put_key(&db, "current", Some(&new), Some(("pending", None))).await?;
     db.close();
     let new_id = new.key.id().to_hex();
-    broadcast("key-changed", &new_id);
+    super::broadcast("key-changed");
     Ok(Outcome::KeyReplaced {
         old_key_id: old_id,
         new_key_id: new_id,
@@ -361,10 +393,10 @@ pub async fn resume_pending() -> AppResult<()> {
     let (current, pending) = load(&db).await?;
     if let Some(p) = pending {
         if let Some(c) = &current {
-            reseal_all(&c.key, &p.key, &Reporter::new(0)).await?;
+            reseal_all(&c.key, &p.key, &Reporter::silent()).await?;
         }
         put_key(&db, "current", Some(&p), Some(("pending", None))).await?;
-        broadcast("key-changed", &p.key.id().to_hex());
+        super::broadcast("key-changed");
     }
     db.close();
     Ok(())

@@ -33,9 +33,14 @@ async fn request(locks: &JsValue, name: &str, if_available: bool) -> AppResult<O
         .map_err(|e| AppError::js("Web Locks", e))?
         .unchecked_into();
     let mut release_slot: Option<Function> = None;
-    let hold = Promise::new(&mut |resolve: Function, _reject: Function| release_slot = Some(resolve));
+    let hold =
+        Promise::new(&mut |resolve: Function, _reject: Function| release_slot = Some(resolve));
     let opts = Object::new();
-    let _ = Reflect::set(&opts, &"ifAvailable".into(), &JsValue::from_bool(if_available));
+    let _ = Reflect::set(
+        &opts,
+        &"ifAvailable".into(),
+        &JsValue::from_bool(if_available),
+    );
     let name = JsValue::from_str(name);
     let acquired = Promise::new(&mut |resolve: Function, reject: Function| {
         let hold = hold.clone();
@@ -55,7 +60,9 @@ async fn request(locks: &JsValue, name: &str, if_available: bool) -> AppResult<O
         .await
         .map_err(|e| AppError::js("cannot take the Web Lock", e))?;
     if got.as_bool() == Some(true) {
-        Ok(Some(LockGuard { release: release_slot }))
+        Ok(Some(LockGuard {
+            release: release_slot,
+        }))
     } else {
         Ok(None)
     }

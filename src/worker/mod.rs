@@ -23,7 +23,8 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::error::{AppError, AppResult};
 use crate::protocol::{
-    decode_request, encode, Event, FromWorker, Outcome, Phase, ProgressInfo, Request, ToWorker, LOCK_NAME,
+    decode_request, encode, Event, FromWorker, Outcome, Phase, ProgressInfo, Request, ToWorker,
+    LOCK_NAME,
 };
 
 /// What a handler hands back besides its [`Outcome`].
@@ -36,13 +37,19 @@ pub struct Attach {
 }
 
 fn scope() -> Option<DedicatedWorkerGlobalScope> {
-    js_sys::global().dyn_into::<DedicatedWorkerGlobalScope>().ok()
+    js_sys::global()
+        .dyn_into::<DedicatedWorkerGlobalScope>()
+        .ok()
 }
 
 /// Posts an event to the UI.
 pub fn post(id: u32, ev: Event, attach: Attach) {
     let msg = Object::new();
-    let _ = Reflect::set(&msg, &"msg".into(), &JsValue::from_str(&encode(&FromWorker::new(id, ev))));
+    let _ = Reflect::set(
+        &msg,
+        &"msg".into(),
+        &JsValue::from_str(&encode(&FromWorker::new(id, ev))),
+    );
     if let Some(f) = attach.file {
         let _ = Reflect::set(&msg, &"file".into(), &f);
     }
@@ -58,7 +65,11 @@ pub fn post(id: u32, ev: Event, attach: Attach) {
                 message: format!("cannot send the result: {name}: {m}"),
             };
             let msg = Object::new();
-            let _ = Reflect::set(&msg, &"msg".into(), &JsValue::from_str(&encode(&FromWorker::new(id, fail))));
+            let _ = Reflect::set(
+                &msg,
+                &"msg".into(),
+                &JsValue::from_str(&encode(&FromWorker::new(id, fail))),
+            );
             let _ = s.post_message(&msg);
         }
     }
@@ -77,6 +88,7 @@ pub fn now() -> f64 {
 pub struct Reporter {
     id: u32,
     last: Cell<f64>,
+    silent: bool,
 }
 
 impl Reporter {
@@ -85,20 +97,39 @@ impl Reporter {
         Reporter {
             id,
             last: Cell::new(f64::NEG_INFINITY),
+            silent: false,
+        }
+    }
+
+    /// A reporter that posts nothing (tests, background work).
+    pub fn silent() -> Self {
+        Reporter {
+            silent: true,
+            ..Reporter::new(0)
         }
     }
 
     /// Reports progress, at most every 100 ms unless `force`.
     pub fn progress(&self, phase: Phase, p: ProgressInfo, force: bool) {
+        if self.silent {
+            return;
+        }
         let t = now();
         if force || t - self.last.get() >= 100.0 {
             self.last.set(t);
-            post(self.id, Event::Progress { phase, progress: p }, Attach::default());
+            post(
+                self.id,
+                Event::Progress { phase, progress: p },
+                Attach::default(),
+            );
         }
     }
 
     /// Says what the request is waiting for.
     pub fn waiting(&self, message: &str) {
+        if self.silent {
+            return;
+        }
         post(
             self.id,
             Event::Waiting {
@@ -127,7 +158,33 @@ pub fn progress_info(p: coffer_engine::Progress) -> ProgressInfo {
 /// A `time::OffsetDateTime` from JS milliseconds (`now_utc` panics on wasm).
 pub fn time_from_ms(ms: f64) -> time::OffsetDateTime {
     let nanos = (ms.max(0.0) as i128) * 1_000_000;
-    time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+thread_local! {
+    static INSTANCE: u32 = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+}
+
+/// This worker's random instance id.
+pub fn instance() -> u32 {
+    INSTANCE.with(|i| *i)
+}
+
+/// Tells the other tabs that something changed (`kind`: `key-changed`,
+/// `restored`).
+pub fn broadcast(kind: &str) {
+    if let Ok(ch) = web_sys::BroadcastChannel::new(crate::protocol::CHANNEL_NAME) {
+        let o = Object::new();
+        let _ = Reflect::set(&o, &"type".into(), &JsValue::from_str(kind));
+        let _ = Reflect::set(
+            &o,
+            &"instance".into(),
+            &JsValue::from_f64(f64::from(instance())),
+        );
+        let _ = ch.post_message(&o);
+        ch.close();
+    }
 }
 
 /// `Date.now()`.
@@ -135,7 +192,13 @@ pub fn date_now() -> f64 {
     js_sys::Date::now()
 }
 
-async fn handle(id: u32, req: Request, file: Option<Blob>, key: JsValue, value: JsValue) -> AppResult<(Outcome, Attach)> {
+async fn handle(
+    id: u32,
+    req: Request,
+    file: Option<Blob>,
+    key: JsValue,
+    value: JsValue,
+) -> AppResult<(Outcome, Attach)> {
     let rep = Reporter::new(id);
     match req {
         Request::Overview => Ok((backup::overview().await?, Attach::default())),
@@ -145,7 +208,8 @@ async fn handle(id: u32, req: Request, file: Option<Blob>, key: JsValue, value: 
             now_ms,
         } => {
             let _guard = lock::acquire(LOCK_NAME, &rep).await?;
-            let (outcome, blob) = backup::backup(&selection, passphrase.as_deref(), now_ms, &rep).await?;
+            let (outcome, blob) =
+                backup::backup(&selection, passphrase.as_deref(), now_ms, &rep).await?;
             Ok((
                 outcome,
                 Attach {
@@ -154,9 +218,13 @@ async fn handle(id: u32, req: Request, file: Option<Blob>, key: JsValue, value: 
                 },
             ))
         }
-        Request::Inspect { passphrase, key_file } => {
+        Request::Inspect {
+            passphrase,
+            key_file,
+        } => {
             let file = file.ok_or_else(|| AppError::new("misuse", "no file was given"))?;
-            let preview = restore::inspect(file, passphrase.as_deref(), key_file.as_ref(), &rep).await?;
+            let preview =
+                restore::inspect(file, passphrase.as_deref(), key_file.as_ref(), &rep).await?;
             Ok((Outcome::Preview(preview), Attach::default()))
         }
         Request::Restore {
@@ -166,7 +234,14 @@ async fn handle(id: u32, req: Request, file: Option<Blob>, key: JsValue, value: 
         } => {
             let file = file.ok_or_else(|| AppError::new("misuse", "no file was given"))?;
             let _guard = lock::acquire(LOCK_NAME, &rep).await?;
-            let o = restore::restore(file, &selection, passphrase.as_deref(), key_file.as_ref(), &rep).await?;
+            let o = restore::restore(
+                file,
+                &selection,
+                passphrase.as_deref(),
+                key_file.as_ref(),
+                &rep,
+            )
+            .await?;
             Ok((o, Attach::default()))
         }
         Request::ExportKey { passphrase } => {
@@ -181,13 +256,21 @@ async fn handle(id: u32, req: Request, file: Option<Blob>, key: JsValue, value: 
         }
         Request::ReplaceKey { source, now_ms } => {
             let _guard = lock::acquire(LOCK_NAME, &rep).await?;
-            Ok((keys::replace_key(&source, now_ms, &rep).await?, Attach::default()))
+            Ok((
+                keys::replace_key(&source, now_ms, &rep).await?,
+                Attach::default(),
+            ))
         }
-        Request::LoadSample { now_ms } => Ok((sample::load_sample(now_ms).await?, Attach::default())),
+        Request::LoadSample { now_ms } => {
+            Ok((sample::load_sample(now_ms).await?, Attach::default()))
+        }
         Request::DeleteDatabases { names } => {
             for n in names {
                 if n == crate::protocol::META_DB {
-                    return Err(AppError::new("misuse", "Coffer's own key storage cannot be deleted here"));
+                    return Err(AppError::new(
+                        "misuse",
+                        "Coffer's own key storage cannot be deleted here",
+                    ));
                 }
                 crate::idb::delete_database(&n).await?;
             }
@@ -279,10 +362,16 @@ pub fn run() {
     f.forget();
     // Finish a key replacement a previous session was interrupted in.
     wasm_bindgen_futures::spawn_local(async {
-        let rep = Reporter::new(0);
+        let rep = Reporter::silent();
         if let Ok(_g) = lock::acquire(LOCK_NAME, &rep).await {
             let _ = keys::resume_pending().await;
         }
     });
-    post(0, Event::Ready, Attach::default());
+    post(
+        0,
+        Event::Ready {
+            instance: instance(),
+        },
+        Attach::default(),
+    );
 }

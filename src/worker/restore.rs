@@ -27,7 +27,9 @@ use crate::blobio::{read_blob_buffer, BlobParts, BlobReader};
 use crate::convert::{key_to_js, ToJs};
 use crate::error::{AppError, AppResult};
 use crate::idb::{self, Opened};
-use crate::protocol::{DbInfo, KeyFileInput, Outcome, Phase, Preview, ProgressInfo, Selection, StoreInfo, CHANNEL_NAME, META_DB};
+use crate::protocol::{
+    DbInfo, KeyFileInput, Outcome, Phase, Preview, ProgressInfo, Selection, StoreInfo, META_DB,
+};
 use crate::strings;
 
 type Reader = BackupReader<Input<BlobReader>>;
@@ -40,7 +42,11 @@ struct Opened2 {
     current: MasterKey,
 }
 
-async fn open_file(file: Blob, passphrase: Option<&str>, key_file: Option<&KeyFileInput>) -> AppResult<Opened2> {
+async fn open_file(
+    file: Blob,
+    passphrase: Option<&str>,
+    key_file: Option<&KeyFileInput>,
+) -> AppResult<Opened2> {
     let mut head = [0u8; 8];
     let mut probe = BlobReader::new(file.clone(), 64)?;
     let n = probe.read(&mut head).map_err(coffer_engine::Error::from)?;
@@ -146,7 +152,12 @@ async fn preview(o: &Opened2) -> AppResult<Preview> {
 }
 
 /// Validates a backup completely and describes it.
-pub async fn inspect(file: Blob, passphrase: Option<&str>, key_file: Option<&KeyFileInput>, rep: &Reporter) -> AppResult<Preview> {
+pub async fn inspect(
+    file: Blob,
+    passphrase: Option<&str>,
+    key_file: Option<&KeyFileInput>,
+    rep: &Reporter,
+) -> AppResult<Preview> {
     let mut o = open_file(file, passphrase, key_file).await?;
     verify(&mut o, rep)?;
     preview(&o).await
@@ -231,13 +242,22 @@ async fn fill_store(
             } else {
                 st.put_with_key(&value, &kjs)
             };
-            let r = r.map_err(|e| AppError::js(&format!("cannot write a record of {db_name}/{}", schema.name), e))?;
+            let r = r.map_err(|e| {
+                AppError::js(
+                    &format!("cannot write a record of {db_name}/{}", schema.name),
+                    e,
+                )
+            })?;
             last = Some(idb::track(&r));
             progress.done_records += 1;
         }
         if let Some(f) = last {
-            f.await
-                .map_err(|e| AppError::js(&format!("cannot write a record of {db_name}/{}", schema.name), e))?;
+            f.await.map_err(|e| {
+                AppError::js(
+                    &format!("cannot write a record of {db_name}/{}", schema.name),
+                    e,
+                )
+            })?;
         }
         rep.progress(Phase::Restoring, *progress, false);
     }
@@ -254,7 +274,9 @@ async fn fill_store(
             let d = st
                 .delete(&JsValue::from_f64(g))
                 .map_err(|e| AppError::js("cannot set the key generator", e))?;
-            idb::wait(&d).await.map_err(|e| AppError::js("cannot set the key generator", e))?;
+            idb::wait(&d)
+                .await
+                .map_err(|e| AppError::js("cannot set the key generator", e))?;
         }
     }
     Ok(())
@@ -286,8 +308,14 @@ pub async fn restore_database(
         Reporter::new(id).waiting(&msg);
     })
     .await?;
-    let Opened::Upgrade { db, tx, request, .. } = opened else {
-        return Err(AppError::new("browser-version", format!("database {name:?} could not be upgraded")));
+    let Opened::Upgrade {
+        db, tx, request, ..
+    } = opened
+    else {
+        return Err(AppError::new(
+            "browser-version",
+            format!("database {name:?} could not be upgraded"),
+        ));
     };
     let work = async {
         let present = idb::store_names(&db);
@@ -298,7 +326,10 @@ pub async fn restore_database(
                     .map_err(|e| AppError::js("cannot replace a store", e))?;
             }
             let st = idb::create_store(&db, schema)?;
-            fill_store(reader, &st, di, si, &name, schema, old_key, current, rep, progress, resealed).await?;
+            fill_store(
+                reader, &st, di, si, &name, schema, old_key, current, rep, progress, resealed,
+            )
+            .await?;
         }
         Ok::<(), AppError>(())
     };
@@ -350,9 +381,10 @@ pub async fn restore(
         return Err(AppError::new("nothing-selected", strings::NOTHING_SELECTED));
     }
     let m = o.reader.manifest();
-    let needs_key = plan
-        .iter()
-        .any(|(di, ss)| ss.iter().any(|&si| m.databases()[*di].stores[si].schema.encrypted));
+    let needs_key = plan.iter().any(|(di, ss)| {
+        ss.iter()
+            .any(|&si| m.databases()[*di].stores[si].schema.encrypted)
+    });
     if needs_key && o.backup_key.is_none() {
         let id = o.reader.key_id().map(|k| k.to_hex()).unwrap_or_default();
         return Err(AppError::new("key-required", strings::key_required(&id)));
@@ -379,16 +411,22 @@ pub async fn restore(
     for (di, ss) in &plan {
         let name = o.reader.manifest().databases()[*di].name.clone();
         let ev = existing.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
-        restore_database(&mut o.reader, *di, ss, backup_key.as_ref(), &current, ev, rep, &mut progress, &mut resealed).await?;
+        restore_database(
+            &mut o.reader,
+            *di,
+            ss,
+            backup_key.as_ref(),
+            &current,
+            ev,
+            rep,
+            &mut progress,
+            &mut resealed,
+        )
+        .await?;
         stores_done += ss.len() as u64;
     }
     rep.progress(Phase::Restoring, progress, true);
-    if let Ok(ch) = web_sys::BroadcastChannel::new(CHANNEL_NAME) {
-        let o = Object::new();
-        let _ = Reflect::set(&o, &"type".into(), &"restored".into());
-        let _ = ch.post_message(&o);
-        ch.close();
-    }
+    super::broadcast("restored");
     Ok(Outcome::Restored {
         databases: plan.len() as u64,
         stores: stores_done,

@@ -24,16 +24,31 @@ fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
 }
 
 fn strs(items: &[&str]) -> JsValue {
-    items.iter().map(|s| JsValue::from_str(s)).collect::<Array>().into()
+    items
+        .iter()
+        .map(|s| JsValue::from_str(s))
+        .collect::<Array>()
+        .into()
 }
 
 /// Creates the demo database (fails if it exists).
 pub async fn load_sample(now_ms: f64) -> AppResult<Outcome> {
-    if idb::database_names().await?.iter().any(|(n, _)| n == SAMPLE_DB) {
-        return Err(AppError::new("sample-exists", crate::strings::SAMPLE_EXISTS));
+    if idb::database_names()
+        .await?
+        .iter()
+        .any(|(n, _)| n == SAMPLE_DB)
+    {
+        return Err(AppError::new(
+            "sample-exists",
+            crate::strings::SAMPLE_EXISTS,
+        ));
     }
-    let Opened::Upgrade { db, request, .. } = idb::open_versioned(SAMPLE_DB, 1.0, || {}).await? else {
-        return Err(AppError::new("sample-exists", crate::strings::SAMPLE_EXISTS));
+    let Opened::Upgrade { db, request, .. } = idb::open_versioned(SAMPLE_DB, 1.0, || {}).await?
+    else {
+        return Err(AppError::new(
+            "sample-exists",
+            crate::strings::SAMPLE_EXISTS,
+        ));
     };
     let mut notes = StoreSchema::new("notes");
     notes.key_path = Some(KeyPath::Single("id".into()));
@@ -55,15 +70,36 @@ pub async fn load_sample(now_ms: f64) -> AppResult<Outcome> {
     let notes_store = idb::create_store(&db, &notes)?;
     let attachments = idb::create_store(&db, &StoreSchema::new("attachments"))?;
     for s in ["secrets", "sessions"] {
-        db.create_object_store(s).map_err(|e| AppError::js("cannot create a store", e))?;
+        db.create_object_store(s)
+            .map_err(|e| AppError::js("cannot create a store", e))?;
     }
     let day = 86_400_000.0;
     let texts: [(&str, &str, &[&str]); 5] = [
-        ("Welcome to Coffer", "Everything on this page lives in IndexedDB. Back it up, wipe it, restore it.", &["intro"]),
-        ("Groceries", "oat milk, coffee beans, rye bread", &["home", "todo"]),
-        ("Trip to Lisbon", "Flights booked for May; hotel near Alfama.", &["travel"]),
-        ("Unicode ✓", "Zwölf Boxkämpfer jagen Viktor quer über den großen Sylter Deich 🥊", &["test"]),
-        ("Meeting notes", "Decided: backups are consistent snapshots, restores are all-or-nothing.", &["work", "todo"]),
+        (
+            "Welcome to Coffer",
+            "Everything on this page lives in IndexedDB. Back it up, wipe it, restore it.",
+            &["intro"],
+        ),
+        (
+            "Groceries",
+            "oat milk, coffee beans, rye bread",
+            &["home", "todo"],
+        ),
+        (
+            "Trip to Lisbon",
+            "Flights booked for May; hotel near Alfama.",
+            &["travel"],
+        ),
+        (
+            "Unicode ✓",
+            "Zwölf Boxkämpfer jagen Viktor quer über den großen Sylter Deich 🥊",
+            &["test"],
+        ),
+        (
+            "Meeting notes",
+            "Decided: backups are consistent snapshots, restores are all-or-nothing.",
+            &["work", "todo"],
+        ),
     ];
     let mut records = 0u64;
     for (i, (title, body, tags)) in texts.iter().enumerate() {
@@ -75,7 +111,9 @@ pub async fn load_sample(now_ms: f64) -> AppResult<Outcome> {
             ("created", created.into()),
             ("pinned", JsValue::from_bool(i == 0)),
         ]);
-        notes_store.add(&v).map_err(|e| AppError::js("cannot add a note", e))?;
+        notes_store
+            .add(&v)
+            .map_err(|e| AppError::js("cannot add a note", e))?;
         records += 1;
     }
     let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="28" fill="#6b4f3a"/></svg>"##;
@@ -116,8 +154,20 @@ pub async fn load_sample(now_ms: f64) -> AppResult<Outcome> {
     ])
     .await?;
     let secrets = [
-        ("mail", obj(&[("user", "ada@example.org".into()), ("password", "correct horse battery staple".into())])),
-        ("bank", obj(&[("iban", "DE02 1203 0000 0000 2020 51".into()), ("pin", JsValue::from_f64(4711.0))])),
+        (
+            "mail",
+            obj(&[
+                ("user", "ada@example.org".into()),
+                ("password", "correct horse battery staple".into()),
+            ]),
+        ),
+        (
+            "bank",
+            obj(&[
+                ("iban", "DE02 1203 0000 0000 2020 51".into()),
+                ("pin", JsValue::from_f64(4711.0)),
+            ]),
+        ),
     ];
     for (k, v) in secrets {
         stores::put(SAMPLE_DB, "secrets", &k.into(), &v).await?;
@@ -125,7 +175,10 @@ pub async fn load_sample(now_ms: f64) -> AppResult<Outcome> {
     }
     let session = obj(&[
         ("token", "s3ss10n-t0k3n".into()),
-        ("expires", Date::new(&JsValue::from_f64(now_ms + day)).into()),
+        (
+            "expires",
+            Date::new(&JsValue::from_f64(now_ms + day)).into(),
+        ),
     ]);
     stores::put(SAMPLE_DB, "sessions", &JsValue::from_f64(1.0), &session).await?;
     records += 1;

@@ -16,7 +16,11 @@ use crate::idb::{self, Opened};
 use crate::protocol::META_DB;
 
 async fn check_registered(db: &str, store: &str) -> AppResult<()> {
-    if keys::registry().await?.iter().any(|(d, s)| d == db && s == store) {
+    if keys::registry()
+        .await?
+        .iter()
+        .any(|(d, s)| d == db && s == store)
+    {
         Ok(())
     } else {
         Err(AppError::new(
@@ -28,7 +32,10 @@ async fn check_registered(db: &str, store: &str) -> AppResult<()> {
 
 async fn open_existing(db: &str) -> AppResult<IdbDatabase> {
     if !idb::database_names().await?.iter().any(|(n, _)| n == db) {
-        return Err(AppError::new("browser-not-found", format!("there is no database {db:?}")));
+        return Err(AppError::new(
+            "browser-not-found",
+            format!("there is no database {db:?}"),
+        ));
     }
     idb::open(db).await
 }
@@ -36,9 +43,15 @@ async fn open_existing(db: &str) -> AppResult<IdbDatabase> {
 /// Creates the store (with out-of-line keys) if missing and registers it.
 pub async fn create_encrypted_store(db: &str, store: &str) -> AppResult<()> {
     if db == META_DB {
-        return Err(AppError::new("misuse", "Coffer's own database cannot hold user stores"));
+        return Err(AppError::new(
+            "misuse",
+            "Coffer's own database cannot hold user stores",
+        ));
     }
-    let exists = idb::database_names().await?.into_iter().find(|(n, _)| n == db);
+    let exists = idb::database_names()
+        .await?
+        .into_iter()
+        .find(|(n, _)| n == db);
     let need_store = match &exists {
         Some(_) => {
             let conn = idb::open(db).await?;
@@ -51,7 +64,9 @@ pub async fn create_encrypted_store(db: &str, store: &str) -> AppResult<()> {
     };
     if let Some(version) = need_store {
         match idb::open_versioned(db, version, || {}).await? {
-            Opened::Upgrade { db: conn, request, .. } => {
+            Opened::Upgrade {
+                db: conn, request, ..
+            } => {
                 conn.create_object_store(store)
                     .map_err(|e| AppError::js("cannot create the store", e))?;
                 idb::finish_open(&request).await?;
@@ -70,11 +85,25 @@ pub async fn put(db: &str, store: &str, key: &JsValue, value: &JsValue) -> AppRe
     let mut reader = read_blob_bytes;
     let v = ToValue::new(&mut reader).convert(value)?;
     let mk = keys::current_key().await?;
-    let env = seal_value(&mk.key, &RecordContext { database: db, store, key: &k }, &v)?;
+    let env = seal_value(
+        &mk.key,
+        &RecordContext {
+            database: db,
+            store,
+            key: &k,
+        },
+        &v,
+    )?;
     let conn = open_existing(db).await?;
     let tx = idb::transaction(&conn, &[store.to_owned()], IdbTransactionMode::Readwrite)?;
-    let s = tx.object_store(store).map_err(|e| AppError::js("cannot open the store", e))?;
-    idb::req("cannot store the record", s.put_with_key(&Uint8Array::from(env.as_slice()), key)).await?;
+    let s = tx
+        .object_store(store)
+        .map_err(|e| AppError::js("cannot open the store", e))?;
+    idb::req(
+        "cannot store the record",
+        s.put_with_key(&Uint8Array::from(env.as_slice()), key),
+    )
+    .await?;
     idb::done(&tx).await?;
     conn.close();
     Ok(())
@@ -86,21 +115,40 @@ pub async fn get(db: &str, store: &str, key: &JsValue) -> AppResult<Option<JsVal
     let k = js_to_key(key)?;
     let conn = open_existing(db).await?;
     let tx = idb::transaction(&conn, &[store.to_owned()], IdbTransactionMode::Readonly)?;
-    let s = tx.object_store(store).map_err(|e| AppError::js("cannot open the store", e))?;
+    let s = tx
+        .object_store(store)
+        .map_err(|e| AppError::js("cannot open the store", e))?;
     let raw = idb::req("cannot read the record", s.get(key)).await?;
     conn.close();
     if raw.is_undefined() {
         return Ok(None);
     }
-    let env = keys::sealed_bytes(&raw)
-        .ok_or_else(|| AppError::new("invalid-sealed-record", format!("the record in {db}/{store} is not sealed")))?;
+    let env = keys::sealed_bytes(&raw).ok_or_else(|| {
+        AppError::new(
+            "invalid-sealed-record",
+            format!("the record in {db}/{store} is not sealed"),
+        )
+    })?;
     let id = envelope_key_id(&env)?;
     let candidates = keys::usable_keys().await?;
-    let mk = candidates
-        .iter()
-        .find(|k| k.id() == id)
-        .ok_or_else(|| AppError::new("wrong-key", format!("the record is sealed under key id {id}, which is not this origin's master key")))?;
-    let v = open_value(mk, &RecordContext { database: db, store, key: &k }, &env, 256)?;
+    let mk = candidates.iter().find(|k| k.id() == id).ok_or_else(|| {
+        AppError::new(
+            "wrong-key",
+            format!(
+                "the record is sealed under key id {id}, which is not this origin's master key"
+            ),
+        )
+    })?;
+    let v = open_value(
+        mk,
+        &RecordContext {
+            database: db,
+            store,
+            key: &k,
+        },
+        &env,
+        256,
+    )?;
     Ok(Some(ToJs::inline().convert(&v)?))
 }
 
@@ -109,7 +157,9 @@ pub async fn delete(db: &str, store: &str, key: &JsValue) -> AppResult<()> {
     check_registered(db, store).await?;
     let conn = open_existing(db).await?;
     let tx = idb::transaction(&conn, &[store.to_owned()], IdbTransactionMode::Readwrite)?;
-    let s = tx.object_store(store).map_err(|e| AppError::js("cannot open the store", e))?;
+    let s = tx
+        .object_store(store)
+        .map_err(|e| AppError::js("cannot open the store", e))?;
     idb::req("cannot delete the record", s.delete(key)).await?;
     idb::done(&tx).await?;
     conn.close();
@@ -121,7 +171,9 @@ pub async fn list(db: &str, store: &str) -> AppResult<Array> {
     check_registered(db, store).await?;
     let conn = open_existing(db).await?;
     let tx = idb::transaction(&conn, &[store.to_owned()], IdbTransactionMode::Readonly)?;
-    let s = tx.object_store(store).map_err(|e| AppError::js("cannot open the store", e))?;
+    let s = tx
+        .object_store(store)
+        .map_err(|e| AppError::js("cannot open the store", e))?;
     let keys = idb::req("cannot list the store", s.get_all_keys()).await?;
     conn.close();
     Ok(Array::from(&keys))

@@ -1,0 +1,394 @@
+//! wasm-bindgen tests of the IndexedDB adapter, in a dedicated worker of
+//! headless Chromium (issue #3): every value and key type round-trips
+//! through IndexedDB and the value model; schemas (index names, unique,
+//! multiEntry, compound key paths) and key generators survive a backup and
+//! restore; a restore that fails midway leaves the database as it was.
+#![cfg(target_arch = "wasm32")]
+
+use coffer_app::convert::{js_to_key, key_to_js, ToJs, ToValue};
+use coffer_app::idb::{self, Opened};
+use coffer_app::protocol::{SelectedDb, Selection};
+use coffer_app::worker::{backup, restore, Reporter};
+use coffer_engine::codec::{encode_key, encode_value};
+use coffer_engine::model::{DatabaseSchema, KeyPath, StoreSchema, Value};
+use coffer_engine::{BackupWriter, Key, MemorySpool, WriteOptions};
+use js_sys::{Array, Function, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+use web_sys::IdbTransactionMode;
+
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+fn js(src: &str) -> JsValue {
+    Function::new_no_args(&format!("return ({src});"))
+        .call0(&JsValue::NULL)
+        .expect("test expression evaluates")
+}
+
+async fn fresh_db(name: &str, setup: &str) -> web_sys::IdbDatabase {
+    let _ = idb::delete_database(name).await;
+    let Ok(Opened::Upgrade { db, request, .. }) = idb::open_versioned(name, 1.0, || {}).await
+    else {
+        panic!("new database must upgrade");
+    };
+    let f = Function::new_with_args("db", setup);
+    f.call1(&JsValue::NULL, &db).expect("schema setup runs");
+    idb::finish_open(&request).await.expect("upgrade commits");
+    db
+}
+
+async fn put_all(db: &web_sys::IdbDatabase, store: &str, pairs: &[(JsValue, JsValue)]) {
+    let tx = idb::transaction(db, &[store.to_owned()], IdbTransactionMode::Readwrite).unwrap();
+    let st = tx.object_store(store).unwrap();
+    for (k, v) in pairs {
+        st.put_with_key(v, k).unwrap();
+    }
+    idb::done(&tx).await.unwrap();
+}
+
+async fn get_all(db: &web_sys::IdbDatabase, store: &str) -> (Array, Array) {
+    let tx = idb::transaction(db, &[store.to_owned()], IdbTransactionMode::Readonly).unwrap();
+    let st = tx.object_store(store).unwrap();
+    let k = idb::req("keys", st.get_all_keys()).await.unwrap();
+    let v = idb::req("values", st.get_all()).await.unwrap();
+    (Array::from(&k), Array::from(&v))
+}
+
+fn to_value(v: &JsValue) -> Value {
+    let mut read = coffer_app::blobio::read_blob_bytes;
+    ToValue::new(&mut read).convert(v).expect("value converts")
+}
+
+const VALUES: &[&str] = &[
+    "undefined",
+    "null",
+    "true",
+    "-0",
+    "NaN",
+    "-Infinity",
+    "12345678901234567890123n",
+    "-5n",
+    "'héllo 😀'",
+    "'a\\uD800b'",
+    "new Date(1700000000000)",
+    "new Date(NaN)",
+    "/a+b/gimsuy",
+    "new Uint8Array([1,2,3]).buffer",
+    "new Int16Array(new ArrayBuffer(16), 4, 3)",
+    "new Uint8ClampedArray([255, 0])",
+    "new Float32Array([1.5])",
+    "new Float64Array([Math.PI])",
+    "new BigInt64Array([-1n])",
+    "new BigUint64Array([2n ** 63n])",
+    "new Uint32Array([7])",
+    "new Int8Array([-7])",
+    "new Uint16Array([65535])",
+    "new Int32Array([-1])",
+    "new DataView(new ArrayBuffer(10), 2, 5)",
+    "new Blob(['blob body'], { type: 'text/plain' })",
+    "new File([new Uint8Array(100000)], 'x.bin', { type: 'application/octet-stream', lastModified: 5 })",
+    "(() => { const a = [1, , 3]; a.length = 7; a.prop = 'p'; return a; })()",
+    "{ b: 1, a: [{}, []], 2: 'two', '__proto__': 'evil' }",
+    "new Map([[1, 'one'], [{k: 1}, new Set([1, 'x'])]])",
+    "new Set([NaN, -0, 'a'])",
+    "[new Number(4), new String('s'), new Boolean(true), Object(3n)]",
+    "new TypeError('bad type')",
+    "(() => { const e = new Error('custom'); e.name = 'CustomError'; return e; })()",
+    "(() => { const o = { name: 'cycle' }; o.self = o; const s = { s: 1 }; return [o, s, s]; })()",
+];
+
+#[wasm_bindgen_test]
+async fn every_value_type_round_trips_through_indexeddb() {
+    let db = fresh_db("t-values", "db.createObjectStore('s')").await;
+    let pairs: Vec<(JsValue, JsValue)> = VALUES
+        .iter()
+        .enumerate()
+        .map(|(i, src)| (JsValue::from_f64(i as f64), js(src)))
+        .collect();
+    put_all(&db, "s", &pairs).await;
+    let (_, stored) = get_all(&db, "s").await;
+    // JS -> model -> JS -> IndexedDB -> model must be bit-identical.
+    let mut again = Vec::new();
+    let mut originals = Vec::new();
+    for (i, v) in stored.iter().enumerate() {
+        let model = to_value(&v);
+        let back = ToJs::inline()
+            .convert(&model)
+            .unwrap_or_else(|e| panic!("{}: {e}", VALUES[i]));
+        again.push((JsValue::from_f64(i as f64), back));
+        originals.push(model);
+    }
+    put_all(&db, "s", &again).await;
+    let (_, stored2) = get_all(&db, "s").await;
+    for (i, v) in stored2.iter().enumerate() {
+        let model = to_value(&v);
+        assert_eq!(
+            encode_value(&model).unwrap(),
+            encode_value(&originals[i]).unwrap(),
+            "{} changed in a round trip: {:?} vs {:?}",
+            VALUES[i],
+            model,
+            originals[i]
+        );
+    }
+    // Spot checks of the semantics.
+    let view = &originals[14];
+    match view {
+        Value::View {
+            byte_offset,
+            buffer_len,
+            bytes,
+            ..
+        } => {
+            assert_eq!((*byte_offset, *buffer_len, bytes.len()), (4, 16, 6));
+        }
+        other => panic!("not a view: {other:?}"),
+    }
+    assert!(
+        matches!(&originals[27], Value::Array { length: 7, items, props } if items.len() == 2 && props.len() == 1)
+    );
+    assert!(
+        matches!(&originals[34], Value::Array { items, .. } if matches!(items[2].1, Value::Ref(_)))
+    );
+    db.close();
+}
+
+#[wasm_bindgen_test]
+async fn every_key_type_round_trips() {
+    let db = fresh_db("t-keys", "db.createObjectStore('s')").await;
+    let keys = [
+        "-Infinity",
+        "-1",
+        "0",
+        "3.5",
+        "Infinity",
+        "new Date(0)",
+        "new Date(-5)",
+        "''",
+        "'a'",
+        "'a\\uDC00'",
+        "'\\uFF61'",
+        "'😀'",
+        "new Uint8Array([]).buffer",
+        "new Uint8Array([0, 255])",
+        "[]",
+        "[1, 'a', [new Date(1)]]",
+    ];
+    let pairs: Vec<(JsValue, JsValue)> =
+        keys.iter().map(|k| (js(k), JsValue::from_str(k))).collect();
+    put_all(&db, "s", &pairs).await;
+    let (stored, _) = get_all(&db, "s").await;
+    assert_eq!(stored.length() as usize, keys.len());
+    let mut prev: Option<Key> = None;
+    for k in stored.iter() {
+        let key = js_to_key(&k).unwrap();
+        let again = js_to_key(&key_to_js(&key)).unwrap();
+        assert_eq!(encode_key(&key).unwrap(), encode_key(&again).unwrap());
+        if let Some(p) = &prev {
+            assert_eq!(
+                p.idb_cmp(&key),
+                std::cmp::Ordering::Less,
+                "IndexedDB order = model order"
+            );
+        }
+        prev = Some(key);
+    }
+    db.close();
+}
+
+fn select(db: &str, stores: &[&str]) -> Selection {
+    Selection {
+        databases: vec![SelectedDb {
+            name: db.into(),
+            stores: stores.iter().map(|s| s.to_string()).collect(),
+        }],
+    }
+}
+
+async fn schemas(name: &str) -> Vec<StoreSchema> {
+    let db = idb::open(name).await.unwrap();
+    let names = idb::store_names(&db);
+    let tx = idb::transaction(&db, &names, IdbTransactionMode::Readonly).unwrap();
+    let out = names
+        .iter()
+        .map(|n| idb::read_store_schema(&tx.object_store(n).unwrap()).unwrap())
+        .collect();
+    db.close();
+    out
+}
+
+async fn next_key(name: &str, store: &str, value: &str) -> f64 {
+    let db = idb::open(name).await.unwrap();
+    let tx = idb::transaction(&db, &[store.to_owned()], IdbTransactionMode::Readwrite).unwrap();
+    let k = idb::req("add", tx.object_store(store).unwrap().add(&js(value)))
+        .await
+        .unwrap();
+    tx.abort().unwrap();
+    db.close();
+    k.as_f64().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn schema_and_key_generator_survive_backup_and_restore() {
+    let db = fresh_db(
+        "t-schema",
+        "const a = db.createObjectStore('auto', { keyPath: 'meta.id', autoIncrement: true });
+         a.createIndex('by-tag', 'tags', { multiEntry: true });
+         a.createIndex('by-name', 'name', { unique: true });
+         a.createIndex('by-pair', ['name', 'n']);
+         db.createObjectStore('out', { autoIncrement: true });
+         db.createObjectStore('compound', { keyPath: ['a', 'b'] });",
+    )
+    .await;
+    let tx = idb::transaction(
+        &db,
+        &["auto".into(), "out".into(), "compound".into()],
+        IdbTransactionMode::Readwrite,
+    )
+    .unwrap();
+    for i in 0..5 {
+        tx.object_store("auto")
+            .unwrap()
+            .add(&js(&format!(
+                "{{ name: 'n{i}', n: {i}, tags: ['x', 'y'] }}"
+            )))
+            .unwrap();
+        tx.object_store("out").unwrap().add(&js("'v'")).unwrap();
+    }
+    tx.object_store("auto")
+        .unwrap()
+        .delete(&JsValue::from_f64(5.0))
+        .unwrap();
+    tx.object_store("out")
+        .unwrap()
+        .put_with_key(&js("'explicit'"), &JsValue::from_f64(40.0))
+        .unwrap();
+    tx.object_store("compound")
+        .unwrap()
+        .put(&js("{ a: 1, b: 'x' }"))
+        .unwrap();
+    idb::done(&tx).await.unwrap();
+    db.close();
+    let before = schemas("t-schema").await;
+    // The probe of the backup must not move the generators.
+    let (_, blob) = backup::backup(
+        &select("t-schema", &["auto", "out", "compound"]),
+        None,
+        1.7e12,
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next_key("t-schema", "auto", "{}").await, 6.0);
+    assert_eq!(next_key("t-schema", "out", "1").await, 41.0);
+    idb::delete_database("t-schema").await.unwrap();
+    restore::restore(
+        blob,
+        &select("t-schema", &["auto", "out", "compound"]),
+        None,
+        None,
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(schemas("t-schema").await, before);
+    assert_eq!(
+        before
+            .iter()
+            .find(|s| s.name == "auto")
+            .unwrap()
+            .indexes
+            .len(),
+        3
+    );
+    assert!(matches!(&before[1].key_path, Some(KeyPath::Compound(p)) if p.len() == 2));
+    assert_eq!(
+        next_key("t-schema", "auto", "{}").await,
+        6.0,
+        "deleted ids are not handed out again"
+    );
+    assert_eq!(next_key("t-schema", "out", "1").await, 41.0);
+    let db = idb::open("t-schema").await.unwrap();
+    let (keys, _) = get_all(&db, "auto").await;
+    assert_eq!(keys.length(), 4);
+    db.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_restore_failing_midway_leaves_the_database_as_it_was() {
+    // Current state: store "a" with one record, store "b" with one record.
+    let db = fresh_db(
+        "t-atomic",
+        "db.createObjectStore('a'); db.createObjectStore('b', { keyPath: 'id' });",
+    )
+    .await;
+    put_all(
+        &db,
+        "a",
+        &[(JsValue::from_str("old"), JsValue::from_str("old value"))],
+    )
+    .await;
+    let tx = idb::transaction(&db, &["b".into()], IdbTransactionMode::Readwrite).unwrap();
+    tx.object_store("b")
+        .unwrap()
+        .put(&js("{ id: 1, v: 'old' }"))
+        .unwrap();
+    idb::done(&tx).await.unwrap();
+    db.close();
+    // A (valid) backup whose store "a" restores fine but whose store "b"
+    // holds a record IndexedDB rejects (no value at the key path): the
+    // restore fails after store "a" was already rewritten.
+    let mut w = BackupWriter::new(
+        WriteOptions::new(time::OffsetDateTime::UNIX_EPOCH),
+        MemorySpool::default(),
+    );
+    let mut b = StoreSchema::new("b");
+    b.key_path = Some(KeyPath::Single("id".into()));
+    let d = w
+        .add_database(DatabaseSchema {
+            name: "t-atomic".into(),
+            version: 1,
+            stores: vec![StoreSchema::new("a"), b],
+        })
+        .unwrap();
+    for i in 0..50 {
+        w.add_record(d, 0, &Key::Number(f64::from(i)), Value::string("new"))
+            .unwrap();
+    }
+    w.add_record(d, 1, &Key::Number(1.0), Value::string("not an object"))
+        .unwrap();
+    let (zip, _) = w.finish(Vec::new()).unwrap();
+    let blob = coffer_app::blobio::blob_from_bytes(&zip, "application/zip").unwrap();
+    let err = restore::restore(
+        blob,
+        &select("t-atomic", &["a", "b"]),
+        None,
+        None,
+        &Reporter::silent(),
+    )
+    .await
+    .expect_err("the restore must fail");
+    assert!(err.code.starts_with("browser-"), "{err:?}");
+    let names = idb::database_names().await.unwrap();
+    assert_eq!(
+        names.iter().find(|(n, _)| n == "t-atomic").map(|(_, v)| *v),
+        Some(1),
+        "version unchanged"
+    );
+    let db = idb::open("t-atomic").await.unwrap();
+    let (ak, av) = get_all(&db, "a").await;
+    assert_eq!(
+        (ak.length(), av.get(0).as_string().as_deref()),
+        (1, Some("old value"))
+    );
+    let (_, bv) = get_all(&db, "b").await;
+    assert_eq!(
+        Reflect::get(&bv.get(0), &"v".into())
+            .unwrap()
+            .as_string()
+            .as_deref(),
+        Some("old")
+    );
+    db.close();
+    let _ = JsValue::from(ak).dyn_into::<Array>();
+}

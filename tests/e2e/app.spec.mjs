@@ -1,0 +1,347 @@
+// End-to-end tests of the Backup Management page against the real release
+// build in Chromium (issue #3). Every flow starts from an empty origin.
+import { test, expect } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const shots = join(repo, 'docs', 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+// --- page-side helpers -------------------------------------------------------
+
+// Seeds "e2e-rich": every structured-clone type, binary keys, compound and
+// multiEntry indexes, and an auto-increment store whose generator is ahead
+// of its largest key.
+async function seedRich(page) {
+  await page.evaluate(async () => {
+    const req = indexedDB.open('e2e-rich', 3);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      const items = db.createObjectStore('items', { keyPath: 'id', autoIncrement: true });
+      items.createIndex('by-tag', 'tags', { multiEntry: true });
+      items.createIndex('by-name', 'name', { unique: true });
+      items.createIndex('by-pair', ['name', 'n']);
+      db.createObjectStore('kv');
+    };
+    const db = await new Promise((ok, err) => { req.onsuccess = () => ok(req.result); req.onerror = () => err(req.error); });
+    const tx = db.transaction(['items', 'kv'], 'readwrite');
+    const items = tx.objectStore('items');
+    for (let i = 0; i < 6; i++) items.add({ name: 'item' + i, n: i, tags: ['t' + (i % 2), 'all'] });
+    items.delete(5); items.delete(6);
+    const kv = tx.objectStore('kv');
+    const buf = new ArrayBuffer(16); new Uint8Array(buf).set([1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]);
+    const cyc = { name: 'cycle' }; cyc.self = cyc;
+    const shared = { s: 1 };
+    const sparse = [1, , 3]; sparse.length = 10; sparse.extra = 'x';
+    const big = new Uint8Array(200_000); for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 255;
+    const err = new RangeError('out of range');
+    kv.put({
+      str: 'héllo 😀', lone: 'a\uD800b', num: -0, nan: NaN, inf: -Infinity, big: 12345678901234567890n,
+      date: new Date(1700000000000), re: /ab+c/gi, und: undefined, nul: null, t: true,
+      map: new Map([[1, 'one'], ['k', { deep: [1, 2] }]]), set: new Set(['a', 2]),
+      view: new Int16Array(buf, 4, 4), dv: new DataView(buf, 2, 8), ab: buf, f64: new Float64Array([1.5, -2]),
+      boxed: [new Number(3), new String('s'), new Boolean(false), Object(5n)],
+      sparse, cyc, pair: [shared, shared], err,
+    }, 'everything');
+    kv.put(new Blob([big], { type: 'application/x-big' }), 'big-blob');
+    kv.put(new File(['file body'], 'notes.txt', { type: 'text/plain', lastModified: 1600000000000 }), 'a-file');
+    kv.put('binary key', new Uint8Array([0, 255, 7]));
+    kv.put('date key', new Date(5));
+    kv.put('array key', [1, 'two', [3]]);
+    await new Promise((ok, err) => { tx.oncomplete = ok; tx.onerror = () => err(tx.error); });
+    db.close();
+  });
+}
+
+// Dumps every database except Coffer's own into a JSON-comparable form:
+// schemas, and records with keys and values (Blobs read byte for byte).
+async function dump(page) {
+  return await page.evaluate(async () => {
+    async function enc(v, seen = new Map()) {
+      if (v === undefined) return { u: 1 };
+      if (typeof v === 'number') return Object.is(v, -0) ? { n: '-0' } : Number.isNaN(v) ? { n: 'NaN' } : !Number.isFinite(v) ? { n: String(v) } : v;
+      if (typeof v === 'bigint') return { bigint: v.toString() };
+      if (v === null || typeof v !== 'object') return v;
+      if (seen.has(v)) return { ref: seen.get(v) };
+      seen.set(v, seen.size);
+      const tag = Object.prototype.toString.call(v).slice(8, -1);
+      if (v instanceof Blob) {
+        const bytes = Array.from(new Uint8Array(await v.arrayBuffer()));
+        return { blob: tag, type: v.type, name: v.name, lastModified: v.lastModified, bytes: bytes.length > 64 ? bytes.reduce((a, b) => (a * 31 + b) % 1000000007, bytes.length) : bytes };
+      }
+      if (v instanceof ArrayBuffer) return { ab: Array.from(new Uint8Array(v)) };
+      // Views keep their offset and buffer length; only the viewed bytes are backed up.
+      if (ArrayBuffer.isView(v)) return { view: tag, off: v.byteOffset, len: v.byteLength, bufLen: v.buffer.byteLength, bytes: Array.from(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) };
+      if (v instanceof Date) return { date: v.getTime() };
+      if (v instanceof RegExp) return { re: String(v) };
+      if (v instanceof Map) { const out = []; for (const [k, x] of v) out.push([await enc(k, seen), await enc(x, seen)]); return { map: out }; }
+      if (v instanceof Set) { const out = []; for (const x of v) out.push(await enc(x, seen)); return { set: out }; }
+      if (v instanceof Error) return { error: v.name, message: v.message };
+      if (['Number', 'String', 'Boolean', 'BigInt'].includes(tag)) return { boxed: tag, v: String(v.valueOf()) };
+      const out = { _tag: tag, _len: Array.isArray(v) ? v.length : undefined };
+      for (const k of Object.keys(v)) out[k] = await enc(v[k], seen);
+      return out;
+    }
+    const result = {};
+    for (const { name, version } of (await indexedDB.databases()).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (name === 'coffer-meta') continue;
+      const db = await new Promise((ok, err) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error); });
+      const stores = {};
+      for (const s of Array.from(db.objectStoreNames)) {
+        const tx = db.transaction(s);
+        const st = tx.objectStore(s);
+        const get = (r) => new Promise((ok, err) => { r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error); });
+        const keys = await get(st.getAllKeys());
+        const values = await get(st.getAll());
+        const indexes = Array.from(st.indexNames).map((n) => { const ix = st.index(n); return [n, ix.keyPath, ix.unique, ix.multiEntry]; });
+        const records = [];
+        for (let i = 0; i < keys.length; i++) records.push([await enc(keys[i]), await enc(values[i])]);
+        stores[s] = { keyPath: st.keyPath, autoIncrement: st.autoIncrement, indexes, records };
+      }
+      db.close();
+      result[name] = { version, stores };
+    }
+    return result;
+  });
+}
+
+async function wipe(page) {
+  await page.evaluate(async () => {
+    for (const { name } of await indexedDB.databases()) {
+      if (name === 'coffer-meta') continue;
+      await new Promise((ok, err) => { const r = indexedDB.deleteDatabase(name); r.onsuccess = ok; r.onerror = () => err(r.error); r.onblocked = ok; });
+    }
+  });
+}
+
+// The next id the auto-increment store of e2e-rich hands out.
+async function nextId(page) {
+  return await page.evaluate(async () => {
+    const db = await new Promise((ok) => { const r = indexedDB.open('e2e-rich'); r.onsuccess = () => ok(r.result); });
+    const tx = db.transaction('items', 'readwrite');
+    const r = tx.objectStore('items').add({ name: 'probe', n: 99, tags: [] });
+    const id = await new Promise((ok) => { r.onsuccess = () => ok(r.result); });
+    tx.abort();
+    db.close();
+    return id;
+  });
+}
+
+async function secrets(page) {
+  return await page.evaluate(async () => ({
+    mail: await window.coffer.get('coffer-demo', 'secrets', 'mail'),
+    bank: await window.coffer.get('coffer-demo', 'secrets', 'bank'),
+    keys: await window.coffer.list('coffer-demo', 'secrets'),
+  }));
+}
+
+// --- page actions ----------------------------------------------------------
+
+async function open(page) {
+  // Downloads, not the File System Access dialog, in tests.
+  await page.addInitScript(() => { delete window.showSaveFilePicker; });
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Backup Management' })).toBeVisible();
+  await expect(page.getByText('Loading…')).toHaveCount(0);
+}
+
+const status = (page) => page.getByRole('status');
+
+async function loadSample(page) {
+  await page.getByRole('button', { name: 'Load sample data' }).click();
+  await expect(status(page)).toContainText('Sample data loaded');
+  await expect(page.getByTestId('row-coffer-demo-secrets')).toContainText('encrypted');
+}
+
+async function createBackup(page, file, passphrase) {
+  if (passphrase) {
+    await page.getByLabel('Encrypt the whole backup with a passphrase').check();
+    await page.getByLabel('Backup passphrase').fill(passphrase);
+  }
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Create backup' }).click();
+  const d = await download;
+  expect(d.suggestedFilename()).toMatch(/^coffer-backup-\d{4}-\d{2}-\d{2}-\d{6}\.zip$/);
+  await d.saveAs(file);
+  await expect(status(page)).toContainText('Backup created');
+  if (passphrase) await page.getByLabel('Encrypt the whole backup with a passphrase').uncheck();
+  return file;
+}
+
+async function chooseBackup(page, file) {
+  await page.getByLabel('Backup file').setInputFiles(file);
+}
+
+async function restoreNow(page, screenshot) {
+  await expect(page.getByTestId('preview')).toBeVisible();
+  await page.getByRole('button', { name: 'Restore backup' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Restore this backup?' });
+  await expect(dialog).toBeVisible();
+  if (screenshot) await page.screenshot({ path: join(shots, screenshot) });
+  await dialog.getByRole('button', { name: 'Restore now' }).click();
+  await expect(status(page)).toContainText('Restore complete');
+}
+
+function cofferCli() {
+  const bin = join(repo, 'target', 'debug', 'coffer');
+  if (existsSync(bin)) return [bin, []];
+  return ['cargo', ['run', '-q', '-p', 'coffer-cli', '--']];
+}
+
+// --- tests ------------------------------------------------------------------
+
+test('backup, wipe and restore round-trips every value, schema and key generator', async ({ page }, info) => {
+  await open(page);
+  await page.screenshot({ path: join(shots, 'empty.png') });
+  await loadSample(page);
+  await seedRich(page);
+  await page.evaluate(() => window.coffer.refresh());
+  await expect(page.getByTestId('row-e2e-rich-kv')).toBeVisible();
+  const before = await dump(page);
+  const secretsBefore = await secrets(page);
+  expect(secretsBefore.mail.password).toBe('correct horse battery staple');
+  const idBefore = await nextId(page);
+  expect(idBefore).toBe(7);
+  await page.screenshot({ path: join(shots, 'overview.png'), fullPage: true });
+
+  const file = await createBackup(page, info.outputPath('backup.zip'));
+  // The downloaded backup passes the CLI's full verification.
+  const [cmd, args] = cofferCli();
+  const out = execFileSync(cmd, [...args, 'verify', file], { cwd: repo, encoding: 'utf8' });
+  expect(out.toLowerCase()).toContain('ok');
+
+  await wipe(page);
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Load sample data' })).toBeVisible();
+
+  await chooseBackup(page, file);
+  await expect(status(page)).toContainText('Backup checked');
+  await page.screenshot({ path: join(shots, 'restore-preview.png'), fullPage: true });
+  await restoreNow(page, 'restore-dialog.png');
+
+  const after = await dump(page);
+  expect(after).toEqual(before);
+  expect(await nextId(page)).toBe(idBefore);
+  expect(await secrets(page)).toEqual(secretsBefore);
+});
+
+test('drag and drop, store selection: unselected stores are left alone', async ({ page }, info) => {
+  await open(page);
+  await loadSample(page);
+  const file = await createBackup(page, info.outputPath('backup.zip'));
+  // Change two stores; restore only one of them.
+  await page.evaluate(async () => {
+    const db = await new Promise((ok) => { const r = indexedDB.open('coffer-demo'); r.onsuccess = () => ok(r.result); });
+    const tx = db.transaction(['notes', 'attachments'], 'readwrite');
+    tx.objectStore('notes').clear();
+    tx.objectStore('attachments').put('changed', 'extra');
+    await new Promise((ok) => { tx.oncomplete = ok; });
+    db.close();
+  });
+  const bytes = readFileSync(file);
+  const dt = await page.evaluateHandle((data) => {
+    const t = new DataTransfer();
+    t.items.add(new File([new Uint8Array(data)], 'dropped.zip', { type: 'application/zip' }));
+    return t;
+  }, Array.from(bytes));
+  await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: dt });
+  await expect(status(page)).toContainText('Backup checked');
+  await page.getByLabel('Restore store coffer-demo/attachments').uncheck();
+  await restoreNow(page);
+  const counts = await page.evaluate(async () => {
+    const db = await new Promise((ok) => { const r = indexedDB.open('coffer-demo'); r.onsuccess = () => ok(r.result); });
+    const tx = db.transaction(['notes', 'attachments']);
+    const c = (s) => new Promise((ok) => { const r = tx.objectStore(s).count(); r.onsuccess = () => ok(r.result); });
+    const out = { notes: await c('notes'), attachments: await c('attachments') };
+    db.close();
+    return out;
+  });
+  expect(counts).toEqual({ notes: 5, attachments: 4 });
+});
+
+test('key export and replacement: data stays readable, old backups need the old key file', async ({ page }, info) => {
+  await open(page);
+  await loadSample(page);
+  const secretsBefore = await secrets(page);
+  const backup = await createBackup(page, info.outputPath('old-key-backup.zip'));
+
+  // Export the current key (warning dialog first).
+  await page.getByRole('button', { name: 'Export master key' }).click();
+  const exportDialog = page.getByRole('dialog', { name: 'Export the master key?' });
+  await expect(exportDialog).toBeVisible();
+  await page.screenshot({ path: join(shots, 'export-dialog.png') });
+  const dl = page.waitForEvent('download');
+  await exportDialog.getByRole('button', { name: 'Download key file' }).click();
+  const keyDownload = await dl;
+  expect(keyDownload.suggestedFilename()).toMatch(/^coffer-master-key-[0-9a-f]{8}\.json$/);
+  const oldKeyFile = info.outputPath('old.json');
+  await keyDownload.saveAs(oldKeyFile);
+  const keyJson = JSON.parse(readFileSync(oldKeyFile, 'utf8'));
+  expect(keyJson.type).toBe('coffer-master-key');
+  // The key never appears on the page.
+  expect(await page.content()).not.toContain(keyJson.key);
+
+  // Replace it with a fresh key.
+  await page.getByRole('button', { name: 'Replace master key' }).click();
+  const replaceDialog = page.getByRole('dialog', { name: 'Replace the master key?' });
+  await expect(replaceDialog).toBeVisible();
+  await page.screenshot({ path: join(shots, 'replace-dialog.png') });
+  await replaceDialog.getByRole('button', { name: 'Replace key' }).click();
+  await expect(status(page)).toContainText('Master key replaced');
+  await expect(status(page)).toContainText('3 encrypted records re-sealed');
+  // The new key's export is offered right away.
+  await expect(page.getByRole('dialog', { name: 'Export the master key?' })).toBeVisible();
+  await page.getByRole('dialog', { name: 'Export the master key?' }).getByRole('button', { name: 'Cancel' }).click();
+  expect(await secrets(page)).toEqual(secretsBefore);
+
+  // The old backup asks for the old key file, then restores with it.
+  await wipe(page);
+  await page.reload();
+  await chooseBackup(page, backup);
+  await expect(page.getByText(/need the key file of master key id [0-9a-f]{32}/)).toBeVisible();
+  await expect(page.getByText(keyJson.key_id).first()).toBeVisible();
+  await page.getByLabel('Key file', { exact: true }).setInputFiles(oldKeyFile);
+  await expect(page.getByText(/records will be re-sealed/)).toBeVisible();
+  await restoreNow(page);
+  await expect(status(page)).toContainText('re-sealed to the current master key');
+  expect(await secrets(page)).toEqual(secretsBefore);
+});
+
+test('a damaged file and a wrong passphrase are reported and change nothing', async ({ page }, info) => {
+  await open(page);
+  await loadSample(page);
+  const locked = await createBackup(page, info.outputPath('locked.zip'), 'right passphrase');
+  const plain = await createBackup(page, info.outputPath('plain.zip'));
+  // Damage one byte in the middle of the plain backup.
+  const bytes = readFileSync(plain);
+  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+  const damaged = info.outputPath('damaged.zip');
+  writeFileSync(damaged, bytes);
+  await page.evaluate(async () => {
+    await window.coffer.put('coffer-demo', 'secrets', 'new', { added: 'after backup' });
+  });
+  const before = await dump(page);
+
+  await chooseBackup(page, damaged);
+  await expect(status(page)).toHaveClass(/error/);
+  await expect(status(page)).toContainText(/hash-mismatch|damaged-zip|corrupt-record|size-mismatch|truncated/);
+  await expect(page.getByRole('button', { name: 'Restore backup' })).toBeDisabled();
+  await page.screenshot({ path: join(shots, 'damaged-error.png') });
+
+  await chooseBackup(page, locked);
+  await expect(status(page)).toContainText('passphrase-required');
+  await page.getByLabel('Backup passphrase').fill('wrong passphrase');
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await expect(status(page)).toContainText('wrong-passphrase');
+  await expect(page.getByRole('button', { name: 'Restore backup' })).toBeDisabled();
+  expect(await dump(page)).toEqual(before);
+
+  // The right passphrase unlocks it.
+  await page.getByLabel('Backup passphrase').fill('right passphrase');
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await expect(status(page)).toContainText('Backup checked');
+  await expect(page.getByText('passphrase-locked')).toBeVisible();
+});
