@@ -214,6 +214,36 @@ impl<S: Spool> BackupWriter<S> {
         Ok(self.databases.len() - 1)
     }
 
+    /// Sets the key generator's current number of an auto-increment store,
+    /// any time before [`BackupWriter::finish`]. Lets a caller read the
+    /// generator after its snapshot and record the higher of that and the
+    /// largest key it saw.
+    pub fn set_key_generator(&mut self, db: usize, store: usize, value: u64) -> Result<()> {
+        let d = self
+            .databases
+            .get_mut(db)
+            .ok_or_else(|| Error::Misuse(format!("no database with index {db}")))?;
+        let name = d.schema.name.clone();
+        let s = d
+            .schema
+            .stores
+            .get_mut(store)
+            .ok_or_else(|| Error::Misuse(format!("database {name:?} has no store {store}")))?;
+        if !s.auto_increment {
+            return Err(Error::Misuse(format!(
+                "store {:?} has no key generator",
+                s.name
+            )));
+        }
+        if value > 1 << 53 {
+            return Err(Error::Misuse(format!(
+                "key generator value {value} is beyond 2^53"
+            )));
+        }
+        s.key_generator = Some(value);
+        Ok(())
+    }
+
     fn store_mut(&mut self, db: usize, store: usize, sealed: bool) -> Result<()> {
         let d = self
             .databases
@@ -726,6 +756,45 @@ mod tests {
         assert!(
             matches!(w.add_database(enc), Err(Error::Misuse(_))),
             "no master key"
+        );
+    }
+
+    #[test]
+    fn key_generator_can_be_set_before_finish() {
+        let mut w = BackupWriter::new(
+            WriteOptions::new(OffsetDateTime::UNIX_EPOCH),
+            MemorySpool::default(),
+        );
+        let auto = StoreSchema {
+            auto_increment: true,
+            key_generator: Some(1),
+            ..StoreSchema::new("auto")
+        };
+        let d = w
+            .add_database(DatabaseSchema {
+                name: "db".into(),
+                version: 1,
+                stores: vec![auto, StoreSchema::new("plain")],
+            })
+            .unwrap();
+        w.set_key_generator(d, 0, 77).unwrap();
+        assert!(matches!(
+            w.set_key_generator(d, 1, 5),
+            Err(Error::Misuse(_))
+        ));
+        assert!(matches!(
+            w.set_key_generator(d, 0, (1 << 53) + 1),
+            Err(Error::Misuse(_))
+        ));
+        assert!(matches!(
+            w.set_key_generator(d, 9, 5),
+            Err(Error::Misuse(_))
+        ));
+        let (zip, _) = w.finish(Vec::new()).unwrap();
+        let r = BackupReader::open(Cursor::new(zip), Limits::default()).unwrap();
+        assert_eq!(
+            r.manifest().databases()[0].stores[0].schema.key_generator,
+            Some(77)
         );
     }
 
