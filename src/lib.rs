@@ -21,6 +21,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod generator;
 pub mod protocol;
 pub mod state;
 pub mod strings;

@@ -2,7 +2,8 @@
 //! headless Chromium (issue #3): every value and key type round-trips
 //! through IndexedDB and the value model; schemas (index names, unique,
 //! multiEntry, compound key paths) and key generators survive a backup and
-//! restore; a restore that fails midway leaves the database as it was.
+//! restore (also ids another tab uses while the backup runs); a restore
+//! that fails midway leaves the database as it was.
 #![cfg(target_arch = "wasm32")]
 
 use coffer_app::convert::{js_to_key, key_to_js, ToJs, ToValue};
@@ -391,4 +392,66 @@ async fn a_restore_failing_midway_leaves_the_database_as_it_was() {
     );
     db.close();
     let _ = JsValue::from(ak).dyn_into::<Array>();
+}
+
+#[wasm_bindgen_test]
+async fn ids_another_tab_uses_while_the_backup_runs_are_not_reused() {
+    use coffer_app::protocol::Phase;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let db = fresh_db(
+        "t-race",
+        "db.createObjectStore('out', { autoIncrement: true });",
+    )
+    .await;
+    let tx = idb::transaction(&db, &["out".into()], IdbTransactionMode::Readwrite).unwrap();
+    for _ in 0..10 {
+        tx.object_store("out").unwrap().add(&js("'v'")).unwrap();
+    }
+    idb::done(&tx).await.unwrap();
+    // While the snapshot is being read (after the first probe), "another
+    // tab" uses id 100 and deletes it again: the generator moves to 100,
+    // but no record of it is in the snapshot.
+    // (The probe after the snapshot waits for this transaction, so it has
+    // committed when the backup returns; its delete request is tracked at
+    // once, as a listener added after the fact would never fire.)
+    let late: Rc<RefCell<Option<wasm_bindgen_futures::JsFuture>>> = Rc::new(RefCell::new(None));
+    let (db2, late2) = (db.clone(), late.clone());
+    let rep = Reporter::observed(move |phase, _| {
+        if phase == Phase::Reading && late2.borrow().is_none() {
+            let tx =
+                idb::transaction(&db2, &["out".into()], IdbTransactionMode::Readwrite).unwrap();
+            let st = tx.object_store("out").unwrap();
+            st.put_with_key(&js("'late'"), &JsValue::from_f64(100.0))
+                .unwrap();
+            let d = st.delete(&JsValue::from_f64(100.0)).unwrap();
+            *late2.borrow_mut() = Some(idb::track(&d));
+        }
+    });
+    let (_, blob) = backup::backup(&select("t-race", &["out"]), None, 1.7e12, &rep)
+        .await
+        .unwrap();
+    let deleted = late.borrow_mut().take().expect("the late write ran");
+    deleted.await.unwrap();
+    db.close();
+    assert_eq!(next_key("t-race", "out", "1").await, 101.0);
+    idb::delete_database("t-race").await.unwrap();
+    restore::restore(
+        blob,
+        &select("t-race", &["out"]),
+        None,
+        None,
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap();
+    let db = idb::open("t-race").await.unwrap();
+    let (keys, _) = get_all(&db, "out").await;
+    assert_eq!(keys.length(), 10, "the snapshot has the ten records only");
+    db.close();
+    assert_eq!(
+        next_key("t-race", "out", "1").await,
+        101.0,
+        "an id used after the snapshot is not handed out again"
+    );
 }

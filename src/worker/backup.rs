@@ -12,12 +12,12 @@
 //! Key generators: IndexedDB has no getter, so a throw-away readwrite
 //! transaction `add`s a record without key to each auto-increment store
 //! (the generated key is the next key), then aborts, which reverts both
-//! the record and the generator. The snapshot transaction is created in the
-//! same task right after the probe, so no write of this tab can come
-//! between; a write from another tab in that instant could advance the
-//! generator past the recorded value, which is harmless: every restored
-//! record with an explicit numeric key raises the generator again, and only
-//! ids generated and deleted in that instant could be handed out twice.
+//! the record and the generator. This probe runs right before the snapshot
+//! and again after it; the backup records the largest of both probes and
+//! of the largest numeric key read ([`crate::generator::recorded`]), set
+//! with `BackupWriter::set_key_generator` once the records are in. So ids
+//! that any tab used (even if it deleted them again) while the backup ran
+//! are never handed out again after a restore.
 
 use coffer_engine::locked::{lock_writer, Lock};
 use coffer_engine::model::{DatabaseSchema, StoreSchema};
@@ -25,12 +25,13 @@ use coffer_engine::primitives::kdf::KdfParams;
 use coffer_engine::{BackupWriter, Key, WriteOptions};
 use js_sys::{Array, Object};
 use wasm_bindgen::JsValue;
-use web_sys::{Blob, IdbDatabase, IdbKeyRange, IdbTransactionMode};
+use web_sys::{Blob, IdbDatabase, IdbKeyRange, IdbRequest, IdbTransaction, IdbTransactionMode};
 
 use super::{keys, progress_info, time_from_ms, Reporter};
 use crate::blobio::{read_blob_bytes, BlobParts, BlobSpool};
 use crate::convert::{approx_size, js_to_key, ToValue};
 use crate::error::{AppError, AppResult};
+use crate::generator;
 use crate::idb;
 use crate::protocol::{DbInfo, Outcome, Phase, ProgressInfo, Selection, StoreInfo, META_DB};
 
@@ -145,29 +146,7 @@ async fn read_database(
         ));
     }
     // Key generator probe (aborted), then the snapshot, created back to back.
-    let auto: Vec<String> = schemas
-        .iter()
-        .filter(|s| s.auto_increment)
-        .map(|s| s.name.clone())
-        .collect();
-    let mut probes = Vec::new();
-    let probe_tx = if auto.is_empty() {
-        None
-    } else {
-        let tx = idb::transaction(db, &auto, IdbTransactionMode::Readwrite)?;
-        for s in &schemas {
-            if s.auto_increment {
-                let st = tx
-                    .object_store(&s.name)
-                    .map_err(|e| AppError::js("cannot open a store", e))?;
-                let r = st
-                    .add(&dummy_for(s))
-                    .map_err(|e| AppError::js("cannot probe the key generator", e))?;
-                probes.push((s.name.clone(), idb::track(&r), r));
-            }
-        }
-        Some(tx)
-    };
+    let probe = Probe::start(db, &schemas)?;
     let snap = idb::transaction(db, stores, IdbTransactionMode::Readonly)?;
     let mut counts = Vec::new();
     for s in stores {
@@ -179,18 +158,10 @@ async fn read_database(
             .map_err(|e| AppError::js("cannot count records", e))?;
         counts.push(idb::track(&r));
     }
-    for (store, fut, _r) in probes {
-        // A ConstraintError means the generator is exhausted: record none.
-        if let Ok(k) = fut.await {
-            if let Some(n) = k.as_f64() {
-                if let Some(s) = schemas.iter_mut().find(|s| s.name == store) {
-                    s.key_generator = Some((n as u64).saturating_sub(1));
-                }
-            }
+    for (store, g) in probe.finish().await {
+        if let Some(s) = schemas.iter_mut().find(|s| s.name == store) {
+            s.key_generator = g;
         }
-    }
-    if let Some(tx) = probe_tx {
-        let _ = tx.abort();
     }
     for c in counts {
         let n = c
@@ -205,6 +176,7 @@ async fn read_database(
     })?;
     let mut read_blob = read_blob_bytes;
     let mut conv = ToValue::new(&mut read_blob);
+    let mut max_keys: Vec<Option<f64>> = vec![None; schemas.len()];
     for (si, schema) in schemas.iter().enumerate() {
         let st = snap
             .object_store(&schema.name)
@@ -236,6 +208,9 @@ async fn read_database(
                 let kjs = ks.get(i);
                 let vjs = vs.get(i);
                 let key: Key = js_to_key(&kjs)?;
+                if let Key::Number(n) = key {
+                    max_keys[si] = Some(max_keys[si].map_or(n, |m| m.max(n)));
+                }
                 let at = |e: AppError| {
                     AppError::new(
                         e.code,
@@ -265,7 +240,82 @@ async fn read_database(
             last = Some(ks.get(n - 1));
         }
     }
+    // Probe again once the snapshot is done (the readwrite transaction
+    // waits for it): ids another tab used in the meantime count too.
+    drop(snap);
+    let after = Probe::start(db, &schemas)?.finish().await;
+    for (si, schema) in schemas.iter().enumerate() {
+        if !schema.auto_increment {
+            continue;
+        }
+        let post = after
+            .iter()
+            .find(|(n, _)| *n == schema.name)
+            .and_then(|(_, g)| *g);
+        if let Some(g) = generator::recorded(schema.key_generator, max_keys[si], post) {
+            w.set_key_generator(dbi, si, g)?;
+        }
+    }
     Ok(())
+}
+
+/// A key-generator probe: a readwrite transaction that `add`s a record
+/// without key to every auto-increment store, reads the generated keys and
+/// is then aborted (which reverts records and generators).
+struct Probe {
+    tx: Option<IdbTransaction>,
+    requests: Vec<(String, wasm_bindgen_futures::JsFuture, IdbRequest)>,
+}
+
+impl Probe {
+    /// Issues the probe requests (nothing is awaited yet).
+    fn start(db: &IdbDatabase, schemas: &[StoreSchema]) -> AppResult<Probe> {
+        let auto: Vec<String> = schemas
+            .iter()
+            .filter(|s| s.auto_increment)
+            .map(|s| s.name.clone())
+            .collect();
+        if auto.is_empty() {
+            return Ok(Probe {
+                tx: None,
+                requests: Vec::new(),
+            });
+        }
+        let tx = idb::transaction(db, &auto, IdbTransactionMode::Readwrite)?;
+        let mut requests = Vec::new();
+        for s in schemas.iter().filter(|s| s.auto_increment) {
+            let st = tx
+                .object_store(&s.name)
+                .map_err(|e| AppError::js("cannot open a store", e))?;
+            let r = st
+                .add(&dummy_for(s))
+                .map_err(|e| AppError::js("cannot probe the key generator", e))?;
+            requests.push((s.name.clone(), idb::track(&r), r));
+        }
+        Ok(Probe {
+            tx: Some(tx),
+            requests,
+        })
+    }
+
+    /// The generators' current numbers, then aborts the transaction. A
+    /// failed probe (a ConstraintError: the generator is exhausted) gives
+    /// `None`.
+    async fn finish(self) -> Vec<(String, Option<u64>)> {
+        let mut out = Vec::new();
+        for (store, fut, _r) in self.requests {
+            let g = fut
+                .await
+                .ok()
+                .and_then(|k| k.as_f64())
+                .and_then(generator::from_probe);
+            out.push((store, g));
+        }
+        if let Some(tx) = self.tx {
+            let _ = tx.abort();
+        }
+        out
+    }
 }
 
 /// Backs up `selection` and returns the archive as a Blob.

@@ -84,11 +84,15 @@ pub fn now() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// A hook that hears every progress report.
+type Observer = dyn Fn(Phase, &ProgressInfo);
+
 /// Sends throttled progress for one request.
 pub struct Reporter {
     id: u32,
     last: Cell<f64>,
     silent: bool,
+    observer: Option<Box<Observer>>,
 }
 
 impl Reporter {
@@ -98,6 +102,17 @@ impl Reporter {
             id,
             last: Cell::new(f64::NEG_INFINITY),
             silent: false,
+            observer: None,
+        }
+    }
+
+    /// A silent reporter that hands every (unthrottled) progress report to
+    /// `f`, in the worker task, at the moment it is made (tests use it to
+    /// act at a precise point of an operation).
+    pub fn observed(f: impl Fn(Phase, &ProgressInfo) + 'static) -> Self {
+        Reporter {
+            observer: Some(Box::new(f)),
+            ..Reporter::silent()
         }
     }
 
@@ -111,6 +126,9 @@ impl Reporter {
 
     /// Reports progress, at most every 100 ms unless `force`.
     pub fn progress(&self, phase: Phase, p: ProgressInfo, force: bool) {
+        if let Some(f) = &self.observer {
+            f(phase, &p);
+        }
         if self.silent {
             return;
         }
