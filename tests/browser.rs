@@ -3,7 +3,8 @@
 //! through IndexedDB and the value model; schemas (index names, unique,
 //! multiEntry, compound key paths) and key generators survive a backup and
 //! restore (also ids another tab uses while the backup runs); a restore
-//! that fails midway leaves the database as it was.
+//! that fails midway leaves the database as it was; a restore right after
+//! an inspection skips only the second full verification.
 #![cfg(target_arch = "wasm32")]
 
 use coffer_app::convert::{js_to_key, key_to_js, ToJs, ToValue};
@@ -454,4 +455,100 @@ async fn ids_another_tab_uses_while_the_backup_runs_are_not_reused() {
         101.0,
         "an id used after the snapshot is not handed out again"
     );
+}
+
+#[wasm_bindgen_test]
+async fn a_restore_right_after_inspect_skips_only_the_second_verification() {
+    use coffer_app::protocol::Phase;
+    use std::cell::Cell;
+    use std::rc::Rc;
+    // A stored (not deflated) backup, so that one record's bytes can be
+    // changed without changing the manifest.
+    let mut opts = WriteOptions::new(time::OffsetDateTime::UNIX_EPOCH);
+    opts.deflate_level = 0;
+    let mut w = BackupWriter::new(opts, MemorySpool::default());
+    let d = w
+        .add_database(DatabaseSchema {
+            name: "t-verify".into(),
+            version: 1,
+            stores: vec![StoreSchema::new("s")],
+        })
+        .unwrap();
+    for i in 0..20 {
+        w.add_record(
+            d,
+            0,
+            &Key::Number(f64::from(i)),
+            Value::string(&format!("needle-{i:04}-needle")),
+        )
+        .unwrap();
+    }
+    let (zip, _) = w.finish(Vec::new()).unwrap();
+    let needle = b"needle-0007-needle";
+    let at = zip
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("the record is stored as is");
+    let mut changed = zip.clone();
+    changed[at] ^= 1;
+    let good = || coffer_app::blobio::blob_from_bytes(&zip, "application/zip").unwrap();
+    let bad = coffer_app::blobio::blob_from_bytes(&changed, "application/zip").unwrap();
+    let counting = || {
+        let n = Rc::new(Cell::new(0u32));
+        let n2 = n.clone();
+        let rep = Reporter::observed(move |phase, _| {
+            if phase == Phase::Verifying {
+                n2.set(n2.get() + 1);
+            }
+        });
+        (rep, n)
+    };
+    let sel = select("t-verify", &["s"]);
+    let _ = idb::delete_database("t-verify").await;
+
+    // Inspected a moment ago by this worker: the restore does not verify
+    // the whole file again.
+    restore::inspect(good(), None, None, &Reporter::silent())
+        .await
+        .unwrap();
+    let (rep, verified) = counting();
+    restore::restore(good(), &sel, None, None, &rep)
+        .await
+        .unwrap();
+    assert_eq!(verified.get(), 0, "no second full verification");
+    // Without a fresh inspection (the mark is used once), it does.
+    let (rep, verified) = counting();
+    restore::restore(good(), &sel, None, None, &rep)
+        .await
+        .unwrap();
+    assert!(verified.get() > 0, "a second restore verifies");
+
+    // A file that changed after the inspection (same size, type and
+    // manifest) still fails while its records part is read, and nothing is
+    // written.
+    let db = idb::open("t-verify").await.unwrap();
+    put_all(
+        &db,
+        "s",
+        &[(JsValue::from_str("extra"), JsValue::from_str("kept"))],
+    )
+    .await;
+    db.close();
+    restore::inspect(good(), None, None, &Reporter::silent())
+        .await
+        .unwrap();
+    let (rep, verified) = counting();
+    let err = restore::restore(bad, &sel, None, None, &rep)
+        .await
+        .expect_err("a changed part is caught while restoring");
+    assert_eq!(verified.get(), 0);
+    // (The ZIP entry's CRC notices it even before the part's hash.)
+    assert!(
+        ["damaged-zip", "hash-mismatch"].contains(&err.code.as_str()),
+        "{err:?}"
+    );
+    let db = idb::open("t-verify").await.unwrap();
+    let (keys, _) = get_all(&db, "s").await;
+    assert_eq!(keys.length(), 21, "the failed restore wrote nothing");
+    db.close();
 }

@@ -12,6 +12,7 @@
 //! Records of encrypted stores sealed under another master key are
 //! re-sealed to the current key, given that key's file.
 
+use std::cell::RefCell;
 use std::io::Read;
 
 use coffer_engine::envelope::{reseal, RecordContext};
@@ -19,7 +20,7 @@ use coffer_engine::locked::{is_locked, open_backup, Input, Unlock};
 use coffer_engine::model::{BlobRef, KeyPath, StoreSchema};
 use coffer_engine::{BackupReader, Key, Limits, MasterKey, RecordValue};
 use js_sys::{Object, Reflect, Uint8Array};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, IdbObjectStore};
 
 use super::{keys, progress_info, Reporter};
@@ -151,6 +152,48 @@ async fn preview(o: &Opened2) -> AppResult<Preview> {
     })
 }
 
+/// How long a successful inspection spares the restore its own full
+/// verification.
+const VERIFIED_FOR_MS: f64 = 10.0 * 60.0 * 1000.0;
+
+/// What the last successful inspection of this worker verified: the file
+/// (name, size, type, modification time), the exact manifest bytes it
+/// found, and the key the sealed records were opened with.
+#[derive(Clone, Debug, PartialEq)]
+struct Verified {
+    file: (String, f64, String, f64),
+    manifest: Vec<u8>,
+    key_id: Option<String>,
+}
+
+thread_local! {
+    static VERIFIED: RefCell<Option<(Verified, f64)>> = const { RefCell::new(None) };
+}
+
+fn fingerprint(file: &Blob, o: &Opened2) -> Verified {
+    let f = file.dyn_ref::<web_sys::File>();
+    Verified {
+        file: (
+            f.map(|f| f.name()).unwrap_or_default(),
+            file.size(),
+            file.type_(),
+            f.map(|f| f.last_modified()).unwrap_or(0.0),
+        ),
+        manifest: o.reader.manifest_bytes().to_vec(),
+        key_id: o.backup_key.as_ref().map(|k| k.id().to_hex()),
+    }
+}
+
+/// Whether this worker fully verified the same file, with the same
+/// manifest and key, moments ago. Used once: a second restore verifies.
+fn recently_verified(file: &Blob, o: &Opened2) -> bool {
+    let now = super::date_now();
+    VERIFIED.with(|v| match v.borrow_mut().take() {
+        Some((seen, at)) => now - at < VERIFIED_FOR_MS && seen == fingerprint(file, o),
+        None => false,
+    })
+}
+
 /// Validates a backup completely and describes it.
 pub async fn inspect(
     file: Blob,
@@ -158,9 +201,13 @@ pub async fn inspect(
     key_file: Option<&KeyFileInput>,
     rep: &Reporter,
 ) -> AppResult<Preview> {
-    let mut o = open_file(file, passphrase, key_file).await?;
+    VERIFIED.with(|v| v.borrow_mut().take());
+    let mut o = open_file(file.clone(), passphrase, key_file).await?;
     verify(&mut o, rep)?;
-    preview(&o).await
+    let p = preview(&o).await?;
+    let seen = fingerprint(&file, &o);
+    VERIFIED.with(|v| *v.borrow_mut() = Some((seen, super::date_now())));
+    Ok(p)
 }
 
 fn dummy_with_key(path: &Option<KeyPath>, n: f64) -> JsValue {
@@ -250,6 +297,7 @@ async fn fill_store(
             })?;
             last = Some(idb::track(&r));
             progress.done_records += 1;
+            rep.progress(Phase::Restoring, *progress, false);
         }
         if let Some(f) = last {
             f.await.map_err(|e| {
@@ -356,7 +404,7 @@ pub async fn restore(
     key_file: Option<&KeyFileInput>,
     rep: &Reporter,
 ) -> AppResult<Outcome> {
-    let mut o = open_file(file, passphrase, key_file).await?;
+    let mut o = open_file(file.clone(), passphrase, key_file).await?;
     // Which (database, stores) to restore, by index.
     let plan: Vec<(usize, Vec<usize>)> = o
         .reader
@@ -389,7 +437,13 @@ pub async fn restore(
         let id = o.reader.key_id().map(|k| k.to_hex()).unwrap_or_default();
         return Err(AppError::new("key-required", strings::key_required(&id)));
     }
-    verify(&mut o, rep)?;
+    // The file could have changed since it was inspected: verify it again,
+    // unless this worker verified this very file (same manifest bytes, so
+    // the same entry hashes, which `read_part`/`copy_blob` check again on
+    // every read) with the same key moments ago.
+    if !recently_verified(&file, &o) {
+        verify(&mut o, rep)?;
+    }
     let mut progress = ProgressInfo::default();
     let mut to_register = Vec::new();
     for (di, ss) in &plan {
