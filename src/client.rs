@@ -19,6 +19,26 @@ use crate::protocol::{decode_event, encode, Event, Outcome, Request, ToWorker};
 /// The URL of the worker loader Trunk generates.
 pub const WORKER_URL: &str = "./worker_loader.js";
 
+thread_local! {
+    static WORKER_URL_OVERRIDE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Sets the URL every [`EngineClient`] started from now on loads its worker
+/// from, instead of [`WORKER_URL`] (the embeddable element points it at its
+/// own folder, which need not be the page's).
+pub fn set_worker_url(url: &str) {
+    WORKER_URL_OVERRIDE.with(|u| *u.borrow_mut() = Some(url.to_owned()));
+}
+
+fn worker_url() -> String {
+    WORKER_URL_OVERRIDE
+        .with(|u| u.borrow().clone())
+        .unwrap_or_else(|| WORKER_URL.to_owned())
+}
+
+/// Sees (and may adjust) every event before the request's handler does.
+pub type Tap = Rc<dyn Fn(&mut Event, &Attached)>;
+
 /// What came with an event besides its JSON.
 #[derive(Clone, Default)]
 pub struct Attached {
@@ -38,6 +58,7 @@ struct Inner {
     next_id: u32,
     pending: HashMap<u32, Handler>,
     instances: Vec<u32>,
+    tap: Option<Tap>,
     _onmessage: Option<Closure<dyn FnMut(MessageEvent)>>,
     _onerror: Option<Closure<dyn FnMut(web_sys::Event)>>,
 }
@@ -70,6 +91,7 @@ impl EngineClient {
                 next_id: 1,
                 pending: HashMap::new(),
                 instances: Vec::new(),
+                tap: None,
                 _onmessage: None,
                 _onerror: None,
             })),
@@ -80,7 +102,7 @@ impl EngineClient {
 
     fn start(&self) {
         let opts = web_sys::WorkerOptions::new();
-        let worker = match Worker::new_with_options(WORKER_URL, &opts) {
+        let worker = match Worker::new_with_options(&worker_url(), &opts) {
             Ok(w) => w,
             Err(e) => {
                 web_sys::console::error_2(&"cannot start the Coffer worker".into(), &e);
@@ -138,11 +160,16 @@ impl EngineClient {
             file: get("file").dyn_into::<Blob>().ok(),
             value: get("value"),
         };
-        let finished = matches!(m.ev, Event::Done(_) | Event::Failed { .. });
+        let mut ev = m.ev;
+        let tap = self.inner.borrow().tap.clone();
+        if let Some(tap) = tap {
+            tap(&mut ev, &attached);
+        }
+        let finished = matches!(ev, Event::Done(_) | Event::Failed { .. });
         // Take the handler out while it runs, so it may issue requests.
         let handler = self.inner.borrow_mut().pending.remove(&m.id);
         if let Some(mut h) = handler {
-            h(m.ev, attached);
+            h(ev, attached);
             if !finished {
                 self.inner.borrow_mut().pending.insert(m.id, h);
             }
@@ -190,14 +217,24 @@ impl EngineClient {
     fn fail(&self, id: u32, e: AppError) {
         let h = self.inner.borrow_mut().pending.remove(&id);
         if let Some(mut h) = h {
-            h(
-                Event::Failed {
-                    code: e.code,
-                    message: e.message,
-                },
-                Attached::default(),
-            );
+            let mut ev = Event::Failed {
+                code: e.code,
+                message: e.message,
+            };
+            let tap = self.inner.borrow().tap.clone();
+            if let Some(tap) = tap {
+                tap(&mut ev, &Attached::default());
+            }
+            h(ev, Attached::default());
         }
+    }
+
+    /// Installs `tap`, which sees every progress, done and failed event
+    /// (also the client's own cancellations) before the request's handler,
+    /// and may adjust it. The embeddable element uses it to fire DOM
+    /// events and to hide databases the host excluded.
+    pub fn set_tap(&self, tap: impl Fn(&mut Event, &Attached) + 'static) {
+        self.inner.borrow_mut().tap = Some(Rc::new(tap));
     }
 
     /// Sends a request and waits for its end; `on_progress` hears progress.
