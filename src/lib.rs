@@ -22,6 +22,9 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod generator;
+// Embedding (issue #4): web component, JS/Rust API, Leptos component.
+pub mod embed;
+
 pub mod protocol;
 pub mod state;
 pub mod strings;

@@ -1,0 +1,270 @@
+//! The embedding configuration: which databases the element shows and
+//! backs up, which stores are encrypted, locale, theme and layout. Plain
+//! data (no browser), shared by the `<coffer-backup>` attributes and the
+//! Leptos [`BackupManagement`](super) component.
+
+use crate::protocol::{DbInfo, SelectedDb, Selection};
+
+/// The colour scheme of the embedded UI.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Theme {
+    /// Light colours.
+    Light,
+    /// Dark colours.
+    Dark,
+    /// Follow the system (`prefers-color-scheme`).
+    #[default]
+    Auto,
+}
+
+impl Theme {
+    /// Parses `light`, `dark` or `auto` (anything else is `Auto`).
+    pub fn parse(s: &str) -> Theme {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "light" => Theme::Light,
+            "dark" => Theme::Dark,
+            _ => Theme::Auto,
+        }
+    }
+
+    /// The attribute value: `light`, `dark` or `auto`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+            Theme::Auto => "auto",
+        }
+    }
+}
+
+/// How the embedded Backup Management is set up. Build it with the
+/// chained methods:
+///
+/// ```
+/// use coffer_app::embed::{BackupConfig, Theme};
+/// let cfg = BackupConfig::new()
+///     .include(["todo-app"])
+///     .encrypted("todo-app", "tokens")
+///     .theme(Theme::Dark)
+///     .compact(true);
+/// assert!(cfg.allows("todo-app"));
+/// assert!(!cfg.allows("analytics-cache"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BackupConfig {
+    /// Databases to show and back up (empty: all). A trailing `*` matches
+    /// a prefix.
+    pub include: Vec<String>,
+    /// Databases to leave out (wins over `include`). A trailing `*`
+    /// matches a prefix.
+    pub exclude: Vec<String>,
+    /// Stores to create (if missing) and register as encrypted stores,
+    /// as `(database, store)`.
+    pub encrypted: Vec<(String, String)>,
+    /// BCP 47 language tag of the UI (`lang`); texts exist in English
+    /// only so far, other locales fall back to it.
+    pub locale: Option<String>,
+    /// The colour scheme.
+    pub theme: Theme,
+    /// A denser, single-column layout for narrow places.
+    pub compact: bool,
+    /// Where the engine worker is loaded from; `None` keeps the default
+    /// (`./worker_loader.js` next to the page, as Trunk builds it).
+    pub worker_url: Option<String>,
+}
+
+fn matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
+/// Splits an attribute list: names separated by commas or whitespace.
+pub fn parse_list(s: &str) -> Vec<String> {
+    s.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Parses `db/store` pairs (separated by commas or whitespace); entries
+/// without a `/` or with an empty side are ignored.
+pub fn parse_stores(s: &str) -> Vec<(String, String)> {
+    parse_list(s)
+        .into_iter()
+        .filter_map(|p| {
+            let (db, store) = p.split_once('/')?;
+            (!db.is_empty() && !store.is_empty()).then(|| (db.to_owned(), store.to_owned()))
+        })
+        .collect()
+}
+
+impl BackupConfig {
+    /// Everything included, light/dark following the system, full layout.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Shows and backs up only these databases.
+    pub fn include<I: IntoIterator<Item = S>, S: Into<String>>(mut self, dbs: I) -> Self {
+        self.include.extend(dbs.into_iter().map(Into::into));
+        self
+    }
+
+    /// Leaves these databases out.
+    pub fn exclude<I: IntoIterator<Item = S>, S: Into<String>>(mut self, dbs: I) -> Self {
+        self.exclude.extend(dbs.into_iter().map(Into::into));
+        self
+    }
+
+    /// Registers `db/store` as an encrypted store (created if missing).
+    pub fn encrypted(mut self, db: impl Into<String>, store: impl Into<String>) -> Self {
+        self.encrypted.push((db.into(), store.into()));
+        self
+    }
+
+    /// Sets the UI language tag.
+    pub fn locale(mut self, locale: impl Into<String>) -> Self {
+        self.locale = Some(locale.into());
+        self
+    }
+
+    /// Sets the colour scheme.
+    pub fn theme(mut self, theme: Theme) -> Self {
+        self.theme = theme;
+        self
+    }
+
+    /// Chooses the compact layout.
+    pub fn compact(mut self, compact: bool) -> Self {
+        self.compact = compact;
+        self
+    }
+
+    /// Loads the engine worker from `url` (e.g. the `coffer-worker.js` of
+    /// the embed artifact, copied next to your app).
+    pub fn worker_url(mut self, url: impl Into<String>) -> Self {
+        self.worker_url = Some(url.into());
+        self
+    }
+
+    /// Reads the configuration from element attributes: `include`,
+    /// `exclude`, `encrypted`, `locale`, `theme`, `compact` (present and
+    /// not `"false"`) and `worker-url`.
+    pub fn from_attributes(get: impl Fn(&str) -> Option<String>) -> Self {
+        BackupConfig {
+            include: get("include").map(|s| parse_list(&s)).unwrap_or_default(),
+            exclude: get("exclude").map(|s| parse_list(&s)).unwrap_or_default(),
+            encrypted: get("encrypted")
+                .map(|s| parse_stores(&s))
+                .unwrap_or_default(),
+            locale: get("locale").filter(|s| !s.trim().is_empty()),
+            theme: get("theme").map(|s| Theme::parse(&s)).unwrap_or_default(),
+            compact: get("compact").is_some_and(|s| s.trim() != "false"),
+            worker_url: get("worker-url").filter(|s| !s.trim().is_empty()),
+        }
+    }
+
+    /// Whether database `name` is shown and backed up.
+    pub fn allows(&self, name: &str) -> bool {
+        (self.include.is_empty() || self.include.iter().any(|p| matches(p, name)))
+            && !self.exclude.iter().any(|p| matches(p, name))
+    }
+
+    /// Drops the databases this configuration leaves out.
+    pub fn filter(&self, dbs: &mut Vec<DbInfo>) {
+        dbs.retain(|d| self.allows(&d.name));
+    }
+
+    /// Every store of every allowed database in `dbs`, further limited to
+    /// `only` (database names) when given.
+    pub fn selection(&self, dbs: &[DbInfo], only: Option<&[String]>) -> Selection {
+        Selection {
+            databases: dbs
+                .iter()
+                .filter(|d| self.allows(&d.name))
+                .filter(|d| only.is_none_or(|o| o.iter().any(|n| n == &d.name)))
+                .filter(|d| !d.stores.is_empty())
+                .map(|d| SelectedDb {
+                    name: d.name.clone(),
+                    stores: d.stores.iter().map(|s| s.name.clone()).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::StoreInfo;
+
+    fn db(name: &str, stores: &[&str]) -> DbInfo {
+        DbInfo {
+            name: name.into(),
+            stores: stores
+                .iter()
+                .map(|s| StoreInfo {
+                    name: (*s).into(),
+                    ..StoreInfo::default()
+                })
+                .collect(),
+            ..DbInfo::default()
+        }
+    }
+
+    #[test]
+    fn attributes_parse() {
+        let attrs = [
+            ("include", "app, cache-*"),
+            ("exclude", "cache-big"),
+            ("encrypted", "app/tokens bad /x app/keys"),
+            ("theme", "DARK"),
+            ("compact", ""),
+            ("locale", "de"),
+        ];
+        let c = BackupConfig::from_attributes(|n| {
+            attrs
+                .iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| (*v).to_owned())
+        });
+        assert_eq!(c.include, ["app", "cache-*"]);
+        assert_eq!(
+            c.encrypted,
+            [
+                ("app".into(), "tokens".into()),
+                ("app".into(), "keys".into())
+            ]
+        );
+        assert_eq!(c.theme, Theme::Dark);
+        assert!(c.compact);
+        assert_eq!(c.locale.as_deref(), Some("de"));
+        assert!(c.allows("app") && c.allows("cache-small"));
+        assert!(!c.allows("cache-big") && !c.allows("other"));
+        let none = BackupConfig::from_attributes(|_| None);
+        assert_eq!(none, BackupConfig::new());
+        assert!(none.allows("anything"));
+        let off = BackupConfig::from_attributes(|n| (n == "compact").then(|| "false".into()));
+        assert!(!off.compact);
+    }
+
+    #[test]
+    fn filter_and_selection() {
+        let c = BackupConfig::new().exclude(["skip"]);
+        let mut dbs = vec![db("a", &["x", "y"]), db("skip", &["z"]), db("empty", &[])];
+        let sel = c.selection(&dbs, None);
+        assert_eq!(sel.databases.len(), 1);
+        assert!(sel.contains("a", "x") && sel.contains("a", "y"));
+        assert!(c
+            .selection(&dbs, Some(&["other".to_owned()]))
+            .databases
+            .is_empty());
+        c.filter(&mut dbs);
+        assert_eq!(
+            dbs.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+            ["a", "empty"]
+        );
+    }
+}

@@ -1,0 +1,250 @@
+// Tests of the embeddable <coffer-backup> (issue #4) in examples/host-app,
+// run by scripts/test-embed.sh (tests/e2e/embed.config.mjs). Every test
+// starts from an empty origin.
+import { test, expect } from '@playwright/test';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+test.skip(process.env.COFFER_EMBED !== '1', 'run by scripts/test-embed.sh');
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const shots = join(repo, 'docs', 'screenshots');
+
+// Records every coffer-* event of the element into window.__events.
+async function openHost(page, path = '/') {
+  await page.addInitScript(() => {
+    // Downloads instead of the File System Access dialog, as in app.spec.mjs.
+    delete window.showSaveFilePicker;
+    window.__events = [];
+    for (const name of ['coffer-progress', 'coffer-backup-done', 'coffer-restore-done', 'coffer-key-replaced', 'coffer-error', 'coffer-ready']) {
+      document.addEventListener(name, (e) => {
+        const d = e.detail || {};
+        const copy = {};
+        for (const [k, v] of Object.entries(d)) copy[k] = v instanceof Blob ? { blob: v.size, type: v.type } : v;
+        window.__events.push({ type: name, target: e.target.localName, composed: e.composed, bubbles: e.bubbles, detail: copy });
+      });
+    }
+  });
+  await page.goto(path);
+  await page.evaluate(() => customElements.whenDefined('coffer-backup'));
+  await page.evaluate(() => document.querySelector('coffer-backup').ready);
+}
+
+async function seed(page) {
+  await page.evaluate(async () => {
+    const h = window.hostApp;
+    await h.addTodo('buy milk');
+    await h.addTodo('write report', new File(['quarterly numbers\n'], 'report.txt', { type: 'text/plain', lastModified: 1700000000000 }));
+    await h.addTodo('call mom', new Blob([new Uint8Array([0, 1, 2, 250, 255])], { type: 'application/octet-stream' }));
+    await h.toggle(1);
+    await h.saveToken('github', 'ghp_secret123');
+    await h.saveToken('stripe', 'sk_test_456');
+  });
+}
+
+// Everything the host app keeps, in a JSON-comparable form (Blobs by bytes).
+async function hostData(page) {
+  return await page.evaluate(async () => {
+    const h = window.hostApp;
+    const todos = await h.todos();
+    for (const t of todos) {
+      t.created = t.created instanceof Date ? { date: t.created.getTime() } : t.created;
+      if (t.attachment) {
+        const a = t.attachment;
+        t.attachment = { kind: Object.prototype.toString.call(a), name: a.name ?? null, type: a.type, lastModified: a.lastModified ?? null, bytes: Array.from(new Uint8Array(await a.arrayBuffer())) };
+      }
+    }
+    const names = await h.tokenNames();
+    const tokens = {};
+    for (const n of names) {
+      const t = await h.token(n);
+      tokens[n] = { value: t.value, saved: t.saved.getTime() };
+    }
+    return { todos, tokens };
+  });
+}
+
+// The raw (sealed) records of the tokens store: never plaintext.
+async function rawTokens(page) {
+  return await page.evaluate(async () => {
+    const db = await new Promise((ok, err) => { const r = indexedDB.open('host-app'); r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error); });
+    const all = await new Promise((ok) => { const r = db.transaction('tokens').objectStore('tokens').getAll(); r.onsuccess = () => ok(r.result); });
+    db.close();
+    return all.map((v) => Object.prototype.toString.call(v) + ':' + new TextDecoder().decode(v instanceof Uint8Array ? v : new Uint8Array(0)));
+  });
+}
+
+async function wipe(page) {
+  await page.evaluate(() => window.hostApp.wipe());
+  const left = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+  expect(left).not.toContain('host-app');
+}
+
+const events = (page, type) => page.evaluate((t) => window.__events.filter((e) => e.type === t), type);
+
+test('the element renders the Backup Management UI in its shadow root', async ({ page }) => {
+  await openHost(page);
+  const el = page.locator('coffer-backup');
+  expect(await el.evaluate((e) => e.shadowRoot !== null && e.shadowRoot.mode)).toBe('open');
+  await expect(el.getByRole('heading', { name: 'Backup Management', level: 1 })).toBeVisible();
+  for (const card of ['Create backup', 'Restore backup', 'Export master key', 'Replace master key']) {
+    await expect(el.getByRole('heading', { name: card, level: 2 })).toBeVisible();
+  }
+  // The host page itself has no Coffer markup in its light DOM.
+  expect(await page.evaluate(() => document.querySelectorAll('main.coffer, .cards').length)).toBe(0);
+  // The encrypted attribute registered host-app/tokens; the overview shows it.
+  await seed(page);
+  await page.evaluate(() => document.querySelector('coffer-backup').refresh());
+  await expect(el.locator('.overview')).toContainText('host-app');
+  await expect(el.locator('.overview')).toContainText('tokens');
+  await expect(el.locator('.overview .badge').first()).toHaveText('encrypted');
+  const ready = await events(page, 'coffer-ready');
+  expect(ready).toHaveLength(1);
+  expect(Object.keys(ready[0].detail)).toEqual(['keyId']);
+  await expect.poll(() => page.evaluate(() => document.querySelector('coffer-backup').keyId)).toMatch(/^\S{8,}$/);
+  await expect(el.locator('.key-id').filter({ hasText: 'Current key id' })).toContainText((await page.evaluate(() => document.querySelector('coffer-backup').keyId)).slice(0, 8));
+});
+
+test('styles are isolated both ways', async ({ page }) => {
+  await openHost(page);
+  const inner = await page.locator('coffer-backup').evaluate((el) => {
+    const r = el.shadowRoot;
+    const css = (n, p) => getComputedStyle(n)[p];
+    const btn = [...r.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Export master key');
+    const h1 = r.querySelector('h1');
+    const main = r.querySelector('main.coffer');
+    return {
+      btnBg: css(btn, 'backgroundColor'), btnColor: css(btn, 'color'), btnBorder: css(btn, 'borderTopWidth'), btnFont: css(btn, 'fontFamily'),
+      h1Size: css(h1, 'fontSize'), h1Transform: css(h1, 'textTransform'), h1Color: css(h1, 'color'),
+      font: css(main, 'fontFamily'), lineHeight: css(main, 'lineHeight'), letterSpacing: css(main, 'letterSpacing'), outline: css(r.querySelector('.card'), 'outlineStyle'),
+    };
+  });
+  // The element looks like the app, whatever the host's button/h1/* rules say.
+  expect(inner.btnBg).toBe('rgb(107, 79, 58)');
+  expect(inner.btnColor).toBe('rgb(255, 255, 255)');
+  expect(inner.btnBorder).toBe('1px');
+  expect(inner.btnFont).toContain('system-ui');
+  expect(inner.h1Size).toBe('28px');
+  expect(inner.h1Transform).toBe('none');
+  expect(inner.h1Color).toBe('rgb(29, 27, 25)');
+  expect(inner.font).toContain('system-ui');
+  expect(inner.font).not.toContain('Georgia');
+  expect(inner.lineHeight).toBe('22.5px');
+  expect(inner.letterSpacing).toBe('normal');
+  expect(inner.outline).toBe('none');
+  // The host keeps its own look: the element's rules (button, h1, table, body) do not leak out.
+  const host = await page.evaluate(() => {
+    const css = (s, p) => getComputedStyle(document.querySelector(s))[p];
+    return { btnBg: css('#add button', 'backgroundColor'), btnFont: css('#add button', 'fontFamily'), h1Size: css('header h1', 'fontSize'), h2: css('#todos-title', 'textTransform'), bodyFont: css('body', 'fontFamily'), bodyBg: css('body', 'backgroundColor'), sheets: document.styleSheets.length };
+  });
+  expect(host).toEqual({ btnBg: 'rgb(224, 33, 138)', btnFont: '"Courier New", monospace', h1Size: '34px', h2: 'uppercase', bodyFont: 'Georgia, "Times New Roman", serif', bodyBg: 'rgb(238, 243, 248)', sheets: 1 });
+  await page.locator('coffer-backup').scrollIntoViewIfNeeded();
+  mkdirSync(shots, { recursive: true });
+  await seed(page);
+  await page.evaluate(() => document.querySelector('coffer-backup').refresh());
+  await expect(page.locator('coffer-backup .overview')).toContainText('tokens');
+  await page.reload();
+  await page.evaluate(() => document.querySelector('coffer-backup').ready);
+  await expect(page.locator('#list li')).toHaveCount(3);
+  await expect(page.locator('coffer-backup .overview')).toContainText('tokens');
+  await page.screenshot({ path: join(shots, 'embed-host-app.png'), fullPage: true });
+});
+
+test('host data round trip through the element UI', async ({ page }, info) => {
+  await openHost(page);
+  await seed(page);
+  const before = await hostData(page);
+  expect(before.todos).toHaveLength(3);
+  expect(Object.keys(before.tokens)).toEqual(['github', 'stripe']);
+  for (const raw of await rawTokens(page)) expect(raw).not.toContain('ghp_secret123');
+  const el = page.locator('coffer-backup');
+  await page.evaluate(() => document.querySelector('coffer-backup').refresh());
+  await expect(el.locator('.overview')).toContainText('host-app');
+  const download = page.waitForEvent('download');
+  await el.getByRole('button', { name: 'Create backup' }).click();
+  const file = await download;
+  const path = info.outputPath('ui-backup.zip');
+  await file.saveAs(path);
+  const done = await events(page, 'coffer-backup-done');
+  expect(done).toHaveLength(1);
+  expect(done[0]).toMatchObject({ target: 'coffer-backup', bubbles: true, composed: true });
+  expect(done[0].detail.fileName).toMatch(/^coffer-backup-.*\.zip$/);
+  expect(done[0].detail.records).toBe(3 + 2 + 2);
+  expect(done[0].detail.blob.blob).toBe(done[0].detail.bytes);
+  const progress = await events(page, 'coffer-progress');
+  expect(progress.length).toBeGreaterThan(0);
+  expect(Object.keys(progress[0].detail).sort()).toEqual(['doneBytes', 'doneRecords', 'phase', 'totalBytes', 'totalRecords']);
+
+  await wipe(page);
+  await el.locator('input[type=file]').first().setInputFiles(path);
+  await expect(el.getByTestId('preview')).toContainText('tokens');
+  await el.getByRole('button', { name: 'Restore backup' }).click();
+  await el.getByRole('dialog', { name: 'Restore this backup?' }).getByRole('button', { name: 'Restore now' }).click();
+  await expect(el.getByTestId('status')).toContainText('Restore complete');
+  const restored = await events(page, 'coffer-restore-done');
+  expect(restored).toHaveLength(1);
+  expect(restored[0].detail).toEqual({ databases: 1, stores: 3, records: 7, resealed: 0 });
+  expect(await hostData(page)).toEqual(before);
+  // The host app's own list re-rendered on coffer-restore-done.
+  await expect(page.locator('#list li')).toHaveCount(3);
+});
+
+test('host data round trip through backup() and restore(), with inspect() and events', async ({ page }) => {
+  await openHost(page);
+  await seed(page);
+  const before = await hostData(page);
+  const r = await page.evaluate(async () => {
+    const el = document.querySelector('coffer-backup');
+    const seen = [];
+    const blob = await el.backup({ onProgress: (p) => seen.push(p.phase) });
+    window.__backup = blob;
+    const summary = await el.inspect(blob);
+    return { size: blob.size, type: blob.type, name: blob.name, phases: [...new Set(seen)], summary };
+  });
+  expect(r.size).toBeGreaterThan(100);
+  expect(r.name).toMatch(/\.zip$/);
+  expect(r.phases.length).toBeGreaterThan(0);
+  expect(r.summary).toMatchObject({ locked: false, keyOk: true, reseal: false, records: 7 });
+  expect(r.summary.backupKeyId).toBe(r.summary.currentKeyId);
+  const db = r.summary.databases.find((d) => d.name === 'host-app');
+  expect(db.stores.map((s) => [s.name, s.records, s.encrypted])).toEqual([['attachments', 2, false], ['todos', 3, false], ['tokens', 2, true]]);
+  const done = await events(page, 'coffer-backup-done');
+  expect(done).toHaveLength(1);
+  expect(done[0].detail).toMatchObject({ records: 7, bytes: r.size, blob: { blob: r.size } });
+
+  await wipe(page);
+  const report = await page.evaluate(async () => {
+    const el = document.querySelector('coffer-backup');
+    return await el.restore(window.__backup, { onProgress: () => {} });
+  });
+  expect(report).toEqual({ databases: 1, stores: 3, records: 7, resealed: 0 });
+  expect((await events(page, 'coffer-restore-done'))[0].detail).toEqual(report);
+  expect(await hostData(page)).toEqual(before);
+  expect(await events(page, 'coffer-error')).toEqual([]);
+});
+
+test('errors reject with a code and fire coffer-error', async ({ page }) => {
+  await openHost(page);
+  const r = await page.evaluate(async () => {
+    const el = document.querySelector('coffer-backup');
+    const out = {};
+    try { await el.restore(new Blob(['this is not a backup'])); } catch (e) { out.damaged = { name: e.name, code: e.code, message: e.message }; }
+    try { await el.restore('nope'); } catch (e) { out.arg = { name: e.name, code: e.code }; }
+    try { await el.backup({ databases: ['no-such-db'] }); } catch (e) { out.empty = { code: e.code }; }
+    const ac = new AbortController();
+    ac.abort();
+    try { await el.backup({ signal: ac.signal }); } catch (e) { out.aborted = { name: e.name, code: e.code }; }
+    return out;
+  });
+  expect(r.damaged.name).toBe('CofferError');
+  expect(r.damaged.code).toMatch(/^[a-z-]+$/);
+  expect(r.damaged.message.length).toBeGreaterThan(5);
+  expect(r.arg).toEqual({ name: 'CofferError', code: 'bad-argument' });
+  expect(r.empty).toEqual({ code: 'nothing-selected' });
+  expect(r.aborted).toEqual({ name: 'AbortError', code: 'cancelled' });
+  const errs = (await events(page, 'coffer-error')).map((e) => e.detail.code);
+  expect(errs).toEqual([r.damaged.code, 'bad-argument', 'nothing-selected', 'cancelled']);
+  for (const e of await events(page, 'coffer-error')) expect(typeof e.detail.message).toBe('string');
+  await expect(page.locator('coffer-backup').getByTestId('status')).toHaveClass(/error/);
+});
