@@ -7,7 +7,9 @@ pub const TITLE: &str = "Backup Management";
 pub const INTRO: &str = "Back up and restore the IndexedDB data of this site, and manage the master key that protects its encrypted stores. Everything happens in this browser; nothing is uploaded.";
 /// The lock is held by another tab.
 pub const WAITING_FOR_LOCK: &str =
-    "Another tab is running a backup, restore or key replacement; waiting for it to finish…";
+    "Waiting for another tab: it is running a backup, restore or key replacement. This starts as soon as it finishes…";
+/// Progress text while waiting for the lock.
+pub const WAITING_SHORT: &str = "Waiting for another tab…";
 /// Nothing selected.
 pub const NOTHING_SELECTED: &str = "Select at least one store.";
 /// The demo database exists already.

@@ -29,7 +29,11 @@ pub fn ProgressBar(
                     prop:value=move || progress.get().map(|(_, p)| fraction(&p)).unwrap_or(0.0)
                 ></progress>
                 <span class="progress-text">
-                    {move || progress.get().map(|(phase, p)| format!("{phase}: {}", progress_text(&p))).unwrap_or_default()}
+                    {move || progress.get().map(|(phase, p)| if phase == "Waiting" {
+                        crate::strings::WAITING_SHORT.to_owned()
+                    } else {
+                        format!("{phase}: {}", progress_text(&p))
+                    }).unwrap_or_default()}
                 </span>
                 <button type="button" class="secondary" on:click=move |_| ctx.engine.with_value(|e| e.cancel_all())>
                     "Cancel"
@@ -54,8 +58,18 @@ pub fn track_progress(
                 crate::protocol::Phase::Resealing => "Re-sealing",
             };
             progress.set(Some((name.to_owned(), *p)));
+            // The other tab is done: drop the "waiting" announcement.
+            if ctx
+                .status
+                .with_untracked(|s| s.text == crate::strings::WAITING_FOR_LOCK)
+            {
+                ctx.announce(String::new());
+            }
         }
-        Event::Waiting { message } => ctx.announce(message.clone()),
+        Event::Waiting { message } => {
+            progress.set(Some(("Waiting".to_owned(), ProgressInfo::default())));
+            ctx.announce(message.clone());
+        }
         _ => {}
     }
 }

@@ -345,3 +345,245 @@ test('a damaged file and a wrong passphrase are reported and change nothing', as
   await expect(status(page)).toContainText('Backup checked');
   await expect(page.getByText('passphrase-locked')).toBeVisible();
 });
+
+// --- long operations: cancel, and two tabs ---------------------------------
+
+// Seeds "e2e-big": `records` small rows (store "docs", read and restored
+// first, in pages) and `blobs` Blobs of 1 MiB random bytes each (store
+// "files"), big enough that a backup or restore takes a noticeable time
+// after its first progress report.
+async function seedBig(page, { records = 4000, blobs = 48 } = {}) {
+  await page.evaluate(async ({ records, blobs }) => {
+    const done = (tx) => new Promise((ok, err) => { tx.oncomplete = ok; tx.onerror = () => err(tx.error); tx.onabort = () => err(tx.error); });
+    await new Promise((ok, err) => { const r = indexedDB.deleteDatabase('e2e-big'); r.onsuccess = ok; r.onerror = () => err(r.error); r.onblocked = ok; });
+    const req = indexedDB.open('e2e-big', 1);
+    req.onupgradeneeded = () => {
+      req.result.createObjectStore('docs', { keyPath: 'id' });
+      req.result.createObjectStore('files');
+    };
+    const db = await new Promise((ok, err) => { req.onsuccess = () => ok(req.result); req.onerror = () => err(req.error); });
+    const tx = db.transaction('docs', 'readwrite');
+    for (let i = 0; i < records; i++) tx.objectStore('docs').put({ id: i, text: `row ${i} ` + 'x'.repeat(300), tags: ['a', 'b'] });
+    await done(tx);
+    for (let b = 0; b < blobs; b++) {
+      const bytes = new Uint8Array(1 << 20);
+      for (let o = 0; o < bytes.length; o += 65536) crypto.getRandomValues(bytes.subarray(o, o + 65536));
+      const t = db.transaction('files', 'readwrite');
+      t.objectStore('files').put(new Blob([bytes], { type: 'application/octet-stream' }), `blob-${String(b).padStart(3, '0')}`);
+      await done(t);
+    }
+    db.close();
+  }, { records, blobs });
+  await page.evaluate(() => window.coffer.refresh());
+  await expect(page.getByTestId('row-e2e-big-files')).toBeVisible();
+}
+
+// A compact description of "e2e-big": version, stores, row ids and texts,
+// file keys, sizes and a checksum of their first bytes.
+async function bigState(page) {
+  return await page.evaluate(async () => {
+    const info = (await indexedDB.databases()).find((d) => d.name === 'e2e-big');
+    if (!info) return null;
+    const db = await new Promise((ok, err) => { const r = indexedDB.open('e2e-big'); r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error); });
+    const stores = Array.from(db.objectStoreNames);
+    const tx = db.transaction(stores);
+    const get = (r) => new Promise((ok, err) => { r.onsuccess = () => ok(r.result); r.onerror = () => err(r.error); });
+    const rows = await get(tx.objectStore('docs').getAll());
+    const fileKeys = await get(tx.objectStore('files').getAllKeys());
+    const files = await get(tx.objectStore('files').getAll());
+    const heads = [];
+    for (const f of files) heads.push(Array.from(new Uint8Array(await f.slice(0, 16).arrayBuffer())).join(','));
+    db.close();
+    return {
+      version: db.version, stores,
+      rows: rows.map((r) => `${r.id}:${r.text.length}:${r.text.slice(0, 12)}`),
+      files: fileKeys.map((k, i) => `${k}:${files[i].size}:${heads[i]}`),
+    };
+  });
+}
+
+// Clicks the Cancel button of the running operation the moment its
+// progress text matches `pattern` (from inside the page, so the operation
+// cannot finish between seeing the text and clicking). Resolves with the
+// progress text at the click.
+async function cancelWhen(page, pattern) {
+  return await page.evaluate((src) => new Promise((resolve) => {
+    const re = new RegExp(src);
+    const check = () => {
+      const text = document.querySelector('.progress .progress-text')?.textContent || '';
+      if (!re.test(text)) return false;
+      const button = Array.from(document.querySelectorAll('.progress button')).find((b) => b.textContent.trim() === 'Cancel');
+      button.click();
+      resolve(text);
+      return true;
+    };
+    if (check()) return;
+    const mo = new MutationObserver(() => { if (check()) mo.disconnect(); });
+    mo.observe(document.body, { subtree: true, childList: true, characterData: true });
+  }), pattern.source);
+}
+
+// Records every text the status region shows, with Date.now(), in
+// window.__statusLog (all tabs share the clock).
+async function logStatus(page) {
+  await page.addInitScript(() => {
+    window.__statusLog = [];
+    let last = null;
+    new MutationObserver(() => {
+      const t = document.querySelector('[role=status]')?.textContent ?? null;
+      if (t !== last) { last = t; window.__statusLog.push([Date.now(), t]); }
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+const firstTime = async (page, re) => (await page.evaluate(() => window.__statusLog)).find(([, t]) => re.test(t || ''))?.[0];
+
+// The key ids (first 8 hex digits) of the envelopes in coffer-demo/secrets.
+async function envelopeKeyIds(page) {
+  return await page.evaluate(async () => {
+    const db = await new Promise((ok) => { const r = indexedDB.open('coffer-demo'); r.onsuccess = () => ok(r.result); });
+    const tx = db.transaction('secrets');
+    const all = await new Promise((ok) => { const r = tx.objectStore('secrets').getAll(); r.onsuccess = () => ok(r.result); });
+    db.close();
+    return [...new Set(all.map((v) => Array.from(v.slice(1, 5)).map((b) => b.toString(16).padStart(2, '0')).join('')))];
+  });
+}
+
+test('cancelling a backup offers no file, leaves the page usable, and the next backup succeeds', async ({ page }, info) => {
+  await open(page);
+  await seedBig(page);
+  const downloads = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.getByRole('button', { name: 'Create backup' }).click();
+  // Cancel while records are being read.
+  const at = await cancelWhen(page, / [1-9]\d* of \d+ records/);
+  expect(at).toMatch(/^(Reading|Writing): /);
+  await expect(status(page)).toContainText('Cancelled. Nothing was written.');
+  await expect(status(page)).toHaveClass(/error/);
+  await expect(page.locator('.progress')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Create backup' })).toBeEnabled();
+  await page.screenshot({ path: join(shots, 'cancelled.png'), fullPage: true });
+  expect(downloads).toHaveLength(0);
+  // A new worker took over: the next backup works, and is the only file.
+  const file = await createBackup(page, info.outputPath('after-cancel.zip'));
+  expect(downloads).toHaveLength(1);
+  const [cmd, args] = cofferCli();
+  const out = execFileSync(cmd, [...args, 'verify', file], { cwd: repo, encoding: 'utf8' });
+  expect(out.toLowerCase()).toContain('ok');
+});
+
+test('cancelling a restore midway leaves the database exactly as it was; a new restore then succeeds', async ({ page }, info) => {
+  await open(page);
+  await seedBig(page);
+  const original = await bigState(page);
+  const file = await createBackup(page, info.outputPath('big.zip'));
+  // Change the data, so that any part of a restore would show.
+  await page.evaluate(async () => {
+    const db = await new Promise((ok) => { const r = indexedDB.open('e2e-big'); r.onsuccess = () => ok(r.result); });
+    const tx = db.transaction(['docs', 'files'], 'readwrite');
+    tx.objectStore('docs').delete(IDBKeyRange.bound(0, 1999));
+    tx.objectStore('docs').put({ id: 99999, text: 'added after the backup', tags: [] });
+    tx.objectStore('files').delete(IDBKeyRange.bound('blob-000', 'blob-009'));
+    await new Promise((ok) => { tx.oncomplete = ok; });
+    db.close();
+  });
+  const before = await bigState(page);
+  expect(before.rows).toHaveLength(2001);
+  expect(before.files).toHaveLength(38);
+
+  await chooseBackup(page, file);
+  await expect(status(page)).toContainText('Backup checked');
+  await page.getByRole('button', { name: 'Restore backup' }).click();
+  await page.getByRole('dialog', { name: 'Restore this backup?' }).getByRole('button', { name: 'Restore now' }).click();
+  // Cancel once records are being written into the upgrade transaction.
+  const at = await cancelWhen(page, /^Restoring: .* [1-9]\d* of \d+ records/);
+  expect(at).not.toMatch(/ (\d+) of \1 records/);
+  await expect(status(page)).toContainText('Cancelled. Nothing was written.');
+  await expect(page.locator('.progress')).toHaveCount(0);
+  // All or nothing: the aborted upgrade left version, stores and records.
+  await expect.poll(() => bigState(page), { timeout: 30_000 }).toEqual(before);
+
+  // The page is usable again: the same file restores completely.
+  await expect(page.getByRole('button', { name: 'Restore backup' })).toBeEnabled();
+  await restoreNow(page);
+  const after = await bigState(page);
+  expect({ ...after, version: 0 }).toEqual({ ...original, version: 0 });
+  expect(after.version).toBe(2);
+});
+
+test('two tabs: a key replacement waits for the backup running in the other tab', async ({ context }, info) => {
+  const a = await context.newPage();
+  const b = await context.newPage();
+  await logStatus(a);
+  await logStatus(b);
+  await open(a);
+  await loadSample(a);
+  await seedBig(a, { blobs: 64 });
+  await open(b);
+  await expect(b.getByTestId('row-e2e-big-files')).toBeVisible();
+  // Tab B: the replacement dialog ready to confirm.
+  await b.getByRole('button', { name: 'Replace master key' }).click();
+  const confirm = b.getByRole('dialog', { name: 'Replace the master key?' }).getByRole('button', { name: 'Replace key' });
+  await expect(confirm).toBeVisible();
+
+  // Tab A starts a long backup; once it reads records, tab B confirms.
+  const download = a.waitForEvent('download');
+  await a.getByRole('button', { name: 'Create backup' }).click();
+  await a.waitForFunction(() => / [1-9]\d* of \d+ records/.test(document.querySelector('.progress-text')?.textContent || ''), null, { polling: 'raf' });
+  await confirm.click();
+  // B says it waits for the other tab (read from the log: the state is
+  // transient), while A is still running.
+  await expect.poll(() => firstTime(b, /Waiting for another tab/), { intervals: [50] }).toBeGreaterThan(0);
+  await expect(b.locator('.progress-text')).toHaveText('Waiting for another tab…');
+  await b.screenshot({ path: join(shots, 'waiting.png'), fullPage: true });
+  const shotTaken = Date.now();
+  const d = await download;
+  await d.saveAs(info.outputPath('during-wait.zip'));
+  // (Read from the log: B's broadcast soon replaces A's announcement.)
+  await expect.poll(() => firstTime(a, /Backup created/)).toBeGreaterThan(shotTaken);
+  await expect(status(b)).toContainText('Master key replaced', { timeout: 60_000 });
+
+  // Serialized: B waited before A finished, and finished after it.
+  const aDone = await firstTime(a, /Backup created/);
+  const bWaiting = await firstTime(b, /Waiting for another tab/);
+  const bDone = await firstTime(b, /Master key replaced/);
+  expect(bWaiting).toBeLessThan(aDone);
+  expect(bDone).toBeGreaterThanOrEqual(aDone);
+  // A's backup holds the data under the key of its snapshot: the CLI verifies it.
+  const [cmd, args] = cofferCli();
+  const out = execFileSync(cmd, [...args, 'verify', info.outputPath('during-wait.zip')], { cwd: repo, encoding: 'utf8' });
+  expect(out.toLowerCase()).toContain('ok');
+});
+
+test('two tabs: a key replaced in one is shown and used by the other without a reload', async ({ context }) => {
+  const a = await context.newPage();
+  const b = await context.newPage();
+  await open(a);
+  await loadSample(a);
+  await open(b);
+  const keyId = (p) => p.locator('.card .key-id');
+  await expect(keyId(b)).toHaveText(/^Current key id: [0-9a-f]{8}…$/);
+  const oldId = (await keyId(b).textContent()).match(/[0-9a-f]{8}/)[0];
+  await expect(keyId(a)).toHaveText(`Current key id: ${oldId}…`);
+  const secretsBefore = await secrets(b);
+  expect(secretsBefore.mail.password).toBe('correct horse battery staple');
+  expect(await envelopeKeyIds(b)).toEqual([oldId]);
+
+  const navigations = [];
+  b.on('framenavigated', (f) => { if (f === b.mainFrame()) navigations.push(f.url()); });
+  await a.getByRole('button', { name: 'Replace master key' }).click();
+  await a.getByRole('dialog', { name: 'Replace the master key?' }).getByRole('button', { name: 'Replace key' }).click();
+  await expect(status(a)).toContainText('Master key replaced');
+  const newId = (await status(a).textContent()).match(/new key id ([0-9a-f]{8})…/)[1];
+  expect(newId).not.toBe(oldId);
+
+  // Tab B hears it on the BroadcastChannel: new key id, no reload.
+  await expect(keyId(b)).toHaveText(`Current key id: ${newId}…`);
+  await expect(status(b)).toContainText('The master key was replaced in another tab');
+  // Tab B reads the re-sealed data, and seals new data, with the new key.
+  expect(await secrets(b)).toEqual(secretsBefore);
+  await b.evaluate(() => window.coffer.put('coffer-demo', 'secrets', 'from-b', { written: 'in tab B' }));
+  expect(await envelopeKeyIds(b)).toEqual([newId]);
+  expect(await a.evaluate(() => window.coffer.get('coffer-demo', 'secrets', 'from-b'))).toEqual({ written: 'in tab B' });
+  expect(navigations).toEqual([]);
+});
