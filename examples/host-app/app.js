@@ -105,7 +105,7 @@ async function render() {
     if (t.attachment) {
       const a = document.createElement('a');
       a.href = URL.createObjectURL(t.attachment);
-      a.textContent = ` 📎 ${t.attachment.name || 'attachment'}`;
+      a.textContent = ` [${t.attachment.name || 'attachment'}]`;
       li.append(a);
     }
     return li;

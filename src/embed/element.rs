@@ -49,6 +49,7 @@ struct Shared {
     ctx: Ctx,
     mounted: Cell<bool>,
     ready: Cell<bool>,
+    registering: Cell<bool>,
     config: RefCell<BackupConfig>,
     key_id: RefCell<Option<String>>,
 }
@@ -131,7 +132,7 @@ fn tap(weak: &Weak<Shared>, ev: &mut Event, att: &Attached) {
         Event::Done(Outcome::Overview { databases, key_id }) => {
             s.config.borrow().filter(databases);
             *s.key_id.borrow_mut() = key_id.clone();
-            if !s.ready.replace(true) {
+            if !s.registering.get() && !s.ready.replace(true) {
                 dispatch(&s.host, events::READY, obj(&[("keyId", opt_str(key_id))]));
             }
         }
@@ -225,11 +226,17 @@ fn shadow_of(host: &HtmlElement) -> Result<web_sys::Node, AppError> {
 }
 
 /// Registers the configured encrypted stores (creating them if missing).
-fn register_encrypted(engine: &EngineClient, stores: Vec<(String, String)>, ctx: Option<Ctx>) {
+/// While the first registration runs, `coffer-ready` waits for it (so
+/// `keyId` is known when it fires).
+fn register_encrypted(shared: &Rc<Shared>, stores: Vec<(String, String)>, first: bool) {
     if stores.is_empty() {
         return;
     }
-    let engine = engine.clone();
+    if first {
+        shared.registering.set(true);
+    }
+    let engine = shared.engine.clone();
+    let weak = Rc::downgrade(shared);
     leptos::task::spawn_local(async move {
         for (db, store) in stores {
             let _ = engine
@@ -240,8 +247,11 @@ fn register_encrypted(engine: &EngineClient, stores: Vec<(String, String)>, ctx:
                 )
                 .await;
         }
-        if let Some(ctx) = ctx {
-            ctx.refresh();
+        if let Some(s) = weak.upgrade() {
+            s.registering.set(false);
+            if s.mounted.get() {
+                s.ctx.refresh();
+            }
         }
     });
 }
@@ -295,12 +305,13 @@ pub fn mount_in_shadow(host: HtmlElement, config: BackupConfig) -> Result<Embedd
         ctx,
         mounted: Cell::new(true),
         ready: Cell::new(false),
+        registering: Cell::new(false),
         config: RefCell::new(config),
         key_id: RefCell::new(None),
     });
     let weak = Rc::downgrade(&shared);
     engine.set_tap(move |ev, att| tap(&weak, ev, att));
-    register_encrypted(&engine, encrypted, Some(ctx));
+    register_encrypted(&shared, encrypted, true);
     Ok(Embedded {
         shared,
         unmount: RefCell::new(Some(Box::new(handle))),
@@ -337,7 +348,7 @@ impl Embedded {
         };
         apply_presentation(&self.shared.root, &config);
         *self.shared.config.borrow_mut() = config;
-        register_encrypted(&self.shared.engine, new_stores, None);
+        register_encrypted(&self.shared, new_stores, false);
         self.refresh();
     }
 

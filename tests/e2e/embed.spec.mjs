@@ -248,3 +248,90 @@ test('errors reject with a code and fire coffer-error', async ({ page }) => {
   for (const e of await events(page, 'coffer-error')) expect(typeof e.detail.message).toBe('string');
   await expect(page.locator('coffer-backup').getByTestId('status')).toHaveClass(/error/);
 });
+
+test('keyId, exportKey() and replaceKey() with coffer-key-replaced; sealed tokens survive', async ({ page }) => {
+  await openHost(page);
+  await seed(page);
+  // The first sealed record created the key; the next overview shows it.
+  await expect.poll(() => page.evaluate(() => { const el = document.querySelector('coffer-backup'); el.refresh(); return el.keyId; })).toMatch(/^\S{8,}$/);
+  const r = await page.evaluate(async () => {
+    const el = document.querySelector('coffer-backup');
+    const first = el.keyId;
+    const keyFile = await el.exportKey();
+    const keyJson = await keyFile.text();
+    const replaced = await el.replaceKey(null, { onProgress: () => {} });
+    const afterFresh = el.keyId;
+    const token = (await window.hostApp.token('github')).value;
+    const back = await el.replaceKey(keyFile);
+    el.keyId = 'tampered';
+    return { first, keyName: keyFile.name, keyFileId: keyFile.keyId, keyType: keyFile.type, keyHasId: keyJson.includes(first), replaced, afterFresh, token, back, last: el.keyId };
+  });
+  expect(r.first).toMatch(/^\S{8,}$/);
+  expect(r.keyFileId).toBe(r.first);
+  expect(r.keyHasId).toBe(true);
+  expect(r.keyName).toMatch(/\.json$/);
+  expect(r.replaced.oldKeyId).toBe(r.first);
+  expect(r.replaced.keyId).not.toBe(r.first);
+  expect(r.replaced.resealed).toBe(2);
+  expect(r.afterFresh).toBe(r.replaced.keyId);
+  expect(r.token).toBe('ghp_secret123');
+  expect(r.back).toEqual({ keyId: r.first, oldKeyId: r.replaced.keyId, resealed: 2 });
+  expect(r.last).toBe(r.first); // read-only
+  const ev = (await events(page, 'coffer-key-replaced')).map((e) => e.detail);
+  expect(ev).toEqual([r.replaced, r.back]);
+  expect((await hostData(page)).tokens.stripe.value).toBe('sk_test_456');
+});
+
+test('attributes: include/exclude, theme, compact, locale', async ({ page }) => {
+  await openHost(page);
+  await seed(page);
+  const el = page.locator('coffer-backup');
+  await page.evaluate(async () => {
+    const r = indexedDB.open('other-db', 1);
+    r.onupgradeneeded = () => r.result.createObjectStore('things').put('x', 1);
+    await new Promise((ok) => { r.onsuccess = () => { r.result.close(); ok(); }; });
+  });
+  const root = el.locator('.coffer-root');
+  // include="host-app" (the example's markup) hides other databases.
+  await page.evaluate(() => document.querySelector('coffer-backup').refresh());
+  await expect(el.locator('.overview')).toContainText('host-app');
+  await expect(el.locator('.overview')).not.toContainText('other-db');
+  await el.evaluate((e) => e.removeAttribute('include'));
+  await expect(el.locator('.overview')).toContainText('other-db');
+  await el.evaluate((e) => e.setAttribute('exclude', 'host-*'));
+  await expect(el.locator('.overview')).not.toContainText('host-app');
+  const names = await page.evaluate(async () => (await document.querySelector('coffer-backup').inspect(await document.querySelector('coffer-backup').backup())).databases.map((d) => d.name));
+  expect(names).toEqual(['other-db']);
+  await el.evaluate((e) => { e.removeAttribute('exclude'); e.setAttribute('include', 'host-app'); });
+  await expect(el.locator('.overview')).not.toContainText('other-db');
+  // Theme, compact layout, locale.
+  await expect(root).toHaveAttribute('data-theme', 'light');
+  const bg = () => el.getByRole('button', { name: 'Export master key' }).evaluate((b) => getComputedStyle(b).backgroundColor);
+  expect(await bg()).toBe('rgb(107, 79, 58)');
+  await el.evaluate((e) => { e.setAttribute('theme', 'dark'); e.setAttribute('compact', ''); e.setAttribute('locale', 'de'); });
+  await expect(root).toHaveAttribute('data-theme', 'dark');
+  await expect(root).toHaveClass(/compact/);
+  await expect(root).toHaveAttribute('lang', 'de');
+  expect(await bg()).toBe('rgb(201, 162, 126)');
+  expect(await el.locator('.cards').evaluate((c) => getComputedStyle(c).gridTemplateColumns.split(' ').length)).toBe(1);
+});
+
+test('loads from another origin (blob: worker) and round-trips with the API', async ({ page }) => {
+  await openHost(page, '/cross-origin.html');
+  const el = page.locator('coffer-backup');
+  await expect(el.getByRole('heading', { name: 'Backup Management' })).toBeVisible();
+  const r = await page.evaluate(async () => {
+    const r = indexedDB.open('x-origin', 1);
+    r.onupgradeneeded = () => r.result.createObjectStore('s').put({ n: 1, b: new Blob(['hi']) }, 'k');
+    await new Promise((ok) => { r.onsuccess = () => { r.result.close(); ok(); }; });
+    const el = document.querySelector('coffer-backup');
+    const blob = await el.backup();
+    await new Promise((ok) => { indexedDB.deleteDatabase('x-origin').onsuccess = ok; });
+    const report = await el.restore(blob);
+    const db = await new Promise((ok) => { const o = indexedDB.open('x-origin'); o.onsuccess = () => ok(o.result); });
+    const v = await new Promise((ok) => { const g = db.transaction('s').objectStore('s').get('k'); g.onsuccess = () => ok(g.result); });
+    db.close();
+    return { report, n: v.n, b: await v.b.text(), theme: el.shadowRoot.querySelector('.coffer-root').dataset.theme };
+  });
+  expect(r).toEqual({ report: { databases: 1, stores: 1, records: 1, resealed: 0 }, n: 1, b: 'hi', theme: 'dark' });
+});

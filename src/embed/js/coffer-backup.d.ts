@@ -1,1 +1,192 @@
-// placeholder, written in step 4
+// TypeScript declarations of coffer-backup.js: the <coffer-backup> element,
+// its methods and events, and the encrypted-store API. Reference: docs/embed.md.
+
+/** Progress of a long operation (`coffer-progress` detail, `onProgress` argument). */
+export interface CofferProgress {
+  phase: 'reading' | 'writing' | 'verifying' | 'restoring' | 'resealing';
+  doneBytes: number;
+  /** 0 when unknown. */
+  totalBytes: number;
+  doneRecords: number;
+  /** 0 when unknown. */
+  totalRecords: number;
+}
+
+/** Options every long operation takes. */
+export interface CofferOperationOptions {
+  /** Hears progress (at most every 100 ms). */
+  onProgress?: (progress: CofferProgress) => void;
+  /** Aborting cancels the element's running operations; the promise rejects with `AbortError` (code `cancelled`) and nothing half-written remains. */
+  signal?: AbortSignal;
+}
+
+export interface BackupOptions extends CofferOperationOptions {
+  /** Only these databases (within the element's include/exclude). Default: all it allows. */
+  databases?: string[];
+  /** Lock the whole backup with this passphrase. */
+  passphrase?: string;
+}
+
+export interface UnlockOptions extends CofferOperationOptions {
+  /** Passphrase of a locked backup. */
+  passphrase?: string;
+  /** Key file of the master key the backup's encrypted stores were sealed under, if not this site's. */
+  keyFile?: Blob | string;
+  /** Passphrase of that key file. */
+  keyFilePassphrase?: string;
+}
+
+export interface RestoreOptions extends UnlockOptions {
+  /** Only these databases of the backup (within include/exclude). Default: all it allows. */
+  databases?: string[];
+}
+
+export interface ExportKeyOptions {
+  /** Protect the key file with this passphrase (recommended). */
+  passphrase?: string;
+  signal?: AbortSignal;
+}
+
+export interface ReplaceKeyOptions extends CofferOperationOptions {
+  /** Passphrase of the key file. */
+  passphrase?: string;
+}
+
+/** A backup: a zip archive. */
+export interface CofferBackupBlob extends Blob {
+  /** Suggested file name, e.g. `coffer-backup-2026-01-31.zip`. */
+  readonly name: string;
+}
+
+/** A key file (JSON). */
+export interface CofferKeyBlob extends Blob {
+  readonly name: string;
+  readonly keyId: string;
+}
+
+export interface StoreSummary {
+  name: string;
+  records: number;
+  bytes: number;
+  encrypted: boolean;
+  /** Whether the store exists here now (restoring overwrites it). */
+  exists: boolean;
+}
+
+export interface DatabaseSummary {
+  name: string;
+  version: number;
+  stores: StoreSummary[];
+  exists: boolean;
+}
+
+/** What `inspect()` found in a completely validated backup. */
+export interface BackupSummary {
+  /** Creation time, RFC 3339. */
+  created: string;
+  locked: boolean;
+  backupKeyId: string | null;
+  currentKeyId: string | null;
+  /** Whether its encrypted stores can be restored with the keys at hand. */
+  keyOk: boolean;
+  /** Whether records will be re-sealed to this site's key. */
+  reseal: boolean;
+  databases: DatabaseSummary[];
+  records: number;
+  bytes: number;
+}
+
+export interface RestoreReport {
+  databases: number;
+  stores: number;
+  records: number;
+  resealed: number;
+}
+
+export interface KeyReplaced {
+  keyId: string;
+  oldKeyId: string | null;
+  resealed: number;
+}
+
+/** Rejections: `name` is `CofferError` (or `AbortError`), `code` machine-readable. */
+export interface CofferError extends Error {
+  code: string;
+}
+
+export interface CofferBackupDone {
+  fileName: string;
+  records: number;
+  bytes: number;
+  blob: Blob;
+}
+
+export interface CofferErrorDetail {
+  code: string;
+  message: string;
+}
+
+export interface CofferBackupEventMap extends HTMLElementEventMap {
+  'coffer-ready': CustomEvent<{ keyId: string | null }>;
+  'coffer-progress': CustomEvent<CofferProgress>;
+  'coffer-backup-done': CustomEvent<CofferBackupDone>;
+  'coffer-restore-done': CustomEvent<RestoreReport>;
+  'coffer-key-replaced': CustomEvent<KeyReplaced>;
+  'coffer-error': CustomEvent<CofferErrorDetail>;
+}
+
+/** An open encrypted store: values sealed with the site's master key. */
+export interface CofferStore {
+  readonly database: string;
+  readonly store: string;
+  put(key: IDBValidKey, value: unknown): Promise<void>;
+  get(key: IDBValidKey): Promise<unknown>;
+  delete(key: IDBValidKey): Promise<void>;
+  list(): Promise<IDBValidKey[]>;
+}
+
+/**
+ * `<coffer-backup>`. Attributes: `include`, `exclude` (database names,
+ * comma/space separated, trailing `*` = prefix), `encrypted` (`db/store`
+ * pairs), `locale`, `theme` (`light` | `dark` | `auto`), `compact`,
+ * `worker-url`.
+ */
+export class CofferBackupElement extends HTMLElement {
+  /** Resolves once the UI shows its first overview. */
+  readonly ready: Promise<CofferBackupElement>;
+  /** The current master key id (null before the overview has loaded or before any key exists). */
+  readonly keyId: string | null;
+  /** Reloads the store overview. */
+  refresh(): void;
+  backup(options?: BackupOptions): Promise<CofferBackupBlob>;
+  restore(file: Blob, options?: RestoreOptions): Promise<RestoreReport>;
+  inspect(file: Blob, options?: UnlockOptions): Promise<BackupSummary>;
+  exportKey(options?: ExportKeyOptions): Promise<CofferKeyBlob>;
+  replaceKey(keyFile: Blob | string | null, options?: ReplaceKeyOptions): Promise<KeyReplaced>;
+  openStore(db: string, store: string): Promise<CofferStore>;
+  addEventListener<K extends keyof CofferBackupEventMap>(type: K, listener: (this: CofferBackupElement, ev: CofferBackupEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof CofferBackupEventMap>(type: K, listener: (this: CofferBackupElement, ev: CofferBackupEventMap[K]) => unknown, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | EventListenerOptions): void;
+}
+
+/** Opens (creating and registering if needed) an encrypted store. */
+export function openStore(db: string, store: string): Promise<CofferStore>;
+
+/** The standalone page's `window.coffer` store API, same functions. */
+export const coffer: {
+  createEncryptedStore(db: string, store: string): Promise<void>;
+  put(db: string, store: string, key: IDBValidKey, value: unknown): Promise<void>;
+  get(db: string, store: string, key: IDBValidKey): Promise<unknown>;
+  delete(db: string, store: string, key: IDBValidKey): Promise<void>;
+  list(db: string, store: string): Promise<IDBValidKey[]>;
+};
+
+/** Loads the wasm (done automatically when an element connects). */
+export function load(): Promise<void>;
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'coffer-backup': CofferBackupElement;
+  }
+}
