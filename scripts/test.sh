@@ -18,9 +18,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "native tests (engine, CLI, app logic)"
 cargo test --workspace
 
-if [ -x scripts/test-browser.sh ]; then
-  step "browser tests"
-  scripts/test-browser.sh
-fi
+step "browser tests (app)"
+scripts/test-browser.sh
+
+step "browser tests (embedding: <coffer-backup> in the example host app)"
+scripts/test-embed.sh
 
 step "all tests passed"
