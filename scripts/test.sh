@@ -21,6 +21,10 @@ cargo test --workspace
 step "browser tests (app)"
 scripts/test-browser.sh
 
+step "TypeScript declarations of <coffer-backup> (tsc --strict)"
+node_modules/.bin/tsc --noEmit --strict --lib es2022,dom,dom.iterable --target es2022 \
+  --module es2022 --moduleResolution bundler tests/types/embed-usage.ts
+
 step "browser tests (embedding: <coffer-backup> in the example host app)"
 scripts/test-embed.sh
 

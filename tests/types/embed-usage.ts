@@ -1,0 +1,33 @@
+// Type-level test of src/embed/js/coffer-backup.d.ts, run by scripts/test.sh
+// with `tsc --noEmit --strict`. Correct uses must compile, and each line
+// marked with an expect-error directive must be rejected, or tsc fails
+// ("unused directive").
+import type { CofferBackupElement, BackupSummary, RestoreReport, KeyReplaced } from "../../src/embed/js/coffer-backup";
+import { openStore, coffer } from "../../src/embed/js/coffer-backup";
+
+async function usage(file: File, signal: AbortSignal): Promise<void> {
+  const el = document.querySelector("coffer-backup");
+  if (!el) return;
+  const typed: CofferBackupElement = el; // the tag map knows the element
+  const blob: Blob = await typed.backup({ signal, onProgress: (p) => void p });
+  const summary: BackupSummary = await typed.inspect(file);
+  const report: RestoreReport = await typed.restore(blob, { signal });
+  const replaced: KeyReplaced = await typed.replaceKey(null);
+  const key: Blob = await typed.exportKey();
+  const id: string | null = typed.keyId;
+  const store = await openStore("app", "tokens");
+  await store.put("token", { value: 1 });
+  const keys: IDBValidKey[] = await store.list();
+  await coffer.put("app", "tokens", "k", new Uint8Array([1]));
+  void [summary, report, replaced, key, id, keys];
+
+  // @ts-expect-error keyId is read-only
+  typed.keyId = "x";
+  // @ts-expect-error restore needs a file
+  await typed.restore();
+  // @ts-expect-error inspect takes a Blob, not a string
+  await typed.inspect("backup.zip");
+  // @ts-expect-error openStore needs a database and a store
+  await openStore("app");
+}
+void usage;
