@@ -59,6 +59,7 @@ struct Inner {
     pending: HashMap<u32, Handler>,
     instances: Vec<u32>,
     tap: Option<Tap>,
+    closed: bool,
     _onmessage: Option<Closure<dyn FnMut(MessageEvent)>>,
     _onerror: Option<Closure<dyn FnMut(web_sys::Event)>>,
 }
@@ -92,6 +93,7 @@ impl EngineClient {
                 pending: HashMap::new(),
                 instances: Vec::new(),
                 tap: None,
+                closed: false,
                 _onmessage: None,
                 _onerror: None,
             })),
@@ -101,6 +103,9 @@ impl EngineClient {
     }
 
     fn start(&self) {
+        if self.inner.borrow().closed {
+            return;
+        }
         let opts = web_sys::WorkerOptions::new();
         let worker = match Worker::new_with_options(&worker_url(), &opts) {
             Ok(w) => w,
@@ -281,6 +286,29 @@ impl EngineClient {
     /// page's own worker.
     pub fn is_own(&self, instance: u32) -> bool {
         self.inner.borrow().instances.contains(&instance)
+    }
+
+    /// Shuts the engine down for good: terminates its worker (running
+    /// requests fail with `cancelled`; nothing half-written survives) and
+    /// refuses further requests. Called when the UI that owns it goes away.
+    pub fn terminate(&self) {
+        if self.inner.borrow().closed {
+            return;
+        }
+        self.inner.borrow_mut().closed = true;
+        self.restart(AppError::new(
+            "cancelled",
+            "the Coffer engine was shut down",
+        ));
+        let mut i = self.inner.borrow_mut();
+        i.tap = None;
+        i._onmessage = None;
+        i._onerror = None;
+    }
+
+    /// Whether [`EngineClient::terminate`] was called.
+    pub fn is_terminated(&self) -> bool {
+        self.inner.borrow().closed
     }
 
     fn restart(&self, why: AppError) {

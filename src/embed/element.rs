@@ -392,10 +392,12 @@ impl Embedded {
         self.shared.engine.cancel_all();
     }
 
-    /// Removes the UI. Methods still work (they talk to the engine
-    /// directly) but no longer update a UI.
+    /// Removes the UI and shuts its engine worker down (running
+    /// operations fail with `cancelled`; nothing half-written survives).
+    /// Methods called afterwards fail with `cancelled`.
     pub fn unmount(&self) {
         self.shared.mounted.set(false);
         drop(self.unmount.borrow_mut().take());
+        self.shared.engine.terminate();
     }
 }

@@ -116,7 +116,22 @@ fn listen_to_other_tabs(ctx: Ctx) {
             .ok()
             .and_then(|t| t.as_f64())
             .unwrap_or(-1.0);
-        if ctx.engine.with_value(|c| c.is_own(instance as u32)) {
+        // The UI was unmounted (its context disposed, its engine shut
+        // down): stop listening.
+        let own = ctx
+            .engine
+            .try_with_value(|c| (!c.is_terminated()).then(|| c.is_own(instance as u32)))
+            .flatten();
+        let Some(own) = own else {
+            if let Some(ch) = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::BroadcastChannel>().ok())
+            {
+                ch.close();
+            }
+            return;
+        };
+        if own {
             return;
         }
         match kind.as_str() {

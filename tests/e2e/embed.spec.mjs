@@ -335,3 +335,19 @@ test('loads from another origin (blob: worker) and round-trips with the API', as
   });
   expect(r).toEqual({ report: { databases: 1, stores: 1, records: 1, resealed: 0 }, n: 1, b: 'hi', theme: 'dark' });
 });
+
+test('removing the element terminates its engine worker; adding it again starts one', async ({ page }) => {
+  await openHost(page);
+  // The element's engine worker and the one behind openStore() (the host app's tokens).
+  await page.evaluate(() => window.hostApp.tokenNames());
+  await expect.poll(() => page.workers().length).toBe(2);
+  const before = 2;
+  await page.evaluate(() => { window.__el = document.querySelector('coffer-backup'); window.__el.remove(); });
+  await expect.poll(() => page.workers().length).toBe(before - 1);
+  // Put back, it mounts again with a fresh worker and works.
+  await page.evaluate(() => document.body.append(window.__el));
+  await page.evaluate(() => window.__el.ready);
+  await expect.poll(() => page.workers().length).toBe(before);
+  await expect(page.locator('coffer-backup').getByRole('button', { name: 'Create backup' })).toBeVisible();
+  expect(await page.evaluate(async () => (await window.__el.backup()).size)).toBeGreaterThan(0);
+});
