@@ -117,14 +117,17 @@ pub fn fraction(p: &ProgressInfo) -> f64 {
 /// "3.0 MiB of 12.0 MiB · 120 of 500 records".
 pub fn progress_text(p: &ProgressInfo) -> String {
     let b = if p.total_bytes > 0 {
-        format!("{} of {}", bytes(p.done_bytes), bytes(p.total_bytes))
+        crate::strings::of(&bytes(p.done_bytes), &bytes(p.total_bytes))
     } else {
         bytes(p.done_bytes)
     };
     let r = if p.total_records > 0 {
-        format!("{} of {} records", p.done_records, p.total_records)
+        crate::strings::records(&crate::strings::of(
+            &p.done_records.to_string(),
+            &p.total_records.to_string(),
+        ))
     } else {
-        format!("{} records", p.done_records)
+        crate::strings::records(&p.done_records.to_string())
     };
     format!("{b} · {r}")
 }

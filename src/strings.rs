@@ -1,5 +1,83 @@
-//! Every sentence the UI shows, in one place (English; other languages can
-//! be added here later).
+//! Every sentence the UI shows, in one place: English (the constants and
+//! the `en` branches below) and German ([`DE`], the `de` branches). The
+//! language in use is a per-thread setting ([`set_lang`]); the UI renders
+//! through [`t`] and the functions here. To add a language, add a [`Lang`]
+//! variant, a table like [`DE`] and a branch to every function.
+
+use std::cell::Cell;
+
+/// A language of the UI.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Lang {
+    /// English (the default and fallback).
+    #[default]
+    En,
+    /// German.
+    De,
+}
+
+impl Lang {
+    /// The language of a BCP 47 tag: `de`, `de-DE`, `de_AT`, … are
+    /// German; everything else (also empty) is English.
+    pub fn from_tag(tag: &str) -> Lang {
+        let primary = tag
+            .trim()
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match primary.as_str() {
+            "de" => Lang::De,
+            _ => Lang::En,
+        }
+    }
+
+    /// The primary language subtag (`en`, `de`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::De => "de",
+        }
+    }
+}
+
+thread_local! {
+    static LANG: Cell<Lang> = const { Cell::new(Lang::En) };
+}
+
+/// Sets the language texts are produced in from now on (this thread).
+pub fn set_lang(lang: Lang) {
+    LANG.with(|l| l.set(lang));
+}
+
+/// The language texts are produced in.
+pub fn lang() -> Lang {
+    LANG.with(Cell::get)
+}
+
+fn de() -> bool {
+    lang() == Lang::De
+}
+
+/// `en` in the current language (itself if there is no translation).
+pub fn t(en: &'static str) -> &'static str {
+    match lang() {
+        Lang::En => en,
+        Lang::De => DE.iter().find(|(e, _)| *e == en).map_or(en, |(_, d)| *d),
+    }
+}
+
+/// A sentence that may be one of ours (e.g. sent by the worker), in the
+/// current language.
+pub fn tr(en: &str) -> String {
+    match lang() {
+        Lang::En => en.to_owned(),
+        Lang::De => DE
+            .iter()
+            .find(|(e, _)| *e == en)
+            .map_or_else(|| en.to_owned(), |(_, d)| (*d).to_owned()),
+    }
+}
 
 /// Page title.
 pub const TITLE: &str = "Backup Management";
@@ -54,14 +132,281 @@ pub const OTHER_TAB_RESTORE: &str = "Another tab restored a backup; the overview
 /// Empty origin.
 pub const EMPTY: &str = "This site has no IndexedDB data yet.";
 
+/// German translations of every fixed text, keyed by the English one.
+pub const DE: &[(&str, &str)] = &[
+    (TITLE, "Backup-Verwaltung"),
+    (INTRO, "Sichern und wiederherstellen Sie die IndexedDB-Daten dieser Website und verwalten Sie den Hauptschlüssel, der ihre verschlüsselten Speicher schützt. Alles geschieht in diesem Browser; nichts wird hochgeladen."),
+    (WAITING_FOR_LOCK, "Warte auf einen anderen Tab: Dort läuft ein Backup, eine Wiederherstellung oder ein Schlüsseltausch. Es geht weiter, sobald er fertig ist…"),
+    (WAITING_SHORT, "Warte auf einen anderen Tab…"),
+    (NOTHING_SELECTED, "Wählen Sie mindestens einen Speicher aus."),
+    (SAMPLE_EXISTS, "Die Beispieldatenbank existiert bereits."),
+    (SAME_KEY, "Das ist bereits der aktuelle Hauptschlüssel."),
+    (BACKUP_TITLE, "Backup erstellen"),
+    (BACKUP_TEXT, "Lädt eine ZIP-Datei mit den ausgewählten Datenbanken herunter: Schema, Schlüsselgeneratoren und alle Datensätze. Jede Datenbank wird in einer Transaktion gelesen; das Backup ist also ein konsistenter Stand, auch während die Website weiterarbeitet. Verschlüsselte Speicher werden versiegelt kopiert, genau wie gespeichert."),
+    (BACKUP_RISK, "Wer die Datei hat, kann die unverschlüsselten Speicher lesen. Schützen Sie sie mit einer Passphrase oder bewahren Sie sie sicher auf. Verschlüsselte Speicher brauchen die Schlüsseldatei des Hauptschlüssels, um unter einem anderen Schlüssel wiederhergestellt zu werden."),
+    (RESTORE_TITLE, "Backup wiederherstellen"),
+    (RESTORE_TEXT, "Prüft eine Backup-Datei vollständig, zeigt ihren Inhalt und ersetzt dann die ausgewählten Speicher durch den Inhalt des Backups. Jede Datenbank wird ganz oder gar nicht wiederhergestellt; nicht ausgewählte Speicher bleiben unberührt."),
+    (RESTORE_RISK, "Die ausgewählten Speicher werden überschrieben: Seit dem Backup hinzugekommene Datensätze gehen verloren."),
+    (EXPORT_TITLE, "Hauptschlüssel exportieren"),
+    (EXPORT_TEXT, "Lädt den Hauptschlüssel als Schlüsseldatei herunter, auf Wunsch durch eine Passphrase geschützt. Sie brauchen sie, um verschlüsselte Speicher in einem anderen Browser oder nach einem Schlüsseltausch wiederherzustellen."),
+    (EXPORT_RISK, "Wer eine ungeschützte Schlüsseldatei besitzt, kann jeden verschlüsselten Speicher und jedes Backup dieser Website entschlüsseln. Bewahren Sie sie offline auf; verwenden Sie eine Passphrase."),
+    (REPLACE_TITLE, "Hauptschlüssel ersetzen"),
+    (REPLACE_TEXT, "Erzeugt einen neuen Schlüssel oder importiert eine Schlüsseldatei und versiegelt alle verschlüsselten Speicher in einem Schritt neu. Der neue Schlüssel gilt sofort, in jedem offenen Tab."),
+    (REPLACE_RISK, "Backups von vor dem Austausch brauchen die alte Schlüsseldatei, um ihre verschlüsselten Speicher wiederherzustellen: Exportieren Sie zuerst den aktuellen Schlüssel."),
+    (OTHER_TAB_KEY, "Der Hauptschlüssel wurde in einem anderen Tab ersetzt; diese Seite verwendet jetzt den neuen Schlüssel."),
+    (OTHER_TAB_RESTORE, "Ein anderer Tab hat ein Backup wiederhergestellt; die Übersicht wurde neu geladen."),
+    (EMPTY, "Diese Website hat noch keine IndexedDB-Daten."),
+    // Overview.
+    ("Stores", "Speicher"),
+    ("Loading…", "Wird geladen…"),
+    ("Load sample data", "Beispieldaten laden"),
+    ("Database", "Datenbank"),
+    ("Store", "Speicher"),
+    ("Records", "Datensätze"),
+    ("Size", "Größe"),
+    ("encrypted", "verschlüsselt"),
+    ("no stores", "keine Speicher"),
+    ("No master key yet (one is created on first use).", "Noch kein Hauptschlüssel (er wird bei der ersten Verwendung erzeugt)."),
+    // Backup card.
+    ("Enter a passphrase, or untick “Encrypt the whole backup”.", "Geben Sie eine Passphrase ein oder entfernen Sie das Häkchen bei „Ganzes Backup verschlüsseln“."),
+    ("Encrypt the whole backup with a passphrase", "Ganzes Backup mit einer Passphrase verschlüsseln"),
+    ("Backup passphrase", "Backup-Passphrase"),
+    ("Choose where to save", "Speicherort wählen"),
+    ("Backup progress", "Backup-Fortschritt"),
+    ("the backup file is missing", "die Backup-Datei fehlt"),
+    ("unexpected answer", "unerwartete Antwort"),
+    // Progress.
+    ("Starting", "Starte"),
+    ("Reading", "Lesen"),
+    ("Writing", "Schreiben"),
+    ("Checking", "Prüfen"),
+    ("Restoring", "Wiederherstellen"),
+    ("Re-sealing", "Neu versiegeln"),
+    ("Cancel", "Abbrechen"),
+    // Keys.
+    ("Export the master key?", "Hauptschlüssel exportieren?"),
+    ("Key file passphrase (optional, recommended)", "Passphrase der Schlüsseldatei (optional, empfohlen)"),
+    ("Download key file", "Schlüsseldatei herunterladen"),
+    ("the key file is missing", "die Schlüsseldatei fehlt"),
+    ("Choose the key file to import.", "Wählen Sie die zu importierende Schlüsseldatei."),
+    ("Key replacement progress", "Fortschritt des Schlüsseltauschs"),
+    ("Replace the master key?", "Hauptschlüssel ersetzen?"),
+    ("Generate a new key", "Neuen Schlüssel erzeugen"),
+    ("Import a key file", "Schlüsseldatei importieren"),
+    ("New key file", "Neue Schlüsseldatei"),
+    ("Its passphrase (if any)", "Ihre Passphrase (falls vorhanden)"),
+    ("Replace key", "Schlüssel ersetzen"),
+    // Restore card.
+    ("Backup file", "Backup-Datei"),
+    ("or drop it here", "oder hier ablegen"),
+    ("Unlock", "Entsperren"),
+    ("The encrypted stores need the key file of the backup's master key.", "Die verschlüsselten Speicher brauchen die Schlüsseldatei des Hauptschlüssels des Backups."),
+    ("Key file", "Schlüsseldatei"),
+    ("Key file passphrase (if any)", "Passphrase der Schlüsseldatei (falls vorhanden)"),
+    ("Use key file", "Schlüsseldatei verwenden"),
+    ("No master key recorded.", "Kein Hauptschlüssel vermerkt."),
+    ("Effect", "Auswirkung"),
+    ("overwrites existing store", "überschreibt vorhandenen Speicher"),
+    ("new", "neu"),
+    ("Restore progress", "Wiederherstellungsfortschritt"),
+    ("Restore this backup?", "Dieses Backup wiederherstellen?"),
+    ("These stores will be replaced by the backup's contents. Records added since the backup are lost:", "Diese Speicher werden durch den Inhalt des Backups ersetzt. Seit dem Backup hinzugekommene Datensätze gehen verloren:"),
+    ("Restore now", "Jetzt wiederherstellen"),
+];
+
 /// Waiting for other tabs to close a database.
 pub fn waiting_for_close(db: &str) -> String {
-    format!("Waiting for other tabs to close database “{db}”…")
+    if de() {
+        format!("Warte darauf, dass andere Tabs die Datenbank „{db}“ schließen…")
+    } else {
+        format!("Waiting for other tabs to close database “{db}”…")
+    }
 }
 
 /// A restore needs the backup's key file.
 pub fn key_required(id: &str) -> String {
-    format!("This backup's encrypted stores were sealed under master key id {id}. Supply that key file to restore them, or deselect the encrypted stores.")
+    if de() {
+        format!("Die verschlüsselten Speicher dieses Backups wurden unter der Hauptschlüssel-ID {id} versiegelt. Geben Sie diese Schlüsseldatei an, um sie wiederherzustellen, oder wählen Sie die verschlüsselten Speicher ab.")
+    } else {
+        format!("This backup's encrypted stores were sealed under master key id {id}. Supply that key file to restore them, or deselect the encrypted stores.")
+    }
+}
+
+/// Accessible name of a database checkbox; `restore` chooses the verb.
+pub fn select_db(restore: bool, name: &str) -> String {
+    match (de(), restore) {
+        (false, false) => format!("Back up database {name}"),
+        (false, true) => format!("Restore database {name}"),
+        (true, false) => format!("Datenbank {name} sichern"),
+        (true, true) => format!("Datenbank {name} wiederherstellen"),
+    }
+}
+
+/// Accessible name of a store checkbox; `restore` chooses the verb.
+pub fn select_store(restore: bool, db: &str, store: &str) -> String {
+    match (de(), restore) {
+        (false, false) => format!("Back up store {db}/{store}"),
+        (false, true) => format!("Restore store {db}/{store}"),
+        (true, false) => format!("Speicher {db}/{store} sichern"),
+        (true, true) => format!("Speicher {db}/{store} wiederherstellen"),
+    }
+}
+
+/// The sample data was loaded.
+pub fn sample_loaded(records: u64) -> String {
+    if de() {
+        format!("Beispieldaten geladen: {records} Datensätze in der Datenbank „coffer-demo“.")
+    } else {
+        format!("Sample data loaded: {records} records in database “coffer-demo”.")
+    }
+}
+
+/// The master key id under the overview.
+pub fn master_key_id(id: &str) -> String {
+    if de() {
+        format!("Hauptschlüssel-ID: {id}")
+    } else {
+        format!("Master key id: {id}")
+    }
+}
+
+/// The (shortened) current key id on the export card.
+pub fn current_key_id(short: &str) -> String {
+    if de() {
+        format!("Aktuelle Schlüssel-ID: {short}…")
+    } else {
+        format!("Current key id: {short}…")
+    }
+}
+
+/// A backup was saved.
+pub fn backup_created(file_name: &str, records: u64, size: u64) -> String {
+    if de() {
+        format!(
+            "Backup erstellt: {file_name}, {records} Datensätze, {}.",
+            bytes(size)
+        )
+    } else {
+        format!(
+            "Backup created: {file_name}, {records} records, {}.",
+            bytes(size)
+        )
+    }
+}
+
+/// The key file was downloaded.
+pub fn key_downloaded(file_name: &str, short: &str, protected: bool) -> String {
+    match (de(), protected) {
+        (false, false) => format!("Key file {file_name} downloaded (key id {short}…)."),
+        (false, true) => format!("Key file {file_name} downloaded (key id {short}…, protected by your passphrase)."),
+        (true, false) => format!("Schlüsseldatei {file_name} heruntergeladen (Schlüssel-ID {short}…)."),
+        (true, true) => format!("Schlüsseldatei {file_name} heruntergeladen (Schlüssel-ID {short}…, durch Ihre Passphrase geschützt)."),
+    }
+}
+
+/// The master key was replaced.
+pub fn key_replaced(short: &str, resealed: u64) -> String {
+    if de() {
+        format!("Hauptschlüssel ersetzt: neue Schlüssel-ID {short}…; {resealed} verschlüsselte Datensätze neu versiegelt. Ältere Backups brauchen die alte Schlüsseldatei. Exportieren Sie jetzt den neuen Schlüssel.")
+    } else {
+        format!("Master key replaced: new key id {short}…; {resealed} encrypted records re-sealed. Backups made before need the old key file. Export the new key now.")
+    }
+}
+
+/// A backup was checked.
+pub fn backup_checked(records: u64, databases: usize, size: u64) -> String {
+    if de() {
+        format!("Backup geprüft: {records} Datensätze in {databases} Datenbank(en), {}. Noch wurde nichts geschrieben.", bytes(size))
+    } else {
+        format!("Backup checked: {records} records in {databases} database(s), {}. Nothing has been written yet.", bytes(size))
+    }
+}
+
+/// A restore finished.
+pub fn restore_complete(records: u64, stores: u64, databases: u64, resealed: u64) -> String {
+    let mut t = if de() {
+        format!("Wiederherstellung abgeschlossen: {records} Datensätze in {stores} Speicher(n) von {databases} Datenbank(en).")
+    } else {
+        format!(
+            "Restore complete: {records} records in {stores} store(s) of {databases} database(s)."
+        )
+    };
+    if resealed > 0 {
+        t.push_str(&if de() {
+            format!(" {resealed} verschlüsselte Datensätze wurden mit dem aktuellen Hauptschlüssel neu versiegelt.")
+        } else {
+            format!(" {resealed} encrypted records were re-sealed to the current master key.")
+        });
+    }
+    t
+}
+
+/// The encrypted stores need the key file of key `id`.
+pub fn need_key_file(id: &str) -> String {
+    if de() {
+        format!(
+            "Die verschlüsselten Speicher brauchen die Schlüsseldatei der Hauptschlüssel-ID {id}."
+        )
+    } else {
+        format!("The encrypted stores need the key file of master key id {id}.")
+    }
+}
+
+/// When a backup was created (and whether it is locked).
+pub fn created(when: &str, locked: bool) -> String {
+    match (de(), locked) {
+        (false, false) => format!("Created {when}"),
+        (false, true) => format!("Created {when} · passphrase-locked"),
+        (true, false) => format!("Erstellt {when}"),
+        (true, true) => format!("Erstellt {when} · mit Passphrase gesperrt"),
+    }
+}
+
+/// How the backup's key relates to this site's.
+pub fn backup_key(id: Option<&str>, current: Option<&str>, key_ok: bool) -> String {
+    let de = de();
+    match id {
+        Some(b) if Some(b) == current => {
+            if de {
+                format!("Hauptschlüssel-ID {b}: entspricht dem Schlüssel dieser Website.")
+            } else {
+                format!("Master key id {b}: matches this site's key.")
+            }
+        }
+        Some(b) if key_ok => {
+            if de {
+                format!("Versiegelt unter Schlüssel-ID {b}: Datensätze werden mit dem Schlüssel dieser Website neu versiegelt.")
+            } else {
+                format!("Sealed under key id {b}: records will be re-sealed to this site's key.")
+            }
+        }
+        Some(b) => {
+            if de {
+                format!("Versiegelt unter Schlüssel-ID {b}: nicht der Schlüssel dieser Website.")
+            } else {
+                format!("Sealed under key id {b}: not this site's key.")
+            }
+        }
+        None => t("No master key recorded.").to_owned(),
+    }
+}
+
+/// Progress: `done of total`.
+pub fn of(done: &str, total: &str) -> String {
+    if de() {
+        format!("{done} von {total}")
+    } else {
+        format!("{done} of {total}")
+    }
+}
+
+/// Progress: `n records`.
+pub fn records(n: &str) -> String {
+    if de() {
+        format!("{n} Datensätze")
+    } else {
+        format!("{n} records")
+    }
 }
 
 /// Human-readable byte count.
@@ -82,11 +427,39 @@ pub fn bytes(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn languages_from_tags() {
+        for tag in ["de", "de-DE", "DE_at", " de-CH "] {
+            assert_eq!(Lang::from_tag(tag), Lang::De, "{tag}");
+        }
+        for tag in ["", "en", "en-US", "fr", "deu", "nl-DE"] {
+            assert_eq!(Lang::from_tag(tag), Lang::En, "{tag}");
+        }
+    }
+
+    #[test]
+    fn german_is_complete_and_unambiguous() {
+        let mut seen = std::collections::HashSet::new();
+        for (en, de) in DE {
+            assert!(seen.insert(*en), "twice: {en}");
+            assert!(!de.is_empty() && de != en, "untranslated: {en}");
+        }
+        set_lang(Lang::De);
+        assert_eq!(t(BACKUP_TITLE), "Backup erstellen");
+        assert_eq!(tr(WAITING_FOR_LOCK), t(WAITING_FOR_LOCK));
+        assert!(restore_complete(1, 2, 3, 4).starts_with("Wiederherstellung"));
+        set_lang(Lang::En);
+        assert_eq!(t(BACKUP_TITLE), BACKUP_TITLE);
+        assert_eq!(t("not a known text"), "not a known text");
+    }
+
     #[test]
     fn byte_formatting() {
-        assert_eq!(super::bytes(0), "0 B");
-        assert_eq!(super::bytes(1023), "1023 B");
-        assert_eq!(super::bytes(1536), "1.5 KiB");
-        assert_eq!(super::bytes(5 << 20), "5.0 MiB");
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(5 << 20), "5.0 MiB");
     }
 }

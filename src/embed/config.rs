@@ -61,8 +61,8 @@ pub struct BackupConfig {
     /// Stores to create (if missing) and register as encrypted stores,
     /// as `(database, store)`.
     pub encrypted: Vec<(String, String)>,
-    /// BCP 47 language tag of the UI (`lang`); texts exist in English
-    /// only so far, other locales fall back to it.
+    /// BCP 47 language tag of the UI (`lang`): `de`, `de-DE`, … show
+    /// German texts; anything else (or `None`) English.
     pub locale: Option<String>,
     /// The colour scheme.
     pub theme: Theme,
@@ -164,6 +164,11 @@ impl BackupConfig {
             compact: get("compact").is_some_and(|s| s.trim() != "false"),
             worker_url: get("worker-url").filter(|s| !s.trim().is_empty()),
         }
+    }
+
+    /// The language of the texts, from [`BackupConfig::locale`].
+    pub fn lang(&self) -> crate::strings::Lang {
+        crate::strings::Lang::from_tag(self.locale.as_deref().unwrap_or(""))
     }
 
     /// Whether database `name` is shown and backed up.

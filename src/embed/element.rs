@@ -282,12 +282,14 @@ pub fn mount_in_shadow(host: HtmlElement, config: BackupConfig) -> Result<Embedd
     if let Some(u) = &config.worker_url {
         client::set_worker_url(u);
     }
+    let lang = config.lang();
     let slot: Rc<Cell<Option<Ctx>>> = Rc::new(Cell::new(None));
     let s2 = slot.clone();
     let handle = leptos::mount::mount_to(root.clone(), move || {
         let view = crate::ui::BackupManagement(
             crate::ui::BackupManagementProps::builder()
                 .js_api(false)
+                .lang(lang)
                 .build(),
         );
         s2.set(use_context::<Ctx>());
@@ -347,7 +349,11 @@ impl Embedded {
                 .collect()
         };
         apply_presentation(&self.shared.root, &config);
+        let lang = config.lang();
         *self.shared.config.borrow_mut() = config;
+        if self.shared.mounted.get() && self.shared.ctx.lang.get_untracked() != lang {
+            self.shared.ctx.lang.set(lang);
+        }
         register_encrypted(&self.shared, new_stores, false);
         self.refresh();
     }

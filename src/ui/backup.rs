@@ -19,8 +19,10 @@ pub fn SelectionList(
     databases: Signal<Vec<DbInfo>>,
     /// The ticks.
     selection: RwSignal<SelectionState>,
-    /// Prefix for accessible names ("Back up" / "Restore").
-    verb: &'static str,
+    /// Whether the ticks choose what to restore (else: what to back up);
+    /// decides the accessible names.
+    #[prop(optional)]
+    restore: bool,
 ) -> impl IntoView {
     view! {
         <ul class="selection">
@@ -37,7 +39,7 @@ pub fn SelectionList(
                                 <label>
                                     <input
                                         type="checkbox"
-                                        aria-label=format!("{verb} database {name}")
+                                        aria-label=strings::select_db(restore, &name)
                                         prop:checked=move || selection.get().db_state(&n2) != Some(false)
                                         on:change=move |ev| {
                                             let on = event_target_checked(&ev);
@@ -58,7 +60,7 @@ pub fn SelectionList(
                                                     <label>
                                                         <input
                                                             type="checkbox"
-                                                            aria-label=format!("{verb} store {}/{}", name, s.name)
+                                                            aria-label=strings::select_store(restore, &name, &s.name)
                                                             prop:checked=move || selection.get().is_on(&db1, &s1)
                                                             on:change=move |ev| {
                                                                 let on = event_target_checked(&ev);
@@ -66,7 +68,7 @@ pub fn SelectionList(
                                                             }
                                                         />
                                                         {s.name.clone()}
-                                                        {s.encrypted.then(|| view! { <span class="badge">"encrypted"</span> })}
+                                                        {s.encrypted.then(|| view! { <span class="badge">{strings::t("encrypted")}</span> })}
                                                     </label>
                                                 </li>
                                             }
@@ -109,7 +111,7 @@ pub fn BackupCard() -> impl IntoView {
                 None => {
                     ctx.fail(&crate::error::AppError::new(
                         "passphrase-missing",
-                        "Enter a passphrase, or untick “Encrypt the whole backup”.",
+                        strings::t("Enter a passphrase, or untick “Encrypt the whole backup”."),
                     ));
                     return;
                 }
@@ -120,7 +122,10 @@ pub fn BackupCard() -> impl IntoView {
         let engine = ctx.engine.get_value();
         let picker = use_picker.get_untracked();
         ctx.busy.set(true);
-        progress.set(Some(("Starting".into(), ProgressInfo::default())));
+        progress.set(Some((
+            strings::t("Starting").into(),
+            ProgressInfo::default(),
+        )));
         leptos::task::spawn_local(async move {
             let now = js_sys::Date::now();
             let handle = if picker {
@@ -174,19 +179,17 @@ pub fn BackupCard() -> impl IntoView {
                             Some(h) => save_to_handle(h, &blob).await,
                             None => download(&blob, &file_name),
                         };
-                        saved.map(|_| {
-                            format!(
-                                "Backup created: {file_name}, {records} records, {}.",
-                                strings::bytes(bytes)
-                            )
-                        })
+                        saved.map(|_| strings::backup_created(&file_name, records, bytes))
                     }
                     None => Err(crate::error::AppError::new(
                         "browser-error",
-                        "the backup file is missing",
+                        strings::t("the backup file is missing"),
                     )),
                 },
-                Ok(_) => Err(crate::error::AppError::new("protocol", "unexpected answer")),
+                Ok(_) => Err(crate::error::AppError::new(
+                    "protocol",
+                    strings::t("unexpected answer"),
+                )),
                 Err(e) => Err(e),
             };
             ctx.busy.set(false);
@@ -199,24 +202,24 @@ pub fn BackupCard() -> impl IntoView {
     };
     view! {
         <section class="card" aria-labelledby="backup-title">
-            <h2 id="backup-title">{strings::BACKUP_TITLE}</h2>
-            <p>{strings::BACKUP_TEXT}</p>
-            <p class="risk">{strings::BACKUP_RISK}</p>
-            <SelectionList databases=databases selection=selection verb="Back up" />
+            <h2 id="backup-title">{strings::t(strings::BACKUP_TITLE)}</h2>
+            <p>{strings::t(strings::BACKUP_TEXT)}</p>
+            <p class="risk">{strings::t(strings::BACKUP_RISK)}</p>
+            <SelectionList databases=databases selection=selection />
             <label>
                 <input type="checkbox" prop:checked=move || lock.get() on:change=move |ev| lock.set(event_target_checked(&ev)) />
-                "Encrypt the whole backup with a passphrase"
+                {strings::t("Encrypt the whole backup with a passphrase")}
             </label>
             <Show when=move || lock.get()>
                 <label class="field">
-                    "Backup passphrase"
+                    {strings::t("Backup passphrase")}
                     <input type="password" node_ref=pass autocomplete="new-password" />
                 </label>
             </Show>
             <Show when=has_save_picker>
                 <label>
                     <input type="checkbox" prop:checked=move || use_picker.get() on:change=move |ev| use_picker.set(event_target_checked(&ev)) />
-                    "Choose where to save"
+                    {strings::t("Choose where to save")}
                 </label>
             </Show>
             <button
@@ -224,9 +227,9 @@ pub fn BackupCard() -> impl IntoView {
                 on:click=start
                 disabled=move || ctx.busy.get() || selection.get().is_empty()
             >
-                "Create backup"
+                {strings::t(strings::BACKUP_TITLE)}
             </button>
-            <ProgressBar progress=progress label="Backup progress" />
+            <ProgressBar progress=progress label=strings::t("Backup progress") />
         </section>
     }
 }

@@ -11,6 +11,9 @@ use crate::error::AppError;
 use crate::protocol::{Event, ProgressInfo};
 use crate::state::{fraction, progress_text};
 
+/// The phase name that stands for "waiting for another tab".
+const WAITING: &str = "\u{0}waiting";
+
 /// A progress bar with a Cancel button, shown while `progress` is `Some`.
 #[component]
 pub fn ProgressBar(
@@ -29,14 +32,14 @@ pub fn ProgressBar(
                     prop:value=move || progress.get().map(|(_, p)| fraction(&p)).unwrap_or(0.0)
                 ></progress>
                 <span class="progress-text">
-                    {move || progress.get().map(|(phase, p)| if phase == "Waiting" {
-                        crate::strings::WAITING_SHORT.to_owned()
+                    {move || progress.get().map(|(phase, p)| if phase == WAITING {
+                        crate::strings::t(crate::strings::WAITING_SHORT).to_owned()
                     } else {
                         format!("{phase}: {}", progress_text(&p))
                     }).unwrap_or_default()}
                 </span>
                 <button type="button" class="secondary" on:click=move |_| ctx.engine.with_value(|e| e.cancel_all())>
-                    "Cancel"
+                    {crate::strings::t("Cancel")}
                 </button>
             </div>
         </Show>
@@ -50,25 +53,25 @@ pub fn track_progress(
 ) -> impl FnMut(&Event) + 'static {
     move |ev| match ev {
         Event::Progress { phase, progress: p } => {
-            let name = match phase {
+            let name = crate::strings::t(match phase {
                 crate::protocol::Phase::Reading => "Reading",
                 crate::protocol::Phase::Writing => "Writing",
                 crate::protocol::Phase::Verifying => "Checking",
                 crate::protocol::Phase::Restoring => "Restoring",
                 crate::protocol::Phase::Resealing => "Re-sealing",
-            };
+            });
             progress.set(Some((name.to_owned(), *p)));
             // The other tab is done: drop the "waiting" announcement.
             if ctx
                 .status
-                .with_untracked(|s| s.text == crate::strings::WAITING_FOR_LOCK)
+                .with_untracked(|s| s.text == crate::strings::tr(crate::strings::WAITING_FOR_LOCK))
             {
                 ctx.announce(String::new());
             }
         }
         Event::Waiting { message } => {
-            progress.set(Some(("Waiting".to_owned(), ProgressInfo::default())));
-            ctx.announce(message.clone());
+            progress.set(Some((WAITING.to_owned(), ProgressInfo::default())));
+            ctx.announce(crate::strings::tr(message));
         }
         _ => {}
     }

@@ -44,20 +44,14 @@ pub fn ExportKeyCard() -> impl IntoView {
             ctx.busy.set(false);
             let r = match r {
                 Ok((Outcome::KeyExported { file_name, key_id }, att)) => match att.file {
-                    Some(b) => download(&b, &file_name).map(|_| {
-                        format!(
-                            "Key file {file_name} downloaded (key id {}…{}).",
-                            short(&key_id),
-                            if protected {
-                                ", protected by your passphrase"
-                            } else {
-                                ""
-                            }
-                        )
-                    }),
-                    None => Err(AppError::new("browser-error", "the key file is missing")),
+                    Some(b) => download(&b, &file_name)
+                        .map(|_| strings::key_downloaded(&file_name, &short(&key_id), protected)),
+                    None => Err(AppError::new(
+                        "browser-error",
+                        strings::t("the key file is missing"),
+                    )),
                 },
-                Ok(_) => Err(AppError::new("protocol", "unexpected answer")),
+                Ok(_) => Err(AppError::new("protocol", strings::t("unexpected answer"))),
                 Err(e) => Err(e),
             };
             match r {
@@ -69,22 +63,22 @@ pub fn ExportKeyCard() -> impl IntoView {
     };
     view! {
         <section class="card" aria-labelledby="export-title">
-            <h2 id="export-title">{strings::EXPORT_TITLE}</h2>
-            <p>{strings::EXPORT_TEXT}</p>
-            <p class="risk">{strings::EXPORT_RISK}</p>
-            <p class="key-id">{move || ctx.overview.get().and_then(|o| o.key_id).map(|k| format!("Current key id: {}…", short(&k)))}</p>
+            <h2 id="export-title">{strings::t(strings::EXPORT_TITLE)}</h2>
+            <p>{strings::t(strings::EXPORT_TEXT)}</p>
+            <p class="risk">{strings::t(strings::EXPORT_RISK)}</p>
+            <p class="key-id">{move || ctx.overview.get().and_then(|o| o.key_id).map(|k| strings::current_key_id(&short(&k)))}</p>
             <button type="button" on:click=move |_| ctx.export_open.set(true) disabled=move || ctx.busy.get()>
-                "Export master key"
+                {strings::t(strings::EXPORT_TITLE)}
             </button>
-            <Dialog open=ctx.export_open title="Export the master key?">
-                <p class="risk">{strings::EXPORT_RISK}</p>
+            <Dialog open=ctx.export_open title=strings::t("Export the master key?")>
+                <p class="risk">{strings::t(strings::EXPORT_RISK)}</p>
                 <label class="field">
-                    "Key file passphrase (optional, recommended)"
+                    {strings::t("Key file passphrase (optional, recommended)")}
                     <input type="password" node_ref=pass autocomplete="new-password" />
                 </label>
                 <div class="actions">
-                    <button type="button" on:click=export>"Download key file"</button>
-                    <button type="button" class="secondary" on:click=move |_| ctx.export_open.set(false)>"Cancel"</button>
+                    <button type="button" on:click=export>{strings::t("Download key file")}</button>
+                    <button type="button" class="secondary" on:click=move |_| ctx.export_open.set(false)>{strings::t("Cancel")}</button>
                 </div>
             </Dialog>
         </section>
@@ -111,7 +105,10 @@ pub fn ReplaceKeyCard() -> impl IntoView {
             .map(|i| i.value())
             .filter(|p| !p.is_empty());
         ctx.busy.set(true);
-        progress.set(Some(("Starting".into(), ProgressInfo::default())));
+        progress.set(Some((
+            strings::t("Starting").into(),
+            ProgressInfo::default(),
+        )));
         leptos::task::spawn_local(async move {
             let source = if importing {
                 let Some(f) = file else {
@@ -119,7 +116,7 @@ pub fn ReplaceKeyCard() -> impl IntoView {
                     progress.set(None);
                     ctx.fail(&AppError::new(
                         "no-key-file",
-                        "Choose the key file to import.",
+                        strings::t("Choose the key file to import."),
                     ));
                     return;
                 };
@@ -156,10 +153,7 @@ pub fn ReplaceKeyCard() -> impl IntoView {
                     },
                     _,
                 )) => {
-                    ctx.announce(format!(
-                        "Master key replaced: new key id {}…; {resealed} encrypted records re-sealed. Backups made before need the old key file. Export the new key now.",
-                        short(&new_key_id)
-                    ));
+                    ctx.announce(strings::key_replaced(&short(&new_key_id), resealed));
                     ctx.export_open.set(true);
                 }
                 Ok(_) => {}
@@ -170,36 +164,36 @@ pub fn ReplaceKeyCard() -> impl IntoView {
     };
     view! {
         <section class="card" aria-labelledby="replace-title">
-            <h2 id="replace-title">{strings::REPLACE_TITLE}</h2>
-            <p>{strings::REPLACE_TEXT}</p>
-            <p class="risk">{strings::REPLACE_RISK}</p>
+            <h2 id="replace-title">{strings::t(strings::REPLACE_TITLE)}</h2>
+            <p>{strings::t(strings::REPLACE_TEXT)}</p>
+            <p class="risk">{strings::t(strings::REPLACE_RISK)}</p>
             <button type="button" on:click=move |_| open.set(true) disabled=move || ctx.busy.get()>
-                "Replace master key"
+                {strings::t(strings::REPLACE_TITLE)}
             </button>
-            <ProgressBar progress=progress label="Key replacement progress" />
-            <Dialog open=open title="Replace the master key?">
-                <p class="risk">{strings::REPLACE_RISK}</p>
+            <ProgressBar progress=progress label=strings::t("Key replacement progress") />
+            <Dialog open=open title=strings::t("Replace the master key?")>
+                <p class="risk">{strings::t(strings::REPLACE_RISK)}</p>
                 <label>
                     <input type="radio" name="key-source" prop:checked=move || !import.get() on:change=move |_| import.set(false) />
-                    "Generate a new key"
+                    {strings::t("Generate a new key")}
                 </label>
                 <label>
                     <input type="radio" name="key-source" prop:checked=move || import.get() on:change=move |_| import.set(true) />
-                    "Import a key file"
+                    {strings::t("Import a key file")}
                 </label>
                 <Show when=move || import.get()>
                     <label class="field">
-                        "New key file"
+                        {strings::t("New key file")}
                         <input type="file" accept=".json,application/json" node_ref=key_input />
                     </label>
                     <label class="field">
-                        "Its passphrase (if any)"
+                        {strings::t("Its passphrase (if any)")}
                         <input type="password" node_ref=key_pass autocomplete="off" />
                     </label>
                 </Show>
                 <div class="actions">
-                    <button type="button" class="danger" on:click=replace>"Replace key"</button>
-                    <button type="button" class="secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                    <button type="button" class="danger" on:click=replace>{strings::t("Replace key")}</button>
+                    <button type="button" class="secondary" on:click=move |_| open.set(false)>{strings::t("Cancel")}</button>
                 </div>
             </Dialog>
         </section>

@@ -53,6 +53,8 @@ pub struct Ctx {
     pub busy: RwSignal<bool>,
     /// Whether the export-key dialog is open.
     pub export_open: RwSignal<bool>,
+    /// The language of the texts (changing it re-renders the page).
+    pub lang: RwSignal<strings::Lang>,
 }
 
 impl Ctx {
@@ -135,8 +137,8 @@ fn listen_to_other_tabs(ctx: Ctx) {
             return;
         }
         match kind.as_str() {
-            "key-changed" => ctx.announce(strings::OTHER_TAB_KEY),
-            "restored" => ctx.announce(strings::OTHER_TAB_RESTORE),
+            "key-changed" => ctx.announce(strings::t(strings::OTHER_TAB_KEY)),
+            "restored" => ctx.announce(strings::t(strings::OTHER_TAB_RESTORE)),
             _ => {}
         }
         ctx.refresh();
@@ -153,13 +155,18 @@ pub fn BackupManagement(
     /// Also install the `window.coffer` store API.
     #[prop(optional)]
     js_api: bool,
+    /// The language of the texts (default English).
+    #[prop(optional)]
+    lang: strings::Lang,
 ) -> impl IntoView {
+    strings::set_lang(lang);
     let ctx = Ctx {
         engine: StoredValue::new_local(EngineClient::new()),
         overview: RwSignal::new(None),
         status: RwSignal::new(Status::default()),
         busy: RwSignal::new(false),
         export_open: RwSignal::new(false),
+        lang: RwSignal::new(lang),
     };
     provide_context(ctx);
     ctx.refresh();
@@ -167,11 +174,15 @@ pub fn BackupManagement(
     if js_api {
         install_js_api(ctx);
     }
-    view! {
-        <main class="coffer">
+    // Everything below is rendered in `ctx.lang`, again when it changes.
+    move || {
+        let lang = ctx.lang.get();
+        strings::set_lang(lang);
+        view! {
+        <main class="coffer" lang=lang.tag()>
             <header>
-                <h1>{strings::TITLE}</h1>
-                <p class="intro">{strings::INTRO}</p>
+                <h1>{strings::t(strings::TITLE)}</h1>
+                <p class="intro">{strings::t(strings::INTRO)}</p>
             </header>
             <p
                 role="status"
@@ -189,6 +200,7 @@ pub fn BackupManagement(
                 <ReplaceKeyCard />
             </div>
         </main>
+        }
     }
 }
 
@@ -338,8 +350,25 @@ fn install_js_api(ctx: Ctx) {
     let _ = js_sys::Reflect::set(&js_sys::global(), &"coffer".into(), &api);
 }
 
-/// The standalone app: the page plus the `window.coffer` API.
+/// The language the browser prefers (`navigator.language`; English if
+/// it is not one the UI speaks).
+pub fn browser_lang() -> strings::Lang {
+    web_sys::window()
+        .and_then(|w| w.navigator().language())
+        .map(|l| strings::Lang::from_tag(&l))
+        .unwrap_or_default()
+}
+
+/// The standalone app: the page plus the `window.coffer` API, in the
+/// browser's language.
 #[component]
 pub fn App() -> impl IntoView {
-    view! { <BackupManagement js_api=true /> }
+    let lang = browser_lang();
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("lang", lang.tag());
+    }
+    view! { <BackupManagement js_api=true lang=lang /> }
 }

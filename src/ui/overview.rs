@@ -27,9 +27,9 @@ pub fn Overview() -> impl IntoView {
                 .await;
             ctx.busy.set(false);
             match r {
-                Ok((Outcome::SampleLoaded { records }, _)) => ctx.announce(format!(
-                    "Sample data loaded: {records} records in database “coffer-demo”."
-                )),
+                Ok((Outcome::SampleLoaded { records }, _)) => {
+                    ctx.announce(strings::sample_loaded(records))
+                }
                 Ok(_) => {}
                 Err(e) => ctx.fail(&e),
             }
@@ -37,15 +37,15 @@ pub fn Overview() -> impl IntoView {
         });
     };
     view! {
-        <section class="overview" aria-label="Stores">
-            <h2>"Stores"</h2>
+        <section class="overview" aria-label=strings::t("Stores")>
+            <h2>{strings::t("Stores")}</h2>
             {move || match ctx.overview.get() {
-                None => view! { <p>"Loading…"</p> }.into_any(),
+                None => view! { <p>{strings::t("Loading…")}</p> }.into_any(),
                 Some(o) if o.databases.is_empty() => view! {
                     <div class="empty">
-                        <p>{strings::EMPTY}</p>
+                        <p>{strings::t(strings::EMPTY)}</p>
                         <button type="button" on:click=load_sample disabled=move || ctx.busy.get()>
-                            "Load sample data"
+                            {strings::t("Load sample data")}
                         </button>
                     </div>
                 }
@@ -54,10 +54,10 @@ pub fn Overview() -> impl IntoView {
                     <table>
                         <thead>
                             <tr>
-                                <th scope="col">"Database"</th>
-                                <th scope="col">"Store"</th>
-                                <th scope="col" class="num">"Records"</th>
-                                <th scope="col" class="num">"Size"</th>
+                                <th scope="col">{strings::t("Database")}</th>
+                                <th scope="col">{strings::t("Store")}</th>
+                                <th scope="col" class="num">{strings::t("Records")}</th>
+                                <th scope="col" class="num">{strings::t("Size")}</th>
                                 <th scope="col">""</th>
                             </tr>
                         </thead>
@@ -79,14 +79,14 @@ pub fn Overview() -> impl IntoView {
                                                     <td>{s.name.clone()}</td>
                                                     <td class="num">{s.records}</td>
                                                     <td class="num">{if s.bytes > 0 { format!("≈ {}", strings::bytes(s.bytes)) } else { "–".into() }}</td>
-                                                    <td>{s.encrypted.then(|| view! { <span class="badge">"encrypted"</span> })}</td>
+                                                    <td>{s.encrypted.then(|| view! { <span class="badge">{strings::t("encrypted")}</span> })}</td>
                                                 </tr>
                                             }
                                             .into_any()
                                         })
                                         .collect();
                                     if empty {
-                                        rows.push(view! { <tr><td>{db.clone()}</td><td colspan="4">"no stores"</td></tr> }.into_any());
+                                        rows.push(view! { <tr><td>{db.clone()}</td><td colspan="4">{strings::t("no stores")}</td></tr> }.into_any());
                                     }
                                     rows
                                 })
@@ -94,7 +94,7 @@ pub fn Overview() -> impl IntoView {
                         </tbody>
                     </table>
                     <p class="key-id">
-                        {o.key_id.map(|k| format!("Master key id: {k}")).unwrap_or_else(|| "No master key yet (one is created on first use).".into())}
+                        {o.key_id.map(|k| strings::master_key_id(&k)).unwrap_or_else(|| strings::t("No master key yet (one is created on first use).").into())}
                     </p>
                 }
                 .into_any(),

@@ -65,7 +65,10 @@ pub fn RestoreCard() -> impl IntoView {
         let engine = ctx.engine.get_value();
         preview.set(None);
         checking.set(true);
-        progress.set(Some(("Checking".into(), ProgressInfo::default())));
+        progress.set(Some((
+            strings::t("Checking").into(),
+            ProgressInfo::default(),
+        )));
         leptos::task::spawn_local(async move {
             let kf = key_file().await;
             let r = engine
@@ -89,11 +92,10 @@ pub fn RestoreCard() -> impl IntoView {
                     if !p.key_ok {
                         need_key.set(p.backup_key_id.clone());
                     }
-                    ctx.announce(format!(
-                        "Backup checked: {} records in {} database(s), {}. Nothing has been written yet.",
+                    ctx.announce(strings::backup_checked(
                         p.records,
                         p.databases.len(),
-                        strings::bytes(p.bytes)
+                        p.bytes,
                     ));
                     preview.set(Some(p));
                 }
@@ -133,7 +135,10 @@ pub fn RestoreCard() -> impl IntoView {
         let engine = ctx.engine.get_value();
         let sel = selection.get_untracked().selection();
         ctx.busy.set(true);
-        progress.set(Some(("Starting".into(), ProgressInfo::default())));
+        progress.set(Some((
+            strings::t("Starting").into(),
+            ProgressInfo::default(),
+        )));
         leptos::task::spawn_local(async move {
             let kf = key_file().await;
             let r = engine
@@ -162,11 +167,9 @@ pub fn RestoreCard() -> impl IntoView {
                     },
                     _,
                 )) => {
-                    let mut t = format!("Restore complete: {records} records in {stores} store(s) of {databases} database(s).");
-                    if resealed > 0 {
-                        t.push_str(&format!(" {resealed} encrypted records were re-sealed to the current master key."));
-                    }
-                    ctx.announce(t);
+                    ctx.announce(strings::restore_complete(
+                        records, stores, databases, resealed,
+                    ));
                     preview.set(None);
                 }
                 Ok(_) => {}
@@ -179,9 +182,9 @@ pub fn RestoreCard() -> impl IntoView {
         Signal::derive(move || preview.get().map(|p| p.databases).unwrap_or_default());
     view! {
         <section class="card" aria-labelledby="restore-title">
-            <h2 id="restore-title">{strings::RESTORE_TITLE}</h2>
-            <p>{strings::RESTORE_TEXT}</p>
-            <p class="risk">{strings::RESTORE_RISK}</p>
+            <h2 id="restore-title">{strings::t(strings::RESTORE_TITLE)}</h2>
+            <p>{strings::t(strings::RESTORE_TEXT)}</p>
+            <p class="risk">{strings::t(strings::RESTORE_RISK)}</p>
             <div
                 class="dropzone"
                 data-testid="dropzone"
@@ -189,65 +192,60 @@ pub fn RestoreCard() -> impl IntoView {
                 on:drop=on_drop
             >
                 <label class="field">
-                    "Backup file"
+                    {strings::t("Backup file")}
                     <input type="file" accept=".zip,.coffer,application/zip" on:change=on_pick />
                 </label>
-                <span>"or drop it here"</span>
+                <span>{strings::t("or drop it here")}</span>
                 <span class="file-name">{move || file_name.get()}</span>
             </div>
             <Show when=move || need_pass.get()>
                 <div class="field-row">
                     <label class="field">
-                        "Backup passphrase"
+                        {strings::t("Backup passphrase")}
                         <input type="password" node_ref=pass autocomplete="off" />
                     </label>
-                    <button type="button" class="secondary" on:click=move |_| inspect()>"Unlock"</button>
+                    <button type="button" class="secondary" on:click=move |_| inspect()>{strings::t("Unlock")}</button>
                 </div>
             </Show>
             <Show when=move || need_key.get().is_some()>
                 <div class="field-row">
                     <p>
                         {move || match need_key.get() {
-                            Some(id) if !id.is_empty() => format!("The encrypted stores need the key file of master key id {id}."),
-                            _ => "The encrypted stores need the key file of the backup's master key.".to_owned(),
+                            Some(id) if !id.is_empty() => strings::need_key_file(&id),
+                            _ => strings::t("The encrypted stores need the key file of the backup's master key.").to_owned(),
                         }}
                     </p>
                     <label class="field">
-                        "Key file"
+                        {strings::t("Key file")}
                         <input type="file" accept=".json,application/json" node_ref=key_input on:change=move |_| inspect() />
                     </label>
                     <label class="field">
-                        "Key file passphrase (if any)"
+                        {strings::t("Key file passphrase (if any)")}
                         <input type="password" node_ref=key_pass autocomplete="off" />
                     </label>
-                    <button type="button" class="secondary" on:click=move |_| inspect()>"Use key file"</button>
+                    <button type="button" class="secondary" on:click=move |_| inspect()>{strings::t("Use key file")}</button>
                 </div>
             </Show>
             <Show when=move || preview.get().is_some()>
                 <div class="preview" data-testid="preview">
                     {move || preview.get().map(|p| view! {
-                        <p>{format!("Created {}{}", p.created, if p.locked { " · passphrase-locked" } else { "" })}</p>
-                        <p>{match (&p.backup_key_id, &p.current_key_id) {
-                            (Some(b), Some(c)) if b == c => format!("Master key id {b}: matches this site's key."),
-                            (Some(b), _) if p.key_ok => format!("Sealed under key id {b}: records will be re-sealed to this site's key."),
-                            (Some(b), _) => format!("Sealed under key id {b}: not this site's key."),
-                            _ => "No master key recorded.".to_owned(),
-                        }}</p>
+                        <p>{strings::created(&p.created, p.locked)}</p>
+                        <p>{strings::backup_key(p.backup_key_id.as_deref(), p.current_key_id.as_deref(), p.key_ok)}</p>
                         <table>
-                            <thead><tr><th scope="col">"Database"</th><th scope="col">"Store"</th><th scope="col" class="num">"Records"</th><th scope="col">"Effect"</th></tr></thead>
+                            <thead><tr><th scope="col">{strings::t("Database")}</th><th scope="col">{strings::t("Store")}</th><th scope="col" class="num">{strings::t("Records")}</th><th scope="col">{strings::t("Effect")}</th></tr></thead>
                             <tbody>
                                 {p.databases.iter().flat_map(|d| d.stores.iter().map(move |s| view! {
                                     <tr>
                                         <td>{d.name.clone()}</td>
-                                        <td>{s.name.clone()}{s.encrypted.then(|| view! { <span class="badge">"encrypted"</span> })}</td>
+                                        <td>{s.name.clone()}{s.encrypted.then(|| view! { <span class="badge">{strings::t("encrypted")}</span> })}</td>
                                         <td class="num">{s.records}</td>
-                                        <td>{if s.exists { "overwrites existing store" } else { "new" }}</td>
+                                        <td>{strings::t(if s.exists { "overwrites existing store" } else { "new" })}</td>
                                     </tr>
                                 })).collect_view()}
                             </tbody>
                         </table>
                     })}
-                    <SelectionList databases=preview_dbs selection=selection verb="Restore" />
+                    <SelectionList databases=preview_dbs selection=selection restore=true />
                 </div>
             </Show>
             <button
@@ -255,17 +253,17 @@ pub fn RestoreCard() -> impl IntoView {
                 on:click=move |_| confirm.set(true)
                 disabled=move || ctx.busy.get() || checking.get() || preview.get().is_none() || selection.get().is_empty()
             >
-                "Restore backup"
+                {strings::t(strings::RESTORE_TITLE)}
             </button>
-            <ProgressBar progress=progress label="Restore progress" />
-            <Dialog open=confirm title="Restore this backup?">
-                <p>"These stores will be replaced by the backup's contents. Records added since the backup are lost:"</p>
+            <ProgressBar progress=progress label=strings::t("Restore progress") />
+            <Dialog open=confirm title=strings::t("Restore this backup?")>
+                <p>{strings::t("These stores will be replaced by the backup's contents. Records added since the backup are lost:")}</p>
                 <ul>
                     {move || selection.get().items.into_iter().filter(|(_, _, on)| *on).map(|(d, s, _)| view! { <li>{format!("{d} / {s}")}</li> }).collect_view()}
                 </ul>
                 <div class="actions">
-                    <button type="button" class="danger" on:click=restore_now>"Restore now"</button>
-                    <button type="button" class="secondary" on:click=move |_| confirm.set(false)>"Cancel"</button>
+                    <button type="button" class="danger" on:click=restore_now>{strings::t("Restore now")}</button>
+                    <button type="button" class="secondary" on:click=move |_| confirm.set(false)>{strings::t("Cancel")}</button>
                 </div>
             </Dialog>
         </section>

@@ -587,3 +587,15 @@ test('two tabs: a key replaced in one is shown and used by the other without a r
   expect(await a.evaluate(() => window.coffer.get('coffer-demo', 'secrets', 'from-b'))).toEqual({ written: 'in tab B' });
   expect(navigations).toEqual([]);
 });
+
+test.describe('in a German browser', () => {
+  test.use({ locale: 'de-DE' });
+  test('the app follows navigator.language', async ({ page }) => {
+    await page.goto('/');
+    expect(await page.evaluate(() => navigator.language)).toBe('de-DE');
+    await expect(page.getByRole('heading', { name: 'Backup-Verwaltung', level: 1 })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Backup erstellen' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Hauptschlüssel ersetzen' })).toBeVisible();
+    await expect(page.locator('html')).toHaveAttribute('lang', 'de');
+  });
+});

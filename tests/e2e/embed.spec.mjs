@@ -308,10 +308,10 @@ test('attributes: include/exclude, theme, compact, locale', async ({ page }) => 
   await expect(root).toHaveAttribute('data-theme', 'light');
   const bg = () => el.getByRole('button', { name: 'Export master key' }).evaluate((b) => getComputedStyle(b).backgroundColor);
   expect(await bg()).toBe('rgb(107, 79, 58)');
-  await el.evaluate((e) => { e.setAttribute('theme', 'dark'); e.setAttribute('compact', ''); e.setAttribute('locale', 'de'); });
+  await el.evaluate((e) => { e.setAttribute('theme', 'dark'); e.setAttribute('compact', ''); e.setAttribute('locale', 'en-GB'); });
   await expect(root).toHaveAttribute('data-theme', 'dark');
   await expect(root).toHaveClass(/compact/);
-  await expect(root).toHaveAttribute('lang', 'de');
+  await expect(root).toHaveAttribute('lang', 'en-GB');
   expect(await bg()).toBe('rgb(201, 162, 126)');
   expect(await el.locator('.cards').evaluate((c) => getComputedStyle(c).gridTemplateColumns.split(' ').length)).toBe(1);
 });
@@ -350,4 +350,40 @@ test('removing the element terminates its engine worker; adding it again starts 
   await expect.poll(() => page.workers().length).toBe(before);
   await expect(page.locator('coffer-backup').getByRole('button', { name: 'Create backup' })).toBeVisible();
   expect(await page.evaluate(async () => (await window.__el.backup()).size)).toBeGreaterThan(0);
+});
+
+test('locale="de" shows German texts; switching back to en restores English', async ({ page }) => {
+  await openHost(page);
+  const el = page.locator('coffer-backup');
+  const root = el.locator('.coffer-root');
+  await expect(el.getByRole('button', { name: 'Create backup' })).toBeVisible();
+  await el.evaluate((e) => e.setAttribute('locale', 'de'));
+  await expect(root).toHaveAttribute('lang', 'de');
+  await expect(el.getByRole('heading', { name: 'Backup-Verwaltung', level: 1 })).toBeVisible();
+  for (const name of ['Backup erstellen', 'Backup wiederherstellen', 'Hauptschlüssel exportieren', 'Hauptschlüssel ersetzen']) {
+    await expect(el.getByRole('button', { name })).toBeVisible();
+  }
+  await expect(el.getByRole('button', { name: 'Create backup' })).toHaveCount(0);
+  await expect(el.locator('.overview h2')).toHaveText('Speicher');
+  // The UI still works in German: the export dialog has a German name.
+  await el.getByRole('button', { name: 'Hauptschlüssel exportieren' }).click();
+  await expect(el.getByRole('dialog', { name: 'Hauptschlüssel exportieren?' })).toBeVisible();
+  await el.getByRole('dialog').getByRole('button', { name: 'Abbrechen' }).click();
+  // de-DE is German too; en switches back.
+  await el.evaluate((e) => e.setAttribute('locale', 'de-DE'));
+  await expect(el.getByRole('button', { name: 'Backup erstellen' })).toBeVisible();
+  await el.evaluate((e) => e.setAttribute('locale', 'en'));
+  await expect(root).toHaveAttribute('lang', 'en');
+  await expect(el.getByRole('button', { name: 'Create backup' })).toBeVisible();
+  await expect(el.getByRole('heading', { name: 'Backup Management', level: 1 })).toBeVisible();
+  await expect(el.getByRole('button', { name: 'Backup erstellen' })).toHaveCount(0);
+  // An element created with locale="de" starts in German.
+  await page.evaluate(() => {
+    const e = document.createElement('coffer-backup');
+    e.id = 'second';
+    e.setAttribute('locale', 'de');
+    e.setAttribute('include', 'none');
+    document.body.append(e);
+  });
+  await expect(page.locator('#second').getByRole('button', { name: 'Backup erstellen' })).toBeVisible();
 });

@@ -13,6 +13,7 @@ export default defineConfig({
   reporter: [['list']],
   outputDir: '../../test-results',
   use: {
+    locale: 'en-US', // the tests use the English accessible names (the app follows navigator.language)
     baseURL: `http://127.0.0.1:${port}/`,
     acceptDownloads: true,
     viewport: { width: 1280, height: 900 },
