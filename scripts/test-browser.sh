@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Browser tests of the app: builds it in release with Trunk, runs the
-# wasm-bindgen tests (IndexedDB adapter) in headless Chromium, then the
+# wasm-bindgen tests (IndexedDB adapter, Leptos component) in headless Chromium, then the
 # Playwright end-to-end suite against the built app. Exits non-zero on any
 # failure and ends with one summary line.
 set -uo pipefail
@@ -30,11 +30,17 @@ fi
 [ -x target/debug/coffer ] || cargo build -q -p coffer-cli
 
 log=$(mktemp)
-step "wasm-bindgen tests (headless Chromium)"
-cargo test --target wasm32-unknown-unknown -p coffer-app --test browser 2>&1 | tee "$log"
-wasm_status=${PIPESTATUS[0]}
-count "$log"
-if [ "$wasm_status" -ne 0 ] && ! grep -q ' failed' "$log"; then failed=$((failed + 1)); fi
+# browser: the IndexedDB adapter (in a dedicated worker); component: the
+# Leptos component for host apps (main thread).
+wasm_status=0
+for t in browser component; do
+  step "wasm-bindgen tests: $t (headless Chromium)"
+  cargo test --target wasm32-unknown-unknown -p coffer-app --test "$t" 2>&1 | tee "$log"
+  s=${PIPESTATUS[0]}
+  count "$log"
+  if [ "$s" -ne 0 ] && ! grep -q ' failed' "$log"; then failed=$((failed + 1)); fi
+  [ "$s" -eq 0 ] || wasm_status=$s
+done
 
 step "Playwright end-to-end tests (headless Chromium)"
 npx playwright test -c tests/e2e/playwright.config.mjs 2>&1 | tee "$log"
