@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
     --skip-build) build=0 ;;
     --skip-native) native=0 ;;
     --size|--runs) pass+=("$1" "$2"); shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
