@@ -205,7 +205,9 @@ impl<R: Read + Seek> BackupReader<R> {
             let &i = index
                 .get(&n)
                 .ok_or_else(|| Error::MissingEntry(n.clone()))?;
-            let f = archive.by_index_raw(i).map_err(zip_error)?;
+            // Central-directory metadata only: the local headers were already
+            // read once by the consistency check above.
+            let f = archive.by_index_data(i).map_err(zip_error)?;
             check_entry_header(&f, info, &limits)?;
         }
         if index.len() != expected_count {
@@ -584,8 +586,8 @@ fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-fn check_entry_header<R: Read>(
-    f: &zip::read::ZipFile<'_, R>,
+fn check_entry_header(
+    f: &zip::read::ZipFileEntry<'_>,
     info: &EntryInfo,
     limits: &Limits,
 ) -> Result<()> {
