@@ -75,13 +75,9 @@ pub fn envelope_key_id(envelope: &[u8]) -> Result<KeyId> {
 
 /// Seals raw plaintext bytes for the record at `ctx`.
 pub fn seal_bytes(key: &MasterKey, ctx: &RecordContext<'_>, plaintext: &[u8]) -> Result<Vec<u8>> {
-    let id = key.id();
-    let aad = aad(&id, ctx)?;
-    let mut out = Vec::with_capacity(MIN_LEN + plaintext.len());
-    out.push(ENVELOPE_VERSION);
-    out.extend_from_slice(&id.0);
-    aead::seal_into(&key.derive(SEAL_KEY_CONTEXT).0, &aad, plaintext, &mut out)?;
-    Ok(out)
+    let mut nonce = [0u8; aead::NONCE_LEN];
+    crate::keys::random_bytes(&mut nonce)?;
+    seal_bytes_with_nonce(key, ctx, &nonce, plaintext)
 }
 
 /// Like [`seal_bytes`] with a caller-chosen nonce. For test vectors only:
