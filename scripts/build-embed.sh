@@ -20,7 +20,7 @@ wasm-bindgen --target web --no-typescript --out-dir "$tmp" --out-name coffer-emb
 wasm-bindgen --target no-modules --no-typescript --out-dir "$tmp" --out-name worker "$t/worker.wasm"
 if [ "${COFFER_EMBED_NO_OPT:-}" != 1 ]; then
   for w in coffer-embed_bg worker_bg; do
-    wasm-opt -Oz "$tmp/$w.wasm" -o "$tmp/$w.opt.wasm"
+    wasm-opt -Oz --enable-simd "$tmp/$w.wasm" -o "$tmp/$w.opt.wasm"
     mv "$tmp/$w.opt.wasm" "$tmp/$w.wasm"
   done
 fi

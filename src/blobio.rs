@@ -39,6 +39,70 @@ pub fn read_blob_bytes(blob: &Blob) -> AppResult<Vec<u8>> {
     Ok(Uint8Array::new(&buf).to_vec())
 }
 
+/// Reads the bodies of many `Blob`s with one `FileReaderSync` call.
+///
+/// Each `FileReaderSync` read is a round trip to the browser's blob store
+/// (about a millisecond), which dominated backups of stores with many small
+/// Blobs. [`BlobBatch::defer`] instead records the Blob and hands out a
+/// placeholder body, [`Binary::External`] numbered in deferral order;
+/// [`BlobBatch::read`] reads them all at once (as one concatenated Blob)
+/// and [`crate::convert::fill_deferred`] puts the bodies in place. Reading
+/// stays synchronous, so an open IndexedDB snapshot never sees an `await`
+/// that is not one of its own requests.
+#[derive(Default)]
+pub struct BlobBatch {
+    blobs: Vec<Blob>,
+    sizes: Vec<u64>,
+    bytes: u64,
+}
+
+impl BlobBatch {
+    /// Records `blob` for the next [`BlobBatch::read`]; returns its
+    /// placeholder body.
+    pub fn defer(&mut self, blob: &Blob) -> coffer_engine::model::Binary {
+        let len = blob.size() as u64;
+        let index = self.blobs.len() as u32;
+        self.blobs.push(blob.clone());
+        self.sizes.push(len);
+        self.bytes += len;
+        coffer_engine::model::Binary::External(coffer_engine::model::BlobRef { index, len })
+    }
+
+    /// Bytes deferred since the last read.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Whether nothing is deferred.
+    pub fn is_empty(&self) -> bool {
+        self.blobs.is_empty()
+    }
+
+    /// Reads every deferred body, in deferral order, and starts over.
+    pub fn read(&mut self) -> AppResult<Vec<Option<Vec<u8>>>> {
+        let blobs: Array = self.blobs.drain(..).collect();
+        let sizes = std::mem::take(&mut self.sizes);
+        self.bytes = 0;
+        if sizes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let all = Blob::new_with_blob_sequence(&blobs)
+            .map_err(|e| AppError::js("cannot create a Blob", e))?;
+        let buf = Uint8Array::new(&read_blob_buffer(&all)?.into());
+        let mut out = Vec::with_capacity(sizes.len());
+        let mut at = 0u32;
+        for len in sizes {
+            let end = u32::try_from(u64::from(at) + len)
+                .ok()
+                .filter(|e| *e <= buf.length())
+                .ok_or_else(|| AppError::new("io", "a Blob changed while it was read"))?;
+            out.push(Some(buf.subarray(at, end).to_vec()));
+            at = end;
+        }
+        Ok(out)
+    }
+}
+
 /// A [`Spool`] whose chunks live in `Blob`s.
 #[derive(Default)]
 pub struct BlobSpool {

@@ -135,8 +135,56 @@ pub fn key_to_js(k: &Key) -> JsValue {
     }
 }
 
-/// Reads a `Blob`'s contents.
-pub type BlobReader<'a> = dyn FnMut(&web_sys::Blob) -> AppResult<Vec<u8>> + 'a;
+/// Reads a `Blob`'s contents (or defers it: [`crate::blobio::BlobBatch`]).
+pub type BlobReader<'a> = dyn FnMut(&web_sys::Blob) -> AppResult<Binary> + 'a;
+
+/// Replaces the placeholder bodies a [`crate::blobio::BlobBatch`] handed
+/// out in `v` ([`Binary::External`], numbered in deferral order) with the
+/// bodies read, taking each out of `bodies`.
+pub fn fill_deferred(v: &mut Value, bodies: &mut [Option<Vec<u8>>]) -> AppResult<()> {
+    let fill = |b: &mut Binary, bodies: &mut [Option<Vec<u8>>]| -> AppResult<()> {
+        if let Binary::External(r) = b {
+            let body = bodies
+                .get_mut(r.index as usize)
+                .and_then(Option::take)
+                .ok_or_else(|| err("a Blob body went missing while reading"))?;
+            *b = Binary::Inline(body);
+        }
+        Ok(())
+    };
+    match v {
+        Value::Blob { data, .. } | Value::File { data, .. } => fill(data, bodies),
+        Value::Array { items, props, .. } => {
+            for (_, x) in items {
+                fill_deferred(x, bodies)?;
+            }
+            for (_, x) in props {
+                fill_deferred(x, bodies)?;
+            }
+            Ok(())
+        }
+        Value::Object(props) => {
+            for (_, x) in props {
+                fill_deferred(x, bodies)?;
+            }
+            Ok(())
+        }
+        Value::Map(entries) => {
+            for (k, x) in entries {
+                fill_deferred(k, bodies)?;
+                fill_deferred(x, bodies)?;
+            }
+            Ok(())
+        }
+        Value::Set(items) => {
+            for x in items {
+                fill_deferred(x, bodies)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
 
 /// Converts JS values to [`Value`]s.
 pub struct ToValue<'a> {
@@ -234,7 +282,7 @@ impl<'a> ToValue<'a> {
                 let b: &web_sys::Blob = v.unchecked_ref();
                 Value::Blob {
                     mime: JsString::from(b.type_()),
-                    data: Binary::Inline((self.read_blob)(b)?),
+                    data: (self.read_blob)(b)?,
                 }
             }
             "File" => {
@@ -243,7 +291,7 @@ impl<'a> ToValue<'a> {
                     name: js_string(&JsValue::from(f.name())),
                     mime: JsString::from(f.type_()),
                     last_modified: f.last_modified(),
-                    data: Binary::Inline((self.read_blob)(f.unchecked_ref())?),
+                    data: (self.read_blob)(f.unchecked_ref())?,
                 }
             }
             "Map" => {
@@ -586,8 +634,38 @@ impl<'a> ToJs<'a> {
     }
 }
 
+thread_local! {
+    /// Property names already made into JS strings: records of a store
+    /// repeat the same few names, and making a JS string from wasm memory
+    /// (UTF-8 decoding) is a large part of a restore.
+    static NAMES: std::cell::RefCell<std::collections::HashMap<String, JsValue>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Most names kept in [`NAMES`], and the longest.
+const NAMES_MAX: usize = 4096;
+const NAME_MAX_LEN: usize = 64;
+
+/// The JS string of property name `k` (from [`NAMES`] when short).
+fn prop_name(k: &JsString) -> JsValue {
+    match k.as_str() {
+        Some(s) if s.len() <= NAME_MAX_LEN => NAMES.with(|n| {
+            let mut n = n.borrow_mut();
+            if let Some(v) = n.get(s) {
+                return v.clone();
+            }
+            let v = JsValue::from_str(s);
+            if n.len() < NAMES_MAX {
+                n.insert(s.to_owned(), v.clone());
+            }
+            v
+        }),
+        _ => to_js_string(k),
+    }
+}
+
 fn set_prop(target: &JsValue, k: &JsString, v: &JsValue) -> AppResult<()> {
-    let key = to_js_string(k);
+    let key = prop_name(k);
     if k.as_str() == Some("__proto__") {
         let d = Object::new();
         for (name, val) in [

@@ -193,6 +193,23 @@ pub enum Request {
         /// Store name.
         store: String,
     },
+    /// Benchmark: time the engine's sealing in this worker on `mib` MiB of
+    /// random data under a throw-away key (the page's `coffer.measure()`).
+    Measure {
+        /// Data per figure, in MiB.
+        mib: u32,
+    },
+}
+
+/// One timed engine operation ([`Request::Measure`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timing {
+    /// What was timed.
+    pub name: String,
+    /// Bytes (or records, for per-record figures) processed.
+    pub amount: u64,
+    /// Time taken, in microseconds.
+    pub micros: u64,
 }
 
 /// Which long operation a progress event is about.
@@ -288,6 +305,11 @@ pub enum Outcome {
         databases: Vec<DbInfo>,
         /// The current master key's id, if one exists.
         key_id: Option<String>,
+    },
+    /// Engine timings ([`Request::Measure`]).
+    Measured {
+        /// The figures.
+        timings: Vec<Timing>,
     },
     /// A backup (the Blob is attached as `file`).
     Backup {
@@ -471,6 +493,7 @@ mod tests {
                 db: "d".into(),
                 store: "s".into(),
             },
+            Request::Measure { mib: 4 },
         ];
         for (i, r) in reqs.into_iter().enumerate() {
             let m = ToWorker::new(i as u32, r);

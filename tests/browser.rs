@@ -57,7 +57,9 @@ async fn get_all(db: &web_sys::IdbDatabase, store: &str) -> (Array, Array) {
 }
 
 fn to_value(v: &JsValue) -> Value {
-    let mut read = coffer_app::blobio::read_blob_bytes;
+    let mut read = |b: &web_sys::Blob| {
+        coffer_app::blobio::read_blob_bytes(b).map(coffer_engine::model::Binary::Inline)
+    };
     ToValue::new(&mut read).convert(v).expect("value converts")
 }
 

@@ -13,13 +13,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::{Blob, HtmlElement};
 
-use super::api::{self, BackupOptions, UnlockOptions, LOCAL_CODES};
-use super::config::BackupConfig;
-use super::element::{dispatch, events, mount_in_shadow, obj, progress_detail, Embedded};
-use super::store::EncryptedStore;
-use crate::client::{self, EngineClient};
-use crate::error::AppError;
-use crate::protocol::{Event, KeyFileInput, KeySource};
+use coffer_app::client::{self, EngineClient};
+use coffer_app::embed::api::{self, BackupOptions, UnlockOptions, LOCAL_CODES};
+use coffer_app::embed::element::{
+    dispatch, events, mount_in_shadow, obj, progress_detail, Embedded,
+};
+use coffer_app::embed::BackupConfig;
+use coffer_app::embed::EncryptedStore;
+use coffer_app::error::AppError;
+use coffer_app::protocol::{Event, KeyFileInput, KeySource};
 
 /// Points every engine worker started from now on at `url`.
 #[wasm_bindgen(js_name = setWorkerUrl)]

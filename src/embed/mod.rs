@@ -24,8 +24,6 @@ mod component;
 #[cfg(target_arch = "wasm32")]
 pub mod element;
 #[cfg(target_arch = "wasm32")]
-pub mod js;
-#[cfg(target_arch = "wasm32")]
 mod store;
 
 #[cfg(target_arch = "wasm32")]

@@ -212,6 +212,17 @@ fn promise_of(ctx: Ctx, req: Request, attach: Attachments) -> js_sys::Promise {
                 Ok(if found { att.value } else { JsValue::UNDEFINED })
             }
             Ok((Outcome::Keys { .. }, att)) => Ok(att.value),
+            Ok((Outcome::Measured { timings }, _)) => Ok(timings
+                .iter()
+                .map(|t| {
+                    let o = js_sys::Object::new();
+                    let _ = js_sys::Reflect::set(&o, &"name".into(), &t.name.as_str().into());
+                    let _ = js_sys::Reflect::set(&o, &"amount".into(), &(t.amount as f64).into());
+                    let _ = js_sys::Reflect::set(&o, &"micros".into(), &(t.micros as f64).into());
+                    JsValue::from(o)
+                })
+                .collect::<js_sys::Array>()
+                .into()),
             Ok(_) => {
                 ctx.refresh();
                 Ok(JsValue::UNDEFINED)
@@ -232,6 +243,7 @@ fn promise_of(ctx: Ctx, req: Request, attach: Attachments) -> js_sys::Promise {
 /// - `put(db, store, key, value)`, `get(db, store, key)`,
 ///   `delete(db, store, key)`, `list(db, store)`
 /// - `deleteDatabases([names])`
+/// - `measure(mib)`: the engine's sealing speed in its worker (benchmark)
 fn install_js_api(ctx: Ctx) {
     let api = js_sys::Object::new();
     let set = |name: &str, f: JsValue| {
@@ -338,6 +350,20 @@ fn install_js_api(ctx: Ctx) {
             promise_of(
                 ctx,
                 Request::DeleteDatabases { names },
+                Attachments::default(),
+            )
+        })
+        .into_js_value(),
+    );
+    // Benchmark hook (scripts/bench.sh): engine sealing speed in the worker.
+    set(
+        "measure",
+        Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(move |mib: JsValue| {
+            promise_of(
+                ctx,
+                Request::Measure {
+                    mib: mib.as_f64().unwrap_or(16.0) as u32,
+                },
                 Attachments::default(),
             )
         })

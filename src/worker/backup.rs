@@ -22,14 +22,19 @@
 use coffer_engine::locked::{lock_writer, Lock};
 use coffer_engine::model::{DatabaseSchema, StoreSchema};
 use coffer_engine::primitives::kdf::KdfParams;
+use std::cell::RefCell;
+
+use coffer_engine::model::Value;
 use coffer_engine::{BackupWriter, Key, WriteOptions};
 use js_sys::{Array, Object};
 use wasm_bindgen::JsValue;
-use web_sys::{Blob, IdbDatabase, IdbKeyRange, IdbRequest, IdbTransaction, IdbTransactionMode};
+use web_sys::{
+    Blob, IdbDatabase, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode,
+};
 
 use super::{keys, progress_info, time_from_ms, Reporter};
-use crate::blobio::{read_blob_bytes, BlobParts, BlobSpool};
-use crate::convert::{approx_size, js_to_key, ToValue};
+use crate::blobio::{BlobBatch, BlobParts, BlobSpool};
+use crate::convert::{approx_size, fill_deferred, js_to_key, ToValue};
 use crate::error::{AppError, AppResult};
 use crate::generator;
 use crate::idb;
@@ -37,6 +42,9 @@ use crate::protocol::{DbInfo, Outcome, Phase, ProgressInfo, Selection, StoreInfo
 
 /// Records read per request.
 pub const PAGE: u32 = 500;
+
+/// Blob bytes read with one `FileReaderSync` call (at most, plus one Blob).
+const BLOB_BATCH: u64 = 8 << 20;
 
 /// The origin's databases with counts and approximate sizes.
 pub async fn overview() -> AppResult<Outcome> {
@@ -174,36 +182,29 @@ async fn read_database(
         version,
         stores: schemas.clone(),
     })?;
-    let mut read_blob = read_blob_bytes;
+    let batch = RefCell::new(BlobBatch::default());
+    let mut read_blob = |b: &Blob| Ok(batch.borrow_mut().defer(b));
     let mut conv = ToValue::new(&mut read_blob);
     let mut max_keys: Vec<Option<f64>> = vec![None; schemas.len()];
     for (si, schema) in schemas.iter().enumerate() {
         let st = snap
             .object_store(&schema.name)
             .map_err(|e| AppError::js("cannot open a store", e))?;
-        let mut last: Option<JsValue> = None;
-        loop {
-            let range = match &last {
-                Some(k) => Some(
-                    IdbKeyRange::lower_bound_with_open(k, true)
-                        .map_err(|e| AppError::js("cannot page records", e))?,
-                ),
-                None => None,
-            };
-            let q: JsValue = range.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-            let kr = st
-                .get_all_keys_with_key_and_limit(&q, PAGE)
-                .map_err(|e| AppError::js("cannot read keys", e))?;
-            let vr = st
-                .get_all_with_key_and_limit(&q, PAGE)
-                .map_err(|e| AppError::js("cannot read records", e))?;
-            let (kf, vf) = (idb::track(&kr), idb::track(&vr));
+        // Pipelined: the next page is requested before this one is
+        // converted, so IndexedDB reads while the engine encodes.
+        let mut next = Some(request_page(&st, None)?);
+        while let Some((kf, vf)) = next.take() {
             let ks = Array::from(&kf.await.map_err(|e| AppError::js("cannot read keys", e))?);
             let vs = Array::from(
                 &vf.await
                     .map_err(|e| AppError::js("cannot read records", e))?,
             );
             let n = ks.length();
+            if n == PAGE {
+                next = Some(request_page(&st, Some(&ks.get(n - 1)))?);
+            }
+            // Records whose Blob bodies wait for the batch read.
+            let mut pending: Vec<(Key, Value)> = Vec::new();
             for i in 0..n {
                 let kjs = ks.get(i);
                 let vjs = vs.get(i);
@@ -211,33 +212,39 @@ async fn read_database(
                 if let Key::Number(n) = key {
                     max_keys[si] = Some(max_keys[si].map_or(n, |m| m.max(n)));
                 }
-                let at = |e: AppError| {
-                    AppError::new(
-                        e.code,
-                        format!("{name}/{}, key {key:?}: {}", schema.name, e.message),
-                    )
-                };
                 if schema.encrypted {
                     let env = keys::sealed_bytes(&vjs).ok_or_else(|| {
-                        at(AppError::new(
-                            "invalid-sealed-record",
-                            "the value of an encrypted store is not sealed",
-                        ))
+                        located(
+                            name,
+                            &schema.name,
+                            &key,
+                            AppError::new(
+                                "invalid-sealed-record",
+                                "the value of an encrypted store is not sealed",
+                            ),
+                        )
                     })?;
                     progress.done_bytes += env.len() as u64;
                     w.add_sealed_record(dbi, si, &key, &env)
-                        .map_err(|e| at(e.into()))?;
+                        .map_err(|e| located(name, &schema.name, &key, e.into()))?;
                 } else {
-                    let v = conv.convert(&vjs).map_err(at)?;
-                    w.add_record(dbi, si, &key, v).map_err(|e| at(e.into()))?;
+                    let v = conv
+                        .convert(&vjs)
+                        .map_err(|e| located(name, &schema.name, &key, e))?;
+                    if pending.is_empty() && batch.borrow().is_empty() {
+                        w.add_record(dbi, si, &key, v)
+                            .map_err(|e| located(name, &schema.name, &key, e.into()))?;
+                    } else {
+                        pending.push((key, v));
+                    }
+                    if batch.borrow().bytes() >= BLOB_BATCH {
+                        add_pending(w, dbi, si, name, &schema.name, &batch, &mut pending)?;
+                    }
                 }
                 progress.done_records += 1;
             }
+            add_pending(w, dbi, si, name, &schema.name, &batch, &mut pending)?;
             rep.progress(Phase::Reading, *progress, false);
-            if n < PAGE {
-                break;
-            }
-            last = Some(ks.get(n - 1));
         }
     }
     // Probe again once the snapshot is done (the readwrite transaction
@@ -255,6 +262,58 @@ async fn read_database(
         if let Some(g) = generator::recorded(schema.key_generator, max_keys[si], post) {
             w.set_key_generator(dbi, si, g)?;
         }
+    }
+    Ok(())
+}
+
+/// Requests the page of records after `after` (from the start: `None`):
+/// futures of its keys and its values.
+fn request_page(
+    st: &IdbObjectStore,
+    after: Option<&JsValue>,
+) -> AppResult<(
+    wasm_bindgen_futures::JsFuture,
+    wasm_bindgen_futures::JsFuture,
+)> {
+    let q: JsValue = match after {
+        Some(k) => IdbKeyRange::lower_bound_with_open(k, true)
+            .map_err(|e| AppError::js("cannot page records", e))?
+            .into(),
+        None => JsValue::UNDEFINED,
+    };
+    let kr = st
+        .get_all_keys_with_key_and_limit(&q, PAGE)
+        .map_err(|e| AppError::js("cannot read keys", e))?;
+    let vr = st
+        .get_all_with_key_and_limit(&q, PAGE)
+        .map_err(|e| AppError::js("cannot read records", e))?;
+    Ok((idb::track(&kr), idb::track(&vr)))
+}
+
+/// `e`, with the record it concerns in front of its message.
+fn located(db: &str, store: &str, key: &Key, e: AppError) -> AppError {
+    AppError::new(e.code, format!("{db}/{store}, key {key:?}: {}", e.message))
+}
+
+/// Reads the deferred Blob bodies, puts them into the `pending` records and
+/// hands those to the writer (in order).
+fn add_pending(
+    w: &mut BackupWriter<BlobSpool>,
+    dbi: usize,
+    si: usize,
+    db: &str,
+    store: &str,
+    batch: &RefCell<BlobBatch>,
+    pending: &mut Vec<(Key, Value)>,
+) -> AppResult<()> {
+    if pending.is_empty() && batch.borrow().is_empty() {
+        return Ok(());
+    }
+    let mut bodies = batch.borrow_mut().read()?;
+    for (key, mut v) in pending.drain(..) {
+        fill_deferred(&mut v, &mut bodies).map_err(|e| located(db, store, &key, e))?;
+        w.add_record(dbi, si, &key, v)
+            .map_err(|e| located(db, store, &key, e.into()))?;
     }
     Ok(())
 }

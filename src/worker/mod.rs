@@ -10,6 +10,7 @@
 pub mod backup;
 pub mod keys;
 pub mod lock;
+pub mod measure;
 pub mod restore;
 pub mod sample;
 pub mod stores;
@@ -282,6 +283,12 @@ async fn handle(
         Request::LoadSample { now_ms } => {
             Ok((sample::load_sample(now_ms).await?, Attach::default()))
         }
+        Request::Measure { mib } => Ok((
+            Outcome::Measured {
+                timings: measure::measure(mib.clamp(1, 256))?,
+            },
+            Attach::default(),
+        )),
         Request::DeleteDatabases { names } => {
             for n in names {
                 if n == crate::protocol::META_DB {

@@ -248,6 +248,16 @@ async fn fill_store(
 ) -> AppResult<()> {
     let parts = reader.manifest().databases()[di].stores[si].parts.len();
     let mut max_numeric: f64 = 0.0;
+    // The previous part's last request: its part is being written while
+    // this one is decoded, and it is awaited once this part is queued
+    // (two parts in flight at most).
+    let mut in_flight: Option<wasm_bindgen_futures::JsFuture> = None;
+    let failed = |e: JsValue| {
+        AppError::js(
+            &format!("cannot write a record of {db_name}/{}", schema.name),
+            e,
+        )
+    };
     for p in 0..parts {
         let records = reader.read_part(di, si, p)?;
         let mut last = None;
@@ -295,19 +305,21 @@ async fn fill_store(
                     e,
                 )
             })?;
-            last = Some(idb::track(&r));
+            // Only the part's last request is awaited: a failed put aborts
+            // the transaction, which fails every later request too.
+            last = Some(r);
             progress.done_records += 1;
             rep.progress(Phase::Restoring, *progress, false);
         }
-        if let Some(f) = last {
-            f.await.map_err(|e| {
-                AppError::js(
-                    &format!("cannot write a record of {db_name}/{}", schema.name),
-                    e,
-                )
-            })?;
+        // Listen at once: the request may succeed during the next await.
+        let this = last.as_ref().map(idb::track);
+        if let Some(f) = std::mem::replace(&mut in_flight, this) {
+            f.await.map_err(failed)?;
         }
         rep.progress(Phase::Restoring, *progress, false);
+    }
+    if let Some(f) = in_flight {
+        f.await.map_err(failed)?;
     }
     if let Some(g) = schema.key_generator {
         let g = g as f64;

@@ -82,7 +82,8 @@ pub async fn create_encrypted_store(db: &str, store: &str) -> AppResult<()> {
 pub async fn put(db: &str, store: &str, key: &JsValue, value: &JsValue) -> AppResult<()> {
     check_registered(db, store).await?;
     let k = js_to_key(key)?;
-    let mut reader = read_blob_bytes;
+    let mut reader =
+        |b: &web_sys::Blob| read_blob_bytes(b).map(coffer_engine::model::Binary::Inline);
     let v = ToValue::new(&mut reader).convert(value)?;
     let mk = keys::current_key().await?;
     let env = seal_value(
