@@ -40,6 +40,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--json') args.json = v();
   else if (a === '--no-write') args.write = false;
   else if (a === '--profile') args.profile = true;
+  else if (a === '--trace') { args.profile = true; args.trace = true; }
   else if (a === '--help' || a === '-h') {
     console.log('node bench/run.mjs [--size medium|large|both] [--runs N] [--dist DIR] [--out FILE] [--no-write] [--json FILE]');
     process.exit(0);
@@ -190,6 +191,19 @@ function topSelf(profile, n = 30) {
   });
   return { totalMs: total / 1000, top: [...self].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, v / 1000]) };
 }
+// Main-thread tasks over 50 ms in a Chromium trace, with the events inside.
+function longTasksInTrace(file) {
+  const t = JSON.parse(readFileSync(file, 'utf8'));
+  const ev = t.traceEvents || t;
+  const main = new Set(ev.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const onMain = ev.filter((e) => main.has(`${e.pid}:${e.tid}`) && e.ph === 'X');
+  for (const task of onMain.filter((e) => e.name === 'RunTask' && e.dur > 50_000)) {
+    const inner = new Map();
+    for (const e of onMain) if (e !== task && e.ts >= task.ts && e.ts < task.ts + task.dur && e.dur > 1000) inner.set(e.name + (e.args?.data?.type ? `(${e.args.data.type})` : '') + (e.args?.data?.functionName ? ` ${e.args.data.functionName}` : ''), Math.max(inner.get(e.name) || 0, e.dur / 1000));
+    console.log(`long task ${(task.dur / 1000).toFixed(0)} ms: ${[...inner].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, v]) => `${k} ${v.toFixed(0)}ms`).join(', ')}`);
+  }
+}
+
 // The longest stretch of main-thread samples without idle time, and the
 // functions (with their callers) that fill it.
 function longestBusy(profile) {
@@ -214,8 +228,13 @@ async function profiled(label, page, wcdp, fn, cdp) {
   await wcdp.send('Profiler.enable');
   await wcdp.send('Profiler.setSamplingInterval', { interval: 200 });
   await wcdp.send('Profiler.start');
+  if (args.trace) await page.context().browser().startTracing(page, { path: join(here, 'out', `${label}.trace.json`), categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink'] });
   if (cdp) { await cdp.send('Profiler.enable'); await cdp.send('Profiler.setSamplingInterval', { interval: 200 }); await cdp.send('Profiler.start'); }
   const r = await fn();
+  if (args.trace) {
+    await page.context().browser().stopTracing();
+    longTasksInTrace(join(here, 'out', `${label}.trace.json`));
+  }
   if (cdp) {
     const { profile } = await cdp.send('Profiler.stop');
     await writeFile(join(here, 'out', `${label}.page.cpuprofile`), JSON.stringify(profile));
@@ -260,10 +279,10 @@ async function main() {
   await page.addInitScript(() => {
     // Downloads, not the File System Access dialog (as a user without it).
     delete window.showSaveFilePicker;
-    const l = window.__longTasks = { max: 0, count: 0, total: 0 };
+    const l = window.__longTasks = { entries: [], since: 0 };
     try {
       new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) { l.count++; l.total += e.duration; if (e.duration > l.max) l.max = e.duration; }
+        for (const e of list.getEntries()) l.entries.push({ start: e.startTime, duration: e.duration });
       }).observe({ type: 'longtask', buffered: true });
     } catch { }
     addEventListener('TrunkApplicationStarted', (e) => { window.__appWasm = e.detail && e.detail.wasm; });

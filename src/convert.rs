@@ -47,10 +47,13 @@ fn err(msg: impl Into<String>) -> AppError {
 
 /// Reads a JS string exactly (lone surrogates kept).
 pub fn js_string(v: &JsValue) -> JsString {
-    let s: &js_sys::JsString = v.unchecked_ref();
-    if is_well_formed(v) {
-        JsString::from(v.as_string().unwrap_or_default())
+    let text = v.as_string().unwrap_or_default();
+    // Passing a string to wasm turns each lone surrogate into U+FFFD, so a
+    // result without U+FFFD is exact; only one with it needs the check.
+    if !text.contains('\u{FFFD}') || is_well_formed(v) {
+        JsString::from(text)
     } else {
+        let s: &js_sys::JsString = v.unchecked_ref();
         JsString::from_utf16(s.iter().collect())
     }
 }

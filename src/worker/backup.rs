@@ -43,6 +43,9 @@ use crate::protocol::{DbInfo, Outcome, Phase, ProgressInfo, Selection, StoreInfo
 /// Records read per request.
 pub const PAGE: u32 = 500;
 
+/// Records-part size of browser backups.
+pub const PART_SIZE: usize = 4 << 20;
+
 /// Blob bytes read with one `FileReaderSync` call (at most, plus one Blob).
 const BLOB_BATCH: u64 = 8 << 20;
 
@@ -389,6 +392,9 @@ pub async fn backup(
     let existing = idb::database_names().await?;
     let mut options = WriteOptions::new(time_from_ms(now_ms));
     options.master_key = Some(master.key.clone());
+    // A restore decodes one records part at a time: smaller parts bound its
+    // memory (FORMAT.md §4.1 leaves the size to the writer).
+    options.part_size = PART_SIZE;
     let mut w = BackupWriter::new(options, BlobSpool::default());
     let mut progress = ProgressInfo::default();
     let mut wanted: Vec<&crate::protocol::SelectedDb> = selection
