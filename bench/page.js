@@ -246,6 +246,18 @@
   // Raw write floor: reads everything (untimed), then times clearing each
   // store and putting every record back, in one relaxed-durability
   // readwrite transaction.
+  // Replaces the Blobs and Files in a record's properties (and nested
+  // arrays and objects) with copies that own their bytes.
+  async function freshBlobs(v, depth) {
+    if (!v || typeof v !== 'object' || depth > 8) return;
+    for (const k of Object.keys(v)) {
+      const x = v[k];
+      if (x instanceof File) v[k] = new File([await x.arrayBuffer()], x.name, { type: x.type, lastModified: x.lastModified });
+      else if (x instanceof Blob) v[k] = new Blob([await x.arrayBuffer()], { type: x.type });
+      else if (x && typeof x === 'object' && !(x instanceof Date)) await freshBlobs(x, depth + 1);
+    }
+  }
+
   async function rawWrite(name) {
     const db = await open(name);
     const names = [...db.objectStoreNames];
@@ -257,6 +269,11 @@
     }
     await done(rtx);
     for (const s of names) data[s] = await data[s];
+    // Blobs read from a store are backed by that store's files, which
+    // clear() drops: writing them back fails on the large database ("Failed
+    // to write blobs (IOError)"). Untimed, give every Blob fresh bytes, so
+    // the floor writes Blob data the way a restore must.
+    for (const s of names) for (const v of data[s][0]) await freshBlobs(v, 0);
     const t0 = performance.now();
     const tx = db.transaction(names, 'readwrite', { durability: 'relaxed' });
     let records = 0;

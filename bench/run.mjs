@@ -12,17 +12,20 @@
 //
 // Usage: node bench/run.mjs [--size medium|large|both] [--runs N]
 //        [--dist DIR] [--out FILE] [--no-write] [--json FILE] [--profile]
+//        [--keep FILE]
+// --keep FILE: also report the sizes in FILE (an earlier --json output)
+// that this invocation does not measure (e.g. a one-run large database).
 // --profile: one Coffer backup + restore under the CPU profiler (page and
 // engine worker); writes bench/out/*.cpuprofile and prints the functions
 // with the most self time (build with data-wasm-opt="0" to keep names).
 // Normally run through scripts/bench.sh, which builds dist/ first.
 import { createServer } from 'node:http';
-import { readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, normalize, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,6 +42,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--out') args.out = v();
   else if (a === '--json') args.json = v();
   else if (a === '--no-write') args.write = false;
+  else if (a === '--keep') args.keep = v();
   else if (a === '--profile') args.profile = true;
   else if (a === '--trace') { args.profile = true; args.trace = true; }
   else if (a === '--help' || a === '-h') {
@@ -259,14 +263,31 @@ async function main() {
   const server = await serve(args.dist);
   const base = `http://127.0.0.1:${server.address().port}/`;
   log(`serving ${args.dist} on ${base}`);
-  const browser = await chromium.launch({
+  // IndexedDB on disk, as users have it: a persistent profile in a fresh
+  // temporary folder. (A Playwright incognito context keeps IndexedDB in
+  // memory with a small quota; the large database does not fit there.)
+  // --trace needs Playwright's Browser object, which only the incognito
+  // launch gives.
+  const launch = {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--enable-precise-memory-info'],
-  });
-  const browserVersion = browser.version();
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+  };
+  const contextOptions = { acceptDownloads: true, viewport: { width: 1280, height: 900 } };
+  let browser, context, profileDir = null;
+  if (args.trace) {
+    browser = await chromium.launch(launch);
+    context = await browser.newContext(contextOptions);
+  } else {
+    profileDir = await mkdtemp(join(tmpdir(), 'coffer-bench-'));
+    context = await chromium.launchPersistentContext(profileDir, { ...launch, ...contextOptions });
+    browser = { close: () => context.close(), on: (ev, f) => context.on(ev === 'disconnected' ? 'close' : ev, f) };
+  }
+  const closeAll = async () => {
+    await browser.close();
+    if (profileDir) await rm(profileDir, { recursive: true, force: true });
+  };
   const page = await context.newPage();
   page.setDefaultTimeout(30 * 60_000);
   page.on('pageerror', (e) => log('page error:', e.message));
@@ -412,7 +433,8 @@ async function main() {
   let opTimeout = 15 * 60_000;
   const B = (fn, ...a) => page.evaluate(([fn, a]) => window.__bench[fn](...a), [fn, a]);
 
-  const results = { browser: browserVersion, cpus: cpus().length, cpu: cpus()[0]?.model?.trim(), runs: args.runs, sizes: {} };
+  const browserVersion = (await cdp.send('Browser.getVersion').catch(() => ({}))).product?.replace(/^[^/]*\//, '') || 'unknown';
+  const results = { browser: browserVersion, storage: profileDir ? 'disk' : 'memory', cpus: cpus().length, cpu: cpus()[0]?.model?.trim(), runs: args.runs, sizes: {} };
   const outDir = join(here, 'out');
   await mkdir(outDir, { recursive: true });
 
@@ -491,7 +513,7 @@ async function main() {
   if (args.profile) {
     const m = await page.evaluate(() => window.coffer.measure(64));
     for (const t of m) log(`measure: ${t.name}: ${(t.amount / t.micros).toFixed(1)} per µs`);
-    await browser.close(); server.close(); return;
+    await closeAll(); server.close(); return;
   }
   // Sealing speed of the wasm engine in its worker (window.coffer.measure).
   results.seal = [];
@@ -500,9 +522,15 @@ async function main() {
     results.seal.push(await page.evaluate(() => window.coffer.measure(64)));
   }
   results.download = await downloadSize(args.dist);
+  if (args.keep) {
+    const old = JSON.parse(readFileSync(args.keep, 'utf8'));
+    for (const [size, r] of Object.entries(old.sizes || {})) {
+      if (!results.sizes[size]) results.sizes[size] = { ...r, keptFrom: { runs: old.runs, browser: old.browser } };
+    }
+  }
   await writeFile(args.json, JSON.stringify(results, null, 2));
   log(`raw results in ${args.json}`);
-  await browser.close();
+  await closeAll();
   server.close();
   const md = render(results);
   console.log('\n' + md);
@@ -520,7 +548,7 @@ const pf = (ok) => (ok === undefined ? '–' : ok ? 'pass' : '**fail**');
 
 function render(res) {
   const L = [];
-  L.push(`Measured by \`scripts/bench.sh\` (\`node bench/run.mjs --size ${args.size} --runs ${res.runs}\`) in headless Chromium ${res.browser} on ${res.cpu || 'unknown CPU'} (${res.cpus} threads), release build, one browser session per invocation. Every figure is the median of ${res.runs} run(s); ratios are computed within each run, then the median is taken.`);
+  L.push(`Measured by \`scripts/bench.sh\` (\`node bench/run.mjs --size ${args.size} --runs ${res.runs}\`) in headless Chromium ${res.browser} on ${res.cpu || 'unknown CPU'} (${res.cpus} threads), release build, one browser session per invocation, IndexedDB ${res.storage === 'memory' ? 'in memory (incognito context)' : 'on disk (a fresh persistent profile)'}. Every figure is the median of ${res.runs} run(s); ratios are computed within each run, then the median is taken.`);
   L.push('');
   L.push('Each run, on the same database: raw read floor (`getAll` on every store, plus `getAllKeys` for out-of-line stores, one readonly transaction), raw write floor (`clear` + `put` of every record, one relaxed-durability readwrite transaction), Coffer backup through the UI ("Create backup" click until the download starts), Coffer restore through the UI (file chosen → preview = "check"; "Restore now" click until "Restore complete" is announced), then dexie-export-import `exportDB` and `importDB` (after deleting the database). Record counts and schema are checked after every write.');
   for (const [size, s] of Object.entries(res.sizes)) {
@@ -542,6 +570,7 @@ function render(res) {
     const errs = rs.map((r) => r.dexieError).filter(Boolean);
     L.push('');
     L.push(`### ${size}: ${s.records.toLocaleString('en-US')} records (${Object.entries(s.counts).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}), IndexedDB usage ${fmtMiB(s.usage)}`);
+    if (s.keptFrom) L.push('', `(${rs.length} run(s), from an earlier invocation kept with \`--keep\`; medians and ratios of those runs.)`);
     L.push('');
     L.push('| operation | median time | vs Coffer | notes |');
     L.push('|---|---|---|---|');

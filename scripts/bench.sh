@@ -4,8 +4,10 @@
 # dexie-export-import vs raw IndexedDB, memory, long tasks, download size)
 # and rewrites both sections of BENCHMARKS.md.
 #
-#   scripts/bench.sh [--size medium|large|both] [--runs N] [--skip-build] [--skip-native]
+#   scripts/bench.sh [--size medium|large|both] [--runs N] [--keep FILE] [--skip-build] [--skip-native]
 #
+# --keep FILE adds the sizes of an earlier `node bench/run.mjs --json FILE`
+# run that this one does not measure (e.g. one run of the large database).
 # Defaults: --size medium --runs 3. The large (~1 GiB) database takes a long
 # time on a 2-core machine. Needs /usr/bin/chromium (or $CHROMIUM), node/npm,
 # trunk and the wasm32 target (scripts/setup-browser.sh installs them).
@@ -19,7 +21,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --skip-build) build=0 ;;
     --skip-native) native=0 ;;
-    --size|--runs) pass+=("$1" "$2"); shift ;;
+    --size|--runs|--keep) pass+=("$1" "$2"); shift ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac

@@ -18,9 +18,14 @@ fn io_err(what: &str, e: JsValue) -> io::Error {
 
 /// A `Blob` holding a copy of `bytes`.
 pub fn blob_from_bytes(bytes: &[u8], mime: &str) -> AppResult<Blob> {
-    let parts = Array::of1(&Uint8Array::from(bytes));
     let o = BlobPropertyBag::new();
     o.set_type(mime);
+    // The Blob copies straight out of wasm memory (no intermediate JS copy).
+    // SAFETY: the view is used only by the Blob constructor, which copies
+    // it synchronously; nothing in between allocates in wasm memory, so the
+    // memory cannot grow (which would detach the view) while it is in use.
+    let view = unsafe { Uint8Array::view(bytes) };
+    let parts = Array::of1(&view);
     Blob::new_with_u8_array_sequence_and_options(&parts, &o)
         .map_err(|e| AppError::js("cannot create a Blob", e))
 }

@@ -447,9 +447,8 @@ impl<'a> ToJs<'a> {
     fn body_blob(&mut self, b: &Binary, mime: &JsString) -> AppResult<web_sys::Blob> {
         match b {
             Binary::Inline(bytes) => {
-                let parts = Array::of1(&Uint8Array::from(bytes.as_slice()));
-                web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &blob_options(mime))
-                    .map_err(|e| AppError::js("cannot create a Blob", e))
+                let mime = mime.to_string_lossy();
+                crate::blobio::blob_from_bytes(bytes, &mime)
             }
             Binary::External(r) => {
                 let resolve = self
