@@ -7,6 +7,9 @@
 //! commits only once a task ends with no request pending). Never await
 //! anything but requests of the same transaction while one is open.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -41,23 +44,53 @@ pub fn track(req: &IdbRequest) -> JsFuture {
     let r = req.clone();
     let p = Promise::new(&mut |resolve: Function, reject: Function| {
         let r2 = r.clone();
-        let ok = Closure::once_into_js(move |_e: JsValue| {
-            let _ = resolve.call1(&JsValue::NULL, &r2.result().unwrap_or(JsValue::UNDEFINED));
+        let [ok, err] = first_of(move |which, _e| {
+            r2.set_onsuccess(None);
+            r2.set_onerror(None);
+            if which == 0 {
+                let _ = resolve.call1(&JsValue::NULL, &r2.result().unwrap_or(JsValue::UNDEFINED));
+            } else {
+                let e = r2
+                    .error()
+                    .ok()
+                    .flatten()
+                    .map(JsValue::from)
+                    .unwrap_or(JsValue::UNDEFINED);
+                let _ = reject.call1(&JsValue::NULL, &e);
+            }
         });
-        let r3 = r.clone();
-        let err = Closure::once_into_js(move |_e: JsValue| {
-            let e = r3
-                .error()
-                .ok()
-                .flatten()
-                .map(JsValue::from)
-                .unwrap_or(JsValue::UNDEFINED);
-            let _ = reject.call1(&JsValue::NULL, &e);
-        });
-        r.set_onsuccess(Some(ok.unchecked_ref()));
-        r.set_onerror(Some(err.unchecked_ref()));
+        r.set_onsuccess(Some(&ok));
+        r.set_onerror(Some(&err));
     });
     JsFuture::from(p)
+}
+
+/// `N` event handlers of which only the first call counts: it runs `f` with
+/// the handler's index and the event, then every handler is freed.
+///
+/// `Closure::once_into_js` frees a closure only when it runs, so the
+/// handler of the outcome that did not happen (e.g. `onerror` of a request
+/// that succeeded) would leak with everything it holds — the request, its
+/// result (a page of records) and the promise. These handlers free each
+/// other instead (wasm-bindgen defers freeing the one that is running).
+fn first_of<const N: usize>(f: impl FnOnce(usize, JsValue) + 'static) -> [Function; N] {
+    type Handlers = Rc<RefCell<Vec<Closure<dyn FnMut(JsValue)>>>>;
+    let handlers: Handlers = Rc::new(RefCell::new(Vec::with_capacity(N)));
+    let f = Rc::new(RefCell::new(Some(f)));
+    std::array::from_fn(|i| {
+        let (all, f) = (handlers.clone(), f.clone());
+        let c = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let run = f.borrow_mut().take();
+            let dropped = std::mem::take(&mut *all.borrow_mut());
+            if let Some(run) = run {
+                run(i, e);
+            }
+            drop(dropped);
+        });
+        let js: Function = c.as_ref().unchecked_ref::<Function>().clone();
+        handlers.borrow_mut().push(c);
+        js
+    })
 }
 
 /// Like [`wait`], mapping failures to an [`AppError`] naming `what`.
@@ -70,29 +103,27 @@ pub async fn req(what: &str, r: Result<IdbRequest, JsValue>) -> AppResult<JsValu
 pub async fn done(tx: &IdbTransaction) -> AppResult<()> {
     let t = tx.clone();
     let p = Promise::new(&mut |resolve: Function, reject: Function| {
-        let ok = Closure::once_into_js(move |_e: JsValue| {
-            let _ = resolve.call0(&JsValue::NULL);
-        });
         let t2 = t.clone();
-        let rj = reject.clone();
-        let err = Closure::once_into_js(move |_e: JsValue| {
-            let e = t2
-                .error()
-                .map(JsValue::from)
-                .unwrap_or_else(|| JsValue::from_str("aborted"));
-            let _ = rj.call1(&JsValue::NULL, &e);
+        let [ok, err, abort] = first_of(move |which, _e| {
+            t2.set_oncomplete(None);
+            t2.set_onerror(None);
+            t2.set_onabort(None);
+            if which == 0 {
+                let _ = resolve.call0(&JsValue::NULL);
+            } else {
+                let e = t2.error().map(JsValue::from).unwrap_or_else(|| {
+                    JsValue::from_str(if which == 1 {
+                        "aborted"
+                    } else {
+                        "the transaction was aborted"
+                    })
+                });
+                let _ = reject.call1(&JsValue::NULL, &e);
+            }
         });
-        let t3 = t.clone();
-        let abort = Closure::once_into_js(move |_e: JsValue| {
-            let e = t3
-                .error()
-                .map(JsValue::from)
-                .unwrap_or_else(|| JsValue::from_str("the transaction was aborted"));
-            let _ = reject.call1(&JsValue::NULL, &e);
-        });
-        t.set_oncomplete(Some(ok.unchecked_ref()));
-        t.set_onerror(Some(err.unchecked_ref()));
-        t.set_onabort(Some(abort.unchecked_ref()));
+        t.set_oncomplete(Some(&ok));
+        t.set_onerror(Some(&err));
+        t.set_onabort(Some(&abort));
     });
     JsFuture::from(p)
         .await
