@@ -50,19 +50,22 @@ pub fn track(req: &IdbRequest) -> JsFuture {
             if which == 0 {
                 let _ = resolve.call1(&JsValue::NULL, &r2.result().unwrap_or(JsValue::UNDEFINED));
             } else {
-                let e = r2
-                    .error()
-                    .ok()
-                    .flatten()
-                    .map(JsValue::from)
-                    .unwrap_or(JsValue::UNDEFINED);
-                let _ = reject.call1(&JsValue::NULL, &e);
+                let _ = reject.call1(&JsValue::NULL, &request_error(&r2));
             }
         });
         r.set_onsuccess(Some(&ok));
         r.set_onerror(Some(&err));
     });
     JsFuture::from(p)
+}
+
+/// The `DOMException` a failed request holds (or `undefined`).
+fn request_error(r: &IdbRequest) -> JsValue {
+    r.error()
+        .ok()
+        .flatten()
+        .map(JsValue::from)
+        .unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `N` event handlers of which only the first call counts: it runs `f` with
@@ -186,31 +189,33 @@ pub async fn open_versioned(
     let blocked = Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| on_blocked());
     r.set_onblocked(Some(blocked.as_ref().unchecked_ref()));
     blocked.forget();
+    // Upgrade needed (its old version), success without upgrade (-1), or
+    // failure. After an upgrade, `finish_open` listens for the success.
     let p = Promise::new(&mut |resolve: Function, reject: Function| {
-        let res2 = resolve.clone();
-        let up = Closure::once_into_js(move |e: JsValue| {
-            let old = Reflect::get(&e, &JsValue::from_str("oldVersion"))
-                .ok()
-                .and_then(|v| v.as_f64())
-                .unwrap_or(0.0);
-            let _ = res2.call1(&JsValue::NULL, &JsValue::from_f64(old));
+        let r2 = rr.clone();
+        let [up, ok, err] = first_of(move |which, e| {
+            r2.set_onupgradeneeded(None);
+            r2.set_onsuccess(None);
+            r2.set_onerror(None);
+            match which {
+                0 => {
+                    let old = Reflect::get(&e, &JsValue::from_str("oldVersion"))
+                        .ok()
+                        .and_then(|v| v.as_f64())
+                        .unwrap_or(0.0);
+                    let _ = resolve.call1(&JsValue::NULL, &JsValue::from_f64(old));
+                }
+                1 => {
+                    let _ = resolve.call1(&JsValue::NULL, &JsValue::from_f64(-1.0));
+                }
+                _ => {
+                    let _ = reject.call1(&JsValue::NULL, &request_error(&r2));
+                }
+            }
         });
-        let ok = Closure::once_into_js(move |_e: JsValue| {
-            let _ = resolve.call1(&JsValue::NULL, &JsValue::from_f64(-1.0));
-        });
-        let r3 = rr.clone();
-        let err = Closure::once_into_js(move |_e: JsValue| {
-            let e = r3
-                .error()
-                .ok()
-                .flatten()
-                .map(JsValue::from)
-                .unwrap_or(JsValue::UNDEFINED);
-            let _ = reject.call1(&JsValue::NULL, &e);
-        });
-        rr.set_onupgradeneeded(Some(up.unchecked_ref()));
-        rr.set_onsuccess(Some(ok.unchecked_ref()));
-        rr.set_onerror(Some(err.unchecked_ref()));
+        rr.set_onupgradeneeded(Some(&up));
+        rr.set_onsuccess(Some(&ok));
+        rr.set_onerror(Some(&err));
     });
     let old = JsFuture::from(p)
         .await

@@ -224,6 +224,21 @@ fn select(db: &str, stores: &[&str]) -> Selection {
     }
 }
 
+/// Backs up `stores` of `db` (no passphrase, no progress) into a Blob.
+async fn backup_of(db: &str, stores: &[&str]) -> web_sys::Blob {
+    backup::backup(&select(db, stores), None, 1.7e12, &Reporter::silent())
+        .await
+        .unwrap()
+        .1
+}
+
+/// Restores `stores` of `db` from `blob` (no passphrase or key file).
+async fn restore_from(blob: web_sys::Blob, db: &str, stores: &[&str]) {
+    restore::restore(blob, &select(db, stores), None, None, &Reporter::silent())
+        .await
+        .unwrap();
+}
+
 async fn schemas(name: &str) -> Vec<StoreSchema> {
     let db = idb::open(name).await.unwrap();
     let names = idb::store_names(&db);
@@ -290,26 +305,11 @@ async fn schema_and_key_generator_survive_backup_and_restore() {
     db.close();
     let before = schemas("t-schema").await;
     // The probe of the backup must not move the generators.
-    let (_, blob) = backup::backup(
-        &select("t-schema", &["auto", "out", "compound"]),
-        None,
-        1.7e12,
-        &Reporter::silent(),
-    )
-    .await
-    .unwrap();
+    let blob = backup_of("t-schema", &["auto", "out", "compound"]).await;
     assert_eq!(next_key("t-schema", "auto", "{}").await, 6.0);
     assert_eq!(next_key("t-schema", "out", "1").await, 41.0);
     idb::delete_database("t-schema").await.unwrap();
-    restore::restore(
-        blob,
-        &select("t-schema", &["auto", "out", "compound"]),
-        None,
-        None,
-        &Reporter::silent(),
-    )
-    .await
-    .unwrap();
+    restore_from(blob, "t-schema", &["auto", "out", "compound"]).await;
     assert_eq!(schemas("t-schema").await, before);
     assert_eq!(
         before
@@ -454,15 +454,7 @@ async fn ids_another_tab_uses_while_the_backup_runs_are_not_reused() {
     db.close();
     assert_eq!(next_key("t-race", "out", "1").await, 101.0);
     idb::delete_database("t-race").await.unwrap();
-    restore::restore(
-        blob,
-        &select("t-race", &["out"]),
-        None,
-        None,
-        &Reporter::silent(),
-    )
-    .await
-    .unwrap();
+    restore_from(blob, "t-race", &["out"]).await;
     let db = idb::open("t-race").await.unwrap();
     let (keys, _) = get_all(&db, "out").await;
     assert_eq!(keys.length(), 10, "the snapshot has the ten records only");
@@ -601,24 +593,9 @@ async fn blob_bodies_read_in_batches_keep_their_places() {
         .collect();
     put_all(&db, "b", &pairs).await;
     db.close();
-    let (_, blob) = backup::backup(
-        &select("t-blobs", &["b"]),
-        None,
-        1.7e12,
-        &Reporter::silent(),
-    )
-    .await
-    .unwrap();
+    let blob = backup_of("t-blobs", &["b"]).await;
     idb::delete_database("t-blobs").await.unwrap();
-    restore::restore(
-        blob,
-        &select("t-blobs", &["b"]),
-        None,
-        None,
-        &Reporter::silent(),
-    )
-    .await
-    .unwrap();
+    restore_from(blob, "t-blobs", &["b"]).await;
     let db = idb::open("t-blobs").await.unwrap();
     let (_, values) = get_all(&db, "b").await;
     db.close();
