@@ -44,16 +44,14 @@ pub fn read_blob_bytes(blob: &Blob) -> AppResult<Vec<u8>> {
     Ok(Uint8Array::new(&buf).to_vec())
 }
 
-/// Reads the bodies of many `Blob`s with one `FileReaderSync` call.
+/// Blobs whose bodies a backup reads later, together.
 ///
-/// Each `FileReaderSync` read is a round trip to the browser's blob store
-/// (about a millisecond), which dominated backups of stores with many small
-/// Blobs. [`BlobBatch::defer`] instead records the Blob and hands out a
-/// placeholder body, [`Binary::External`] numbered in deferral order;
-/// [`BlobBatch::read`] reads them all at once (as one concatenated Blob)
-/// and [`crate::convert::fill_deferred`] puts the bodies in place. Reading
-/// stays synchronous, so an open IndexedDB snapshot never sees an `await`
-/// that is not one of its own requests.
+/// [`BlobBatch::defer`] records a Blob and hands out a placeholder body,
+/// [`Binary::External`] numbered in deferral order;
+/// [`BlobBatch::start_read`] starts reading them all (`Blob.arrayBuffer()`,
+/// every read in flight at once, so the browser reads them on its own
+/// threads while the worker goes on) and [`crate::convert::fill_deferred`]
+/// puts the bodies in place once they are in ([`BodyRead::bodies`]).
 #[derive(Default)]
 pub struct BlobBatch {
     blobs: Vec<Blob>,
@@ -62,7 +60,7 @@ pub struct BlobBatch {
 }
 
 impl BlobBatch {
-    /// Records `blob` for the next [`BlobBatch::read`]; returns its
+    /// Records `blob` for the next [`BlobBatch::start_read`]; returns its
     /// placeholder body.
     pub fn defer(&mut self, blob: &Blob) -> coffer_engine::model::Binary {
         let len = blob.size() as u64;
@@ -83,26 +81,50 @@ impl BlobBatch {
         self.blobs.is_empty()
     }
 
-    /// Reads every deferred body, in deferral order, and starts over.
-    pub fn read(&mut self) -> AppResult<Vec<Option<Vec<u8>>>> {
-        let blobs: Array = self.blobs.drain(..).collect();
-        let sizes = std::mem::take(&mut self.sizes);
-        self.bytes = 0;
-        if sizes.is_empty() {
-            return Ok(Vec::new());
+    /// Starts reading every deferred body, in deferral order, and starts
+    /// over.
+    pub fn start_read(&mut self) -> BodyRead {
+        let reads: Array = self
+            .blobs
+            .drain(..)
+            .map(|b| JsValue::from(b.array_buffer()))
+            .collect();
+        let bytes = std::mem::take(&mut self.bytes);
+        BodyRead {
+            future: wasm_bindgen_futures::JsFuture::from(js_sys::Promise::all(&reads)),
+            sizes: std::mem::take(&mut self.sizes),
+            bytes,
         }
-        let all = Blob::new_with_blob_sequence(&blobs)
-            .map_err(|e| AppError::js("cannot create a Blob", e))?;
-        let buf = Uint8Array::new(&read_blob_buffer(&all)?.into());
-        let mut out = Vec::with_capacity(sizes.len());
-        let mut at = 0u32;
-        for len in sizes {
-            let end = u32::try_from(u64::from(at) + len)
-                .ok()
-                .filter(|e| *e <= buf.length())
-                .ok_or_else(|| AppError::new("io", "a Blob changed while it was read"))?;
-            out.push(Some(buf.subarray(at, end).to_vec()));
-            at = end;
+    }
+}
+
+/// The bodies of a [`BlobBatch`], being read.
+pub struct BodyRead {
+    /// Resolves to the bodies' `ArrayBuffer`s, in deferral order.
+    pub future: wasm_bindgen_futures::JsFuture,
+    sizes: Vec<u64>,
+    bytes: u64,
+}
+
+impl BodyRead {
+    /// Bytes being read.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The bodies, from what [`BodyRead::future`] resolved to.
+    pub fn bodies(&self, read: Result<JsValue, JsValue>) -> AppResult<Vec<Option<Vec<u8>>>> {
+        let buffers = Array::from(&read.map_err(|e| AppError::js("cannot read a Blob", e))?);
+        if buffers.length() as usize != self.sizes.len() {
+            return Err(AppError::new("io", "a Blob went missing while it was read"));
+        }
+        let mut out = Vec::with_capacity(self.sizes.len());
+        for (i, len) in self.sizes.iter().enumerate() {
+            let buf = Uint8Array::new(&buffers.get(i as u32));
+            if u64::from(buf.length()) != *len {
+                return Err(AppError::new("io", "a Blob changed while it was read"));
+            }
+            out.push(Some(buf.to_vec()));
         }
         Ok(out)
     }

@@ -562,12 +562,18 @@ async fn a_restore_right_after_inspect_skips_only_the_second_verification() {
     db.close();
 }
 
-/// Blob bodies are read in batches (one `FileReaderSync` call per ~8 MiB)
-/// and put back in place: across pages of records, across batch flushes,
-/// several per record, nested in Maps and arrays, inline and external.
+/// Blob bodies are read in the background in batches of ~8 MiB and put
+/// back in place: across pages of records, across batch flushes, several
+/// per record, nested in Maps and arrays, inline and external. The backup
+/// waits for reads while the snapshot must stay open (more than 16 MiB in
+/// flight, and at the end of store `b`, before store `c` is read).
 #[wasm_bindgen_test]
 async fn blob_bodies_read_in_batches_keep_their_places() {
-    let db = fresh_db("t-blobs", "db.createObjectStore('b');").await;
+    let db = fresh_db(
+        "t-blobs",
+        "db.createObjectStore('b'); db.createObjectStore('c');",
+    )
+    .await;
     // 1,100 records (three pages): a Blob of 36,000 + i bytes filled with
     // i % 251, a File in a Map whose bytes are (i + 1) % 251, and every
     // 97th record a 100 KiB Blob (an external body) in an array. About
@@ -592,14 +598,31 @@ async fn blob_bodies_read_in_batches_keep_their_places() {
         .map(|(i, v)| (JsValue::from_f64(i as f64), v))
         .collect();
     put_all(&db, "b", &pairs).await;
+    let tail: Vec<(JsValue, JsValue)> = (0..3)
+        .map(|i| {
+            let v = js(&format!("[new Blob(['c{i}']), 'plain {i}']"));
+            (JsValue::from_f64(f64::from(i)), v)
+        })
+        .collect();
+    put_all(&db, "c", &tail).await;
     db.close();
-    let blob = backup_of("t-blobs", &["b"]).await;
+    let blob = backup_of("t-blobs", &["b", "c"]).await;
     idb::delete_database("t-blobs").await.unwrap();
-    restore_from(blob, "t-blobs", &["b"]).await;
+    restore_from(blob, "t-blobs", &["b", "c"]).await;
     let db = idb::open("t-blobs").await.unwrap();
     let (_, values) = get_all(&db, "b").await;
+    let (_, tail) = get_all(&db, "c").await;
     db.close();
     assert_eq!(values.length(), 1100);
+    let tail_check = Function::new_with_args(
+        "values",
+        "const r = new FileReaderSync();
+         return values.map((v, i) => r.readAsText(v[0]) === 'c' + i && v[1] === 'plain ' + i).join();",
+    );
+    assert_eq!(
+        tail_check.call1(&JsValue::NULL, &tail).unwrap().as_string(),
+        Some("true,true,true".to_owned())
+    );
     // Checked in JS: sizes, every byte, types, names.
     let check = Function::new_with_args(
         "values",

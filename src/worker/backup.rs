@@ -32,9 +32,10 @@ use web_sys::{
     Blob, IdbDatabase, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode,
 };
 
+use super::bodies::Bodies;
 use super::{keys, progress_info, time_from_ms, Reporter};
 use crate::blobio::{BlobBatch, BlobParts, BlobSpool};
-use crate::convert::{approx_size, fill_deferred, js_to_key, ToValue};
+use crate::convert::{approx_size, js_to_key, ToValue};
 use crate::error::{AppError, AppResult};
 use crate::generator;
 use crate::idb;
@@ -193,6 +194,9 @@ async fn read_database(
         let st = snap
             .object_store(&schema.name)
             .map_err(|e| AppError::js("cannot open a store", e))?;
+        let store = schema.name.as_str();
+        // Records waiting for their Blob bodies (read in the background).
+        let mut bodies = Bodies::default();
         // Pipelined: the next page is requested before this one is
         // converted, so IndexedDB reads while the engine encodes.
         let mut next = Some(request_page(&st, None)?);
@@ -206,8 +210,7 @@ async fn read_database(
             if n == PAGE {
                 next = Some(request_page(&st, Some(&ks.get(n - 1)))?);
             }
-            // Records whose Blob bodies wait for the batch read.
-            let mut pending: Vec<(Key, Value)> = Vec::new();
+            bodies.drain_ready(&mut adder(w, dbi, si, name, store))?;
             for i in 0..n {
                 let kjs = ks.get(i);
                 let vjs = vs.get(i);
@@ -219,7 +222,7 @@ async fn read_database(
                     let env = keys::sealed_bytes(&vjs).ok_or_else(|| {
                         located(
                             name,
-                            &schema.name,
+                            store,
                             &key,
                             AppError::new(
                                 "invalid-sealed-record",
@@ -229,26 +232,29 @@ async fn read_database(
                     })?;
                     progress.done_bytes += env.len() as u64;
                     w.add_sealed_record(dbi, si, &key, &env)
-                        .map_err(|e| located(name, &schema.name, &key, e.into()))?;
+                        .map_err(|e| located(name, store, &key, e.into()))?;
                 } else {
                     let v = conv
                         .convert(&vjs)
-                        .map_err(|e| located(name, &schema.name, &key, e))?;
-                    if pending.is_empty() && batch.borrow().is_empty() {
-                        w.add_record(dbi, si, &key, v)
-                            .map_err(|e| located(name, &schema.name, &key, e.into()))?;
-                    } else {
-                        pending.push((key, v));
-                    }
+                        .map_err(|e| located(name, store, &key, e))?;
+                    bodies.push(&batch.borrow(), key, v, &mut adder(w, dbi, si, name, store))?;
                     if batch.borrow().bytes() >= BLOB_BATCH {
-                        add_pending(w, dbi, si, name, &schema.name, &batch, &mut pending)?;
+                        bodies.flush(&mut batch.borrow_mut());
+                        if bodies.full() {
+                            bodies
+                                .wait_front(&st, &mut adder(w, dbi, si, name, store))
+                                .await?;
+                        }
                     }
                 }
                 progress.done_records += 1;
             }
-            add_pending(w, dbi, si, name, &schema.name, &batch, &mut pending)?;
+            bodies.flush(&mut batch.borrow_mut());
             rep.progress(Phase::Reading, *progress, false);
         }
+        bodies
+            .finish(&batch, &st, &mut adder(w, dbi, si, name, store))
+            .await?;
     }
     // Probe again once the snapshot is done (the readwrite transaction
     // waits for it): ids another tab used in the meantime count too.
@@ -298,27 +304,18 @@ fn located(db: &str, store: &str, key: &Key, e: AppError) -> AppError {
     AppError::new(e.code, format!("{db}/{store}, key {key:?}: {}", e.message))
 }
 
-/// Reads the deferred Blob bodies, puts them into the `pending` records and
-/// hands those to the writer (in order).
-fn add_pending(
-    w: &mut BackupWriter<BlobSpool>,
+/// Adds plain records of store `si` of database `dbi` to `w`.
+fn adder<'a>(
+    w: &'a mut BackupWriter<BlobSpool>,
     dbi: usize,
     si: usize,
-    db: &str,
-    store: &str,
-    batch: &RefCell<BlobBatch>,
-    pending: &mut Vec<(Key, Value)>,
-) -> AppResult<()> {
-    if pending.is_empty() && batch.borrow().is_empty() {
-        return Ok(());
-    }
-    let mut bodies = batch.borrow_mut().read()?;
-    for (key, mut v) in pending.drain(..) {
-        fill_deferred(&mut v, &mut bodies).map_err(|e| located(db, store, &key, e))?;
+    db: &'a str,
+    store: &'a str,
+) -> impl FnMut(Key, Value) -> AppResult<()> + 'a {
+    move |key, v| {
         w.add_record(dbi, si, &key, v)
-            .map_err(|e| located(db, store, &key, e.into()))?;
+            .map_err(|e| located(db, store, &key, e.into()))
     }
-    Ok(())
 }
 
 /// A key-generator probe: a readwrite transaction that `add`s a record

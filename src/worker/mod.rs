@@ -8,6 +8,7 @@
 //! lock is released with the worker.
 
 pub mod backup;
+mod bodies;
 pub mod keys;
 pub mod lock;
 pub mod measure;
