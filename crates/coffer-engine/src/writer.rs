@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use crate::codec::{encode_key, encode_value_into, write_varint};
+use crate::codec::{check_value, encode_key, encode_value_into, write_varint};
 use crate::envelope::envelope_key_id;
 use crate::error::{Error, Result};
 use crate::format::manifest::{
@@ -27,6 +27,18 @@ use crate::limits::Limits;
 use crate::model::{Binary, BlobRef, DatabaseSchema, Key, Value};
 use crate::progress::Progress;
 use crate::spool::Spool;
+
+/// Deepest value [`BackupWriter::add_encoded_record`] accepts: what
+/// readers accept by default.
+const MAX_DEPTH: u32 = 256;
+
+/// Why an encoded value was refused.
+fn bad_encoding(value: &[u8]) -> Error {
+    let why = check_value(value, MAX_DEPTH)
+        .map(|n| format!("it refers to {n} blob entries it did not bring"))
+        .unwrap_or_else(|e| e.to_string());
+    Error::Unencodable(format!("value: not a canonical encoding: {why}"))
+}
 
 /// Bytes per spool chunk.
 const CHUNK: usize = 1 << 20;
@@ -438,6 +450,71 @@ impl<S: Spool> BackupWriter<S> {
         let r = self.append_record(db, store, key, &encoded);
         self.scratch = encoded;
         r.map(|()| out)
+    }
+
+    /// Adds a record to a plain store whose value the caller has already
+    /// encoded (FORMAT.md §4.3) except for its binary bodies: each of
+    /// `bodies` is `(offset, body)`, the place in `value` where that body's
+    /// `binary` belongs (offsets non-decreasing, at most `value.len()`).
+    /// Bodies longer than the inline threshold move to blob entries, like
+    /// [`BackupWriter::add_record`]'s; the rest go inline. The assembled
+    /// encoding must be canonical, or the record is refused
+    /// ([`Error::Unencodable`]), so what the writer stores always reads
+    /// back. Lets a caller encode values where they live (such as a
+    /// browser's JavaScript) without building a [`Value`].
+    pub fn add_encoded_record(
+        &mut self,
+        db: usize,
+        store: usize,
+        key: &Key,
+        value: &[u8],
+        bodies: &[(usize, &[u8])],
+    ) -> Result<()> {
+        self.store_mut(db, store, false)?;
+        if bodies.is_empty() {
+            check_value(value, MAX_DEPTH)
+                .ok()
+                .filter(|external| *external == 0)
+                .ok_or_else(|| bad_encoding(value))?;
+            return self.append_record(db, store, key, value);
+        }
+        let mut prev = 0;
+        for (at, _) in bodies {
+            if *at < prev || *at > value.len() {
+                return Err(Error::Misuse(format!(
+                    "body offsets must be non-decreasing and within the value; got {at}"
+                )));
+            }
+            prev = *at;
+        }
+        let threshold = self.options.inline_threshold;
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        let mut from = 0;
+        let mut external = 0;
+        for (at, body) in bodies {
+            out.extend_from_slice(&value[from..*at]);
+            from = *at;
+            if body.len() > threshold {
+                let r = self.add_blob(db, store, body)?;
+                out.push(0x01);
+                write_varint(&mut out, u64::from(r.index));
+                write_varint(&mut out, r.len);
+                external += 1;
+            } else {
+                out.push(0x00);
+                write_varint(&mut out, body.len() as u64);
+                out.extend_from_slice(body);
+            }
+        }
+        out.extend_from_slice(&value[from..]);
+        // Only the external bodies placed here may be in it.
+        let r = match check_value(&out, MAX_DEPTH) {
+            Ok(n) if n == external => self.append_record(db, store, key, &out),
+            _ => Err(bad_encoding(&out)),
+        };
+        self.scratch = out;
+        r
     }
 
     /// Adds a record to an encrypted store: `envelope` is copied as is. Its
@@ -910,6 +987,123 @@ mod tests {
             let (actual, _) = deferring.finish(Vec::new()).unwrap();
             prop_assert!(actual == expected, "archives differ");
         }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Values encoded by the caller (bodies apart) write exactly the
+        /// archive that [`BackupWriter::add_record`] writes.
+        #[test]
+        fn encoded_records_write_the_same_archive(
+            mut records in proptest::collection::vec((arb_key(), arb_value()), 0..10),
+            threshold in 0usize..48,
+        ) {
+            records.sort_by(|a, b| a.0.idb_cmp(&b.0));
+            records.dedup_by(|a, b| a.0.idb_cmp(&b.0) == std::cmp::Ordering::Equal);
+            let schema = DatabaseSchema { name: "db".into(), version: 1, stores: vec![StoreSchema::new("s")] };
+            let writer = || {
+                let mut opts = WriteOptions::new(OffsetDateTime::UNIX_EPOCH);
+                opts.inline_threshold = threshold;
+                opts.part_size = 512;
+                BackupWriter::new(opts, MemorySpool::default())
+            };
+            let mut model = writer();
+            let d = model.add_database(schema.clone()).unwrap();
+            for (k, v) in &records {
+                model.add_record(d, 0, k, v.clone()).unwrap();
+            }
+            let (expected, _) = model.finish(Vec::new()).unwrap();
+            let mut encoded = writer();
+            let d = encoded.add_database(schema).unwrap();
+            for (k, v) in &records {
+                let (head, bodies) = crate::codec::encode_value_without_bodies(v).unwrap();
+                let bodies: Vec<(usize, &[u8])> = bodies.iter().map(|(at, b)| (*at, b.as_slice())).collect();
+                encoded.add_encoded_record(d, 0, k, &head, &bodies).unwrap();
+            }
+            let (actual, _) = encoded.finish(Vec::new()).unwrap();
+            prop_assert!(actual == expected, "archives differ");
+        }
+    }
+
+    #[test]
+    fn encoded_records_must_be_canonical() {
+        assert_eq!(MAX_DEPTH, Limits::default().max_depth);
+        let mut opts = WriteOptions::new(OffsetDateTime::UNIX_EPOCH);
+        opts.inline_threshold = 4;
+        let mut w = BackupWriter::new(opts, MemorySpool::default());
+        let d = w
+            .add_database(DatabaseSchema {
+                name: "db".into(),
+                version: 1,
+                stores: vec![StoreSchema::new("s")],
+            })
+            .unwrap();
+        let k = Key::Number(1.0);
+        let refused =
+            |r: Result<()>| matches!(r, Err(Error::Unencodable(m)) if m.contains("canonical"));
+        // Trailing bytes, an unknown tag, a non-canonical string.
+        assert!(refused(w.add_encoded_record(d, 0, &k, &[0x01, 0x01], &[])));
+        assert!(refused(w.add_encoded_record(d, 0, &k, &[0x7f], &[])));
+        assert!(refused(w.add_encoded_record(
+            d,
+            0,
+            &k,
+            &[0x06, 0x03, b'a', 0],
+            &[]
+        )));
+        // An external body the caller did not bring.
+        assert!(refused(w.add_encoded_record(
+            d,
+            0,
+            &k,
+            &[0x12, 0x01, 0x00, 0x09],
+            &[]
+        )));
+        // A body where no binary belongs (after the tag of a number).
+        assert!(refused(w.add_encoded_record(
+            d,
+            0,
+            &k,
+            &[0x04],
+            &[(1, &[0; 8])]
+        )));
+        // Offsets out of order or beyond the value: misuse.
+        assert!(matches!(
+            w.add_encoded_record(d, 0, &k, &[0x12], &[(1, &[1]), (0, &[2])]),
+            Err(Error::Misuse(_))
+        ));
+        assert!(matches!(
+            w.add_encoded_record(d, 0, &k, &[0x12], &[(2, &[1])]),
+            Err(Error::Misuse(_))
+        ));
+        // Accepted: an ArrayBuffer whose 9-byte body moves to a blob entry,
+        // in an array with a 2-byte one that stays inline.
+        let head = [0x17, 0x02, 0x12, 0x12, 0x00];
+        w.add_encoded_record(d, 0, &k, &head, &[(3, &[9; 9]), (4, &[2, 2])])
+            .unwrap();
+        let (zip, _) = w.finish(Vec::new()).unwrap();
+        let mut r = BackupReader::open(Cursor::new(zip), Limits::default()).unwrap();
+        r.verify(None, &mut |_| Ok(())).unwrap();
+        let mut back = Vec::new();
+        r.for_each_record(0, 0, &mut |rec| {
+            back.push(rec);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(back.len(), 1);
+        let RecordValue::Plain(mut v) = back.remove(0).value else {
+            panic!("plain store")
+        };
+        r.resolve_blobs(0, 0, &mut v).unwrap();
+        let expected = Value::Array {
+            length: 2,
+            items: vec![
+                (0, Value::ArrayBuffer(Binary::Inline(vec![9; 9]))),
+                (1, Value::ArrayBuffer(Binary::Inline(vec![2, 2]))),
+            ],
+            props: Vec::new(),
+        };
+        assert!(v.same(&expected), "{v:?}");
     }
 
     #[test]

@@ -56,3 +56,42 @@ pub(crate) fn read_utf8(c: &mut Cursor<'_>, what: &str) -> Result<String, Decode
         .map(str::to_owned)
         .ok_or_else(|| DecodeError::new(format!("{what} holds a lone surrogate")))
 }
+
+/// Checks a string as [`read_str`] would read it, without copying it.
+pub(crate) fn check_str(c: &mut Cursor<'_>) -> Result<(), DecodeError> {
+    check_form(c).map(|_| ())
+}
+
+/// Checks a string that must be well formed (the UTF-8 form).
+pub(crate) fn check_utf8(c: &mut Cursor<'_>, what: &str) -> Result<(), DecodeError> {
+    if check_form(c)? {
+        Ok(())
+    } else {
+        Err(DecodeError::new(format!("{what} holds a lone surrogate")))
+    }
+}
+
+/// Checks a string; whether it is in the UTF-8 form.
+fn check_form(c: &mut Cursor<'_>) -> Result<bool, DecodeError> {
+    let h = c.varint()?;
+    let n = usize::try_from(h >> 1).map_err(|_| DecodeError::new("string too long"))?;
+    if h & 1 == 0 {
+        std::str::from_utf8(c.take(n)?)
+            .map_err(|_| DecodeError::new("string is not valid UTF-8"))?;
+        Ok(true)
+    } else {
+        let byte_len = n
+            .checked_mul(2)
+            .ok_or_else(|| DecodeError::new("string too long"))?;
+        let bytes = c.take(byte_len)?;
+        let units = bytes
+            .chunks_exact(2)
+            .map(|p| u16::from_le_bytes([p[0], p[1]]));
+        if char::decode_utf16(units).all(|r| r.is_ok()) {
+            return Err(DecodeError::new(
+                "well-formed string stored as UTF-16 (non-canonical)",
+            ));
+        }
+        Ok(false)
+    }
+}

@@ -11,4 +11,6 @@ pub(crate) mod value;
 
 pub use cursor::{write_varint, Cursor, DecodeError};
 pub use key::{decode_key, encode_key, encode_key_into};
-pub use value::{decode_value, encode_value, encode_value_into};
+pub use value::{
+    check_value, decode_value, encode_value, encode_value_into, encode_value_without_bodies,
+};

@@ -5,7 +5,7 @@
 //! shared and cyclic structure.
 
 use super::cursor::{write_varint, Cursor, DecodeError};
-use super::jsstr::{read_str, read_utf8, write_str, write_utf8};
+use super::jsstr::{check_str, check_utf8, read_str, read_utf8, write_str, write_utf8};
 use crate::model::{BigInt, Binary, BlobRef, JsString, Value, ViewKind};
 
 const UNDEFINED: u8 = 0x00;
@@ -48,13 +48,36 @@ pub fn encode_value(value: &Value) -> Result<Vec<u8>, DecodeError> {
 /// object not yet numbered, non-canonical bigints, or views whose geometry
 /// is impossible.
 pub fn encode_value_into(out: &mut Vec<u8>, value: &Value) -> Result<(), DecodeError> {
-    let mut e = Encoder { out, objects: 0 };
+    let mut e = Encoder {
+        out,
+        objects: 0,
+        bodies: None,
+    };
     e.value(value, 0)
+}
+
+/// Encodes `value` with its inline binary bodies left out: the encoding,
+/// and each body with the offset where its `binary` belongs. The form
+/// [`crate::BackupWriter::add_encoded_record`] takes.
+pub fn encode_value_without_bodies(
+    value: &Value,
+) -> Result<(Vec<u8>, Vec<(usize, Vec<u8>)>), DecodeError> {
+    let mut out = Vec::with_capacity(64);
+    let mut bodies = Vec::new();
+    let mut e = Encoder {
+        out: &mut out,
+        objects: 0,
+        bodies: Some(&mut bodies),
+    };
+    e.value(value, 0)?;
+    Ok((out, bodies))
 }
 
 struct Encoder<'a> {
     out: &'a mut Vec<u8>,
     objects: u32,
+    /// Where inline bodies go instead of `out`, if anywhere.
+    bodies: Option<&'a mut Vec<(usize, Vec<u8>)>>,
 }
 
 /// Deepest nesting the encoder produces; matches the default read limit.
@@ -94,7 +117,7 @@ impl Encoder<'_> {
             }
             Value::ArrayBuffer(b) => {
                 out.push(ARRAY_BUFFER);
-                binary(out, b);
+                split(out, &mut self.bodies, b);
             }
             Value::View {
                 kind,
@@ -107,12 +130,12 @@ impl Encoder<'_> {
                 out.push(kind.code());
                 write_varint(out, *byte_offset);
                 write_varint(out, *buffer_len);
-                binary(out, bytes);
+                split(out, &mut self.bodies, bytes);
             }
             Value::Blob { mime, data } => {
                 out.push(BLOB);
                 write_str(out, mime);
-                binary(out, data);
+                split(out, &mut self.bodies, data);
             }
             Value::File {
                 name,
@@ -124,7 +147,7 @@ impl Encoder<'_> {
                 write_str(out, name);
                 write_str(out, mime);
                 out.extend_from_slice(&last_modified.to_le_bytes());
-                binary(out, data);
+                split(out, &mut self.bodies, data);
             }
             Value::Array {
                 length,
@@ -240,6 +263,14 @@ fn bigint(out: &mut Vec<u8>, b: &BigInt) {
     out.push(u8::from(b.is_negative()));
     write_varint(out, b.magnitude().len() as u64);
     out.extend_from_slice(b.magnitude());
+}
+
+/// Writes `b`, or (inline, with `bodies`) records it there.
+fn split(out: &mut Vec<u8>, bodies: &mut Option<&mut Vec<(usize, Vec<u8>)>>, b: &Binary) {
+    match (bodies, b) {
+        (Some(bodies), Binary::Inline(bytes)) => bodies.push((out.len(), bytes.clone())),
+        _ => binary(out, b),
+    }
 }
 
 fn binary(out: &mut Vec<u8>, b: &Binary) {
@@ -458,6 +489,183 @@ impl Decoder {
     }
 }
 
+/// Checks that `bytes` are exactly one canonical value encoding, as
+/// [`decode_value`] would accept it, without building the value. Returns
+/// how many external bodies (`binary` in its external form) it holds.
+pub fn check_value(bytes: &[u8], max_depth: u32) -> Result<u64, DecodeError> {
+    let mut c = Cursor::new(bytes);
+    let mut k = Checker {
+        objects: 0,
+        max_depth,
+        external: 0,
+    };
+    k.value(&mut c, 0)?;
+    c.finish()?;
+    Ok(k.external)
+}
+
+/// [`Decoder`]'s rules, minus the building ([`check_value`]).
+struct Checker {
+    objects: u32,
+    max_depth: u32,
+    external: u64,
+}
+
+impl Checker {
+    fn value(&mut self, c: &mut Cursor<'_>, depth: u32) -> Result<(), DecodeError> {
+        if depth > self.max_depth {
+            return Err(DecodeError::new(format!(
+                "value nested deeper than {} levels",
+                self.max_depth
+            )));
+        }
+        let tag = c.u8()?;
+        if (DATE..=ERROR).contains(&tag) {
+            self.objects = self
+                .objects
+                .checked_add(1)
+                .ok_or_else(|| DecodeError::new("too many objects"))?;
+        }
+        match tag {
+            UNDEFINED | NULL | FALSE | TRUE => {}
+            NUMBER | DATE | BOXED_NUMBER => {
+                c.f64()?;
+            }
+            BIGINT | BOXED_BIGINT => check_bigint(c)?,
+            STRING | BOXED_STRING => check_str(c)?,
+            REGEXP => {
+                check_str(c)?;
+                check_utf8(c, "regexp flags")?;
+            }
+            ARRAY_BUFFER => {
+                self.binary(c)?;
+            }
+            VIEW => {
+                let code = c.u8()?;
+                let kind = ViewKind::from_code(code)
+                    .ok_or_else(|| DecodeError::new(format!("unknown view kind {code}")))?;
+                let byte_offset = c.varint()?;
+                let buffer_len = c.varint()?;
+                let len = self.binary(c)?;
+                check_view(kind, byte_offset, buffer_len, len)?;
+            }
+            BLOB => {
+                check_str(c)?;
+                self.binary(c)?;
+            }
+            FILE => {
+                check_str(c)?;
+                check_str(c)?;
+                c.f64()?;
+                self.binary(c)?;
+            }
+            DENSE_ARRAY => {
+                let length = read_u32(c, "array length")?;
+                if length as usize > c.remaining() {
+                    return Err(DecodeError::new("array length exceeds the data"));
+                }
+                for _ in 0..length {
+                    self.value(c, depth + 1)?;
+                }
+                self.props(c, depth)?;
+            }
+            SPARSE_ARRAY => {
+                let length = read_u32(c, "array length")?;
+                let n = c.len()?;
+                let mut prev: Option<u32> = None;
+                for _ in 0..n {
+                    let idx = read_u32(c, "array index")?;
+                    if idx >= length || prev.is_some_and(|p| p >= idx) {
+                        return Err(DecodeError::new(
+                            "array indices must increase and stay below the length",
+                        ));
+                    }
+                    prev = Some(idx);
+                    self.value(c, depth + 1)?;
+                }
+                if n as u64 == u64::from(length) {
+                    return Err(DecodeError::new(
+                        "dense array stored as sparse (non-canonical)",
+                    ));
+                }
+                self.props(c, depth)?;
+            }
+            OBJECT => self.props(c, depth)?,
+            MAP => {
+                let n = c.len()?;
+                for _ in 0..n {
+                    self.value(c, depth + 1)?;
+                    self.value(c, depth + 1)?;
+                }
+            }
+            SET => {
+                let n = c.len()?;
+                for _ in 0..n {
+                    self.value(c, depth + 1)?;
+                }
+            }
+            BOXED_BOOL => match c.u8()? {
+                0 | 1 => {}
+                b => return Err(DecodeError::new(format!("invalid boolean byte {b}"))),
+            },
+            ERROR => {
+                check_str(c)?;
+                check_str(c)?;
+                match c.u8()? {
+                    0 => {}
+                    1 => check_str(c)?,
+                    b => return Err(DecodeError::new(format!("invalid stack flag {b}"))),
+                }
+            }
+            REF => {
+                let id = read_u32(c, "reference")?;
+                if id >= self.objects {
+                    return Err(DecodeError::new(format!(
+                        "reference to object {id} before it is defined"
+                    )));
+                }
+            }
+            other => return Err(DecodeError::new(format!("unknown value tag 0x{other:02x}"))),
+        }
+        Ok(())
+    }
+
+    fn props(&mut self, c: &mut Cursor<'_>, depth: u32) -> Result<(), DecodeError> {
+        let n = c.len()?;
+        for _ in 0..n {
+            check_str(c)?;
+            self.value(c, depth + 1)?;
+        }
+        Ok(())
+    }
+
+    /// Checks a `binary`; returns the body's length.
+    fn binary(&mut self, c: &mut Cursor<'_>) -> Result<u64, DecodeError> {
+        match c.u8()? {
+            BIN_INLINE => Ok(c.bytes()?.len() as u64),
+            BIN_EXTERNAL => {
+                read_u32(c, "blob index")?;
+                self.external += 1;
+                c.varint()
+            }
+            b => Err(DecodeError::new(format!("unknown binary form {b}"))),
+        }
+    }
+}
+
+fn check_bigint(c: &mut Cursor<'_>) -> Result<(), DecodeError> {
+    let negative = match c.u8()? {
+        0 => false,
+        1 => true,
+        b => return Err(DecodeError::new(format!("invalid bigint sign byte {b}"))),
+    };
+    let mag = c.bytes()?;
+    if mag.last() == Some(&0) || (negative && mag.is_empty()) {
+        return Err(DecodeError::new("non-canonical bigint"));
+    }
+    Ok(())
+}
+
 fn read_u32(c: &mut Cursor<'_>, what: &str) -> Result<u32, DecodeError> {
     u32::try_from(c.varint()?).map_err(|_| DecodeError::new(format!("{what} exceeds 2^32-1")))
 }
@@ -616,30 +824,83 @@ pub(crate) mod tests {
 
     #[test]
     fn rejects_malformed() {
-        // unknown tag
-        assert!(decode_value(&[0x7f], 8).is_err());
-        // forward reference
-        assert!(decode_value(&[REF, 0], 8).is_err());
-        // truncated f64
-        assert!(decode_value(&[NUMBER, 1, 2], 8).is_err());
-        // trailing garbage
-        assert!(decode_value(&[NULL, NULL], 8).is_err());
-        // huge array length with no data
-        assert!(decode_value(&[DENSE_ARRAY, 0xff, 0xff, 0xff, 0xff, 0x0f], 8).is_err());
-        // view beyond its buffer
-        assert!(decode_value(&[VIEW, 2, 4, 4, BIN_INLINE, 1, 0], 8).is_err());
-        // depth limit
         let deep: Vec<u8> = std::iter::repeat_n([DENSE_ARRAY, 1], 20)
             .flatten()
             .chain([NULL, 0])
             .collect();
-        assert!(decode_value(&deep, 8).is_err());
-        // non-canonical bigint
-        assert!(decode_value(&[BIGINT, 0, 1, 0], 8).is_err());
-        // non-canonical utf16 string
-        assert!(decode_value(&[STRING, 3, b'a', 0], 8).is_err());
-        // invalid UTF-8
-        assert!(decode_value(&[STRING, 2, 0xff], 8).is_err());
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("unknown tag", vec![0x7f]),
+            ("reserved tag", vec![0x07]),
+            ("forward reference", vec![REF, 0]),
+            ("truncated f64", vec![NUMBER, 1, 2]),
+            ("trailing garbage", vec![NULL, NULL]),
+            ("empty", vec![]),
+            (
+                "huge array length",
+                vec![DENSE_ARRAY, 0xff, 0xff, 0xff, 0xff, 0x0f],
+            ),
+            (
+                "view beyond its buffer",
+                vec![VIEW, 2, 4, 4, BIN_INLINE, 1, 0],
+            ),
+            ("misaligned view", vec![VIEW, 4, 1, 4, BIN_INLINE, 2, 0, 0]),
+            ("view kind 0", vec![VIEW, 0, 0, 0, BIN_INLINE, 0]),
+            ("view kind 14", vec![VIEW, 14, 0, 0, BIN_INLINE, 0]),
+            ("unknown binary form", vec![ARRAY_BUFFER, 2, 0]),
+            ("depth limit", deep),
+            ("non-canonical bigint", vec![BIGINT, 0, 1, 0]),
+            ("negative zero bigint", vec![BIGINT, 1, 0]),
+            ("bigint sign byte", vec![BIGINT, 2, 0]),
+            ("non-canonical utf16 string", vec![STRING, 3, b'a', 0]),
+            ("empty utf16 string", vec![STRING, 1]),
+            ("invalid UTF-8", vec![STRING, 2, 0xff]),
+            ("regexp flags as UTF-16", vec![REGEXP, 0, 3, 0x00, 0xd8]),
+            ("boxed boolean byte", vec![BOXED_BOOL, 2]),
+            ("error stack flag", vec![ERROR, 0, 0, 2]),
+            (
+                "sparse array that is dense",
+                vec![SPARSE_ARRAY, 1, 1, 0, NULL, 0],
+            ),
+            (
+                "sparse index at the length",
+                vec![SPARSE_ARRAY, 2, 1, 2, NULL, 0],
+            ),
+            (
+                "sparse indices not increasing",
+                vec![SPARSE_ARRAY, 5, 2, 3, NULL, 1, NULL, 0],
+            ),
+            ("non-canonical varint", vec![DENSE_ARRAY, 0x80, 0x00, 0]),
+            (
+                "array index beyond 2^32",
+                vec![SPARSE_ARRAY, 1, 1, 0xff, 0xff, 0xff, 0xff, 0x1f, NULL, 0],
+            ),
+            ("map length beyond the data", vec![MAP, 3, NULL, NULL]),
+            ("truncated file", vec![FILE, 0, 0, 0, 0, 0]),
+            (
+                "reference past the objects",
+                vec![OBJECT, 1, 2, b'a', REF, 1],
+            ),
+        ];
+        for (what, bytes) in cases {
+            let decoded = decode_value(&bytes, 8);
+            assert!(decoded.is_err(), "{what}: decoder accepted it");
+            assert_eq!(
+                check_value(&bytes, 8),
+                decoded.map(|_| 0),
+                "{what}: the checker disagrees"
+            );
+        }
+        // And both accept the canonical neighbours.
+        for ok in [
+            vec![SPARSE_ARRAY, 2, 1, 1, NULL, 0],
+            vec![BOXED_BOOL, 1],
+            vec![ERROR, 0, 0, 1, 2, b'x'],
+            vec![OBJECT, 1, 2, b'a', REF, 0],
+            vec![ARRAY_BUFFER, BIN_EXTERNAL, 3, 9],
+        ] {
+            assert!(decode_value(&ok, 8).is_ok(), "{ok:?}");
+            assert!(check_value(&ok, 8).is_ok(), "{ok:?}");
+        }
     }
 
     #[test]
@@ -741,6 +1002,45 @@ pub(crate) mod tests {
         fn decoder_never_panics_and_is_canonical(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
             if let Ok(v) = decode_value(&bytes, 16) {
                 prop_assert_eq!(encode_value(&v).unwrap(), bytes);
+            }
+        }
+
+        #[test]
+        fn checker_accepts_every_encoding(v in arb_value()) {
+            let bytes = encode_value(&v).unwrap();
+            let mut external = 0;
+            let mut v = v;
+            v.for_each_binary_mut(&mut |b| external += u64::from(matches!(b, Binary::External(_))));
+            prop_assert_eq!(check_value(&bytes, 64), Ok(external));
+        }
+
+        /// The checker and the decoder agree on random bytes.
+        #[test]
+        fn checker_agrees_with_decoder_on_noise(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            prop_assert_eq!(check_value(&bytes, 16).is_ok(), decode_value(&bytes, 16).is_ok());
+        }
+
+        /// ... and on damaged encodings: a byte changed, cut off or added.
+        #[test]
+        fn checker_agrees_with_decoder_on_damage(
+            v in arb_value(),
+            at in any::<prop::sample::Index>(),
+            byte in any::<u8>(),
+            how in 0u8..3,
+            depth in 1u32..8,
+        ) {
+            let mut bytes = encode_value(&v).unwrap();
+            let i = at.index(bytes.len());
+            match how {
+                0 => bytes[i] = byte,
+                1 => bytes.truncate(i),
+                _ => bytes.insert(i, byte),
+            }
+            let decoded = decode_value(&bytes, depth);
+            let checked = check_value(&bytes, depth);
+            prop_assert_eq!(checked.is_ok(), decoded.is_ok(), "{:?} vs {:?}", checked, decoded);
+            if let Err(e) = decoded {
+                prop_assert_eq!(checked, Err(e));
             }
         }
     }
