@@ -56,12 +56,14 @@ pub fn encode_value_into(out: &mut Vec<u8>, value: &Value) -> Result<(), DecodeE
     e.value(value, 0)
 }
 
+/// Binary bodies left out of an encoding, each with the offset where its
+/// `binary` belongs.
+pub type Bodies = Vec<(usize, Vec<u8>)>;
+
 /// Encodes `value` with its inline binary bodies left out: the encoding,
 /// and each body with the offset where its `binary` belongs. The form
 /// [`crate::BackupWriter::add_encoded_record`] takes.
-pub fn encode_value_without_bodies(
-    value: &Value,
-) -> Result<(Vec<u8>, Vec<(usize, Vec<u8>)>), DecodeError> {
+pub fn encode_value_without_bodies(value: &Value) -> Result<(Vec<u8>, Bodies), DecodeError> {
     let mut out = Vec::with_capacity(64);
     let mut bodies = Vec::new();
     let mut e = Encoder {
@@ -77,7 +79,7 @@ struct Encoder<'a> {
     out: &'a mut Vec<u8>,
     objects: u32,
     /// Where inline bodies go instead of `out`, if anywhere.
-    bodies: Option<&'a mut Vec<(usize, Vec<u8>)>>,
+    bodies: Option<&'a mut Bodies>,
 }
 
 /// Deepest nesting the encoder produces; matches the default read limit.
@@ -266,7 +268,7 @@ fn bigint(out: &mut Vec<u8>, b: &BigInt) {
 }
 
 /// Writes `b`, or (inline, with `bodies`) records it there.
-fn split(out: &mut Vec<u8>, bodies: &mut Option<&mut Vec<(usize, Vec<u8>)>>, b: &Binary) {
+fn split(out: &mut Vec<u8>, bodies: &mut Option<&mut Bodies>, b: &Binary) {
     match (bodies, b) {
         (Some(bodies), Binary::Inline(bytes)) => bodies.push((out.len(), bytes.clone())),
         _ => binary(out, b),
