@@ -64,11 +64,19 @@ impl BlobBatch {
     /// placeholder body.
     pub fn defer(&mut self, blob: &Blob) -> coffer_engine::model::Binary {
         let len = blob.size() as u64;
+        let index = self.defer_index(blob);
+        coffer_engine::model::Binary::External(coffer_engine::model::BlobRef { index, len })
+    }
+
+    /// Records `blob` for the next [`BlobBatch::start_read`]; returns its
+    /// index among the bodies read.
+    pub fn defer_index(&mut self, blob: &Blob) -> u32 {
+        let len = blob.size() as u64;
         let index = self.blobs.len() as u32;
         self.blobs.push(blob.clone());
         self.sizes.push(len);
         self.bytes += len;
-        coffer_engine::model::Binary::External(coffer_engine::model::BlobRef { index, len })
+        index
     }
 
     /// Bytes deferred since the last read.

@@ -24,15 +24,15 @@ use coffer_engine::model::{DatabaseSchema, StoreSchema};
 use coffer_engine::primitives::kdf::KdfParams;
 use std::cell::RefCell;
 
-use coffer_engine::model::Value;
 use coffer_engine::{BackupWriter, Key, WriteOptions};
-use js_sys::{Array, Object};
-use wasm_bindgen::JsValue;
+use js_sys::{Array, Object, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     Blob, IdbDatabase, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode,
 };
 
-use super::bodies::Bodies;
+use super::bodies::{Bodies, Body, Pending};
+use super::encoder::{EncodeFailure, EncodedPage, PageEncoder};
 use super::{keys, progress_info, time_from_ms, Reporter};
 use crate::blobio::{BlobBatch, BlobParts, BlobSpool};
 use crate::convert::{approx_size, js_to_key, ToValue};
@@ -40,6 +40,21 @@ use crate::error::{AppError, AppResult};
 use crate::generator;
 use crate::idb;
 use crate::protocol::{DbInfo, Outcome, Phase, ProgressInfo, Selection, StoreInfo, META_DB};
+
+thread_local! {
+    static PAGE_ENCODER: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Whether backups encode plain values in JavaScript ([`PageEncoder`],
+/// the default) or convert them one by one (`ToValue`, which a policy
+/// forbidding `new Function` leaves). For tests of either path.
+pub fn set_page_encoder(on: bool) {
+    PAGE_ENCODER.with(|c| c.set(on));
+}
+
+fn use_page_encoder() -> bool {
+    PAGE_ENCODER.with(std::cell::Cell::get)
+}
 
 /// Records read per request.
 pub const PAGE: u32 = 500;
@@ -187,6 +202,12 @@ async fn read_database(
         stores: schemas.clone(),
     })?;
     let batch = RefCell::new(BlobBatch::default());
+    let encoder = if use_page_encoder() {
+        PageEncoder::new()
+    } else {
+        None
+    };
+    let threshold = w.inline_threshold();
     let mut read_blob = |b: &Blob| Ok(batch.borrow_mut().defer(b));
     let mut conv = ToValue::new(&mut read_blob);
     let mut max_keys: Vec<Option<f64>> = vec![None; schemas.len()];
@@ -211,14 +232,48 @@ async fn read_database(
                 next = Some(request_page(&st, Some(&ks.get(n - 1)))?);
             }
             bodies.drain_ready(&mut adder(w, dbi, si, name, store))?;
+            // Plain stores: the whole page encoded in JavaScript at once.
+            let page = match (&encoder, schema.encrypted) {
+                (Some(enc), false) => match enc.encode(&vs, threshold)? {
+                    Ok(p) => Some(p),
+                    Err(EncodeFailure { index, error }) => {
+                        let key = js_to_key(&ks.get(index))?;
+                        return Err(located(name, store, &key, error));
+                    }
+                },
+                _ => None,
+            };
+            let mut hole = 0;
             for i in 0..n {
                 let kjs = ks.get(i);
-                let vjs = vs.get(i);
                 let key: Key = js_to_key(&kjs)?;
                 if let Key::Number(n) = key {
                     max_keys[si] = Some(max_keys[si].map_or(n, |m| m.max(n)));
                 }
-                if schema.encrypted {
+                if let Some(page) = &page {
+                    let record = encoded_record(page, i as usize, &mut hole, &batch)?;
+                    match record {
+                        Ok(bytes) if bodies.idle(&batch.borrow()) => w
+                            .add_encoded_record(dbi, si, &key, bytes, &[])
+                            .map_err(|e| located(name, store, &key, e.into()))?,
+                        Ok(bytes) => bodies.push(
+                            &batch.borrow(),
+                            key,
+                            Pending::Encoded {
+                                bytes: bytes.to_vec(),
+                                bodies: Vec::new(),
+                            },
+                            &mut adder(w, dbi, si, name, store),
+                        )?,
+                        Err(p) => bodies.push(
+                            &batch.borrow(),
+                            key,
+                            p,
+                            &mut adder(w, dbi, si, name, store),
+                        )?,
+                    }
+                } else if schema.encrypted {
+                    let vjs = vs.get(i);
                     let env = keys::sealed_bytes(&vjs).ok_or_else(|| {
                         located(
                             name,
@@ -233,18 +288,25 @@ async fn read_database(
                     progress.done_bytes += env.len() as u64;
                     w.add_sealed_record(dbi, si, &key, &env)
                         .map_err(|e| located(name, store, &key, e.into()))?;
+                    progress.done_records += 1;
+                    continue;
                 } else {
                     let v = conv
-                        .convert(&vjs)
+                        .convert(&vs.get(i))
                         .map_err(|e| located(name, store, &key, e))?;
-                    bodies.push(&batch.borrow(), key, v, &mut adder(w, dbi, si, name, store))?;
-                    if batch.borrow().bytes() >= BLOB_BATCH {
-                        bodies.flush(&mut batch.borrow_mut());
-                        if bodies.full() {
-                            bodies
-                                .wait_front(&st, &mut adder(w, dbi, si, name, store))
-                                .await?;
-                        }
+                    bodies.push(
+                        &batch.borrow(),
+                        key,
+                        Pending::Value(v),
+                        &mut adder(w, dbi, si, name, store),
+                    )?;
+                }
+                if batch.borrow().bytes() >= BLOB_BATCH {
+                    bodies.flush(&mut batch.borrow_mut());
+                    if bodies.full() {
+                        bodies
+                            .wait_front(&st, &mut adder(w, dbi, si, name, store))
+                            .await?;
                     }
                 }
                 progress.done_records += 1;
@@ -299,6 +361,52 @@ fn request_page(
     Ok((idb::track(&kr), idb::track(&vr)))
 }
 
+/// Record `i` of an encoded page: its bytes when it has no bodies, else
+/// the record with its bodies (Blobs deferred to `batch`). `hole` is the
+/// page's first hole not yet taken.
+fn encoded_record<'p>(
+    page: &'p EncodedPage,
+    i: usize,
+    hole: &mut usize,
+    batch: &RefCell<BlobBatch>,
+) -> AppResult<Result<&'p [u8], Pending>> {
+    let start = if i == 0 { 0 } else { page.ends[i - 1] as usize };
+    let end = page.ends[i] as usize;
+    let bytes = page
+        .bytes
+        .get(start..end)
+        .ok_or_else(|| AppError::new("browser-error", "the record encoder returned too little"))?;
+    let mut bodies = Vec::new();
+    while let Some(&at) = page.holes.get(*hole) {
+        let at = at as usize;
+        // Every value starts with a tag, so a hole is never at a value's
+        // start; one at its end is its own (its last body).
+        if at > end {
+            break;
+        }
+        if at == start {
+            return Err(AppError::new(
+                "browser-error",
+                "the record encoder misplaced a body",
+            ));
+        }
+        let body = page.bodies.get(*hole as u32);
+        let body = match body.dyn_ref::<Blob>() {
+            Some(b) => Body::Deferred(batch.borrow_mut().defer_index(b)),
+            None => Body::Bytes(Uint8Array::new(&body).to_vec()),
+        };
+        bodies.push((at - start, body));
+        *hole += 1;
+    }
+    if bodies.is_empty() {
+        return Ok(Ok(bytes));
+    }
+    Ok(Err(Pending::Encoded {
+        bytes: bytes.to_vec(),
+        bodies,
+    }))
+}
+
 /// `e`, with the record it concerns in front of its message.
 fn located(db: &str, store: &str, key: &Key, e: AppError) -> AppError {
     AppError::new(e.code, format!("{db}/{store}, key {key:?}: {}", e.message))
@@ -311,10 +419,29 @@ fn adder<'a>(
     si: usize,
     db: &'a str,
     store: &'a str,
-) -> impl FnMut(Key, Value) -> AppResult<()> + 'a {
-    move |key, v| {
-        w.add_record(dbi, si, &key, v)
-            .map_err(|e| located(db, store, &key, e.into()))
+) -> impl FnMut(Key, Pending) -> AppResult<()> + 'a {
+    move |key, p| {
+        let r = match p {
+            Pending::Value(v) => w.add_record(dbi, si, &key, v),
+            Pending::Encoded { bytes, bodies } => {
+                let mut parts = Vec::with_capacity(bodies.len());
+                for (at, b) in &bodies {
+                    match b {
+                        Body::Bytes(x) => parts.push((*at, x.as_slice())),
+                        Body::Deferred(_) => {
+                            return Err(located(
+                                db,
+                                store,
+                                &key,
+                                AppError::new("io", "a Blob body was not read"),
+                            ))
+                        }
+                    }
+                }
+                w.add_encoded_record(dbi, si, &key, &bytes, &parts)
+            }
+        };
+        r.map_err(|e| located(db, store, &key, e.into()))
     }
 }
 

@@ -34,35 +34,87 @@ use crate::idb;
 /// Blob bytes in flight before the backup waits for the oldest read.
 pub const MAX_IN_FLIGHT: u64 = 16 << 20;
 
+/// A record on its way to the writer.
+pub enum Pending {
+    /// Converted by [`crate::convert::ToValue`]; bodies in the batch are
+    /// placeholders ([`crate::blobio::BlobBatch::defer`]).
+    Value(Value),
+    /// Encoded in JavaScript ([`super::encoder`]), each body with the
+    /// offset where it belongs.
+    Encoded {
+        /// The encoding, bodies left out.
+        bytes: Vec<u8>,
+        /// The bodies, by offset.
+        bodies: Vec<(usize, Body)>,
+    },
+}
+
+/// A body of a [`Pending::Encoded`] record.
+pub enum Body {
+    /// The bytes.
+    Bytes(Vec<u8>),
+    /// Index of the body in the batch it was deferred to.
+    Deferred(u32),
+}
+
+impl Pending {
+    /// Puts the bodies read for its batch in place.
+    fn fill(&mut self, read: &mut [Option<Vec<u8>>]) -> AppResult<()> {
+        match self {
+            Pending::Value(v) => fill_deferred(v, read),
+            Pending::Encoded { bodies, .. } => {
+                for (_, b) in bodies {
+                    if let Body::Deferred(i) = b {
+                        let bytes = read
+                            .get_mut(*i as usize)
+                            .and_then(Option::take)
+                            .ok_or_else(|| {
+                                AppError::new("io", "a Blob body went missing while reading")
+                            })?;
+                        *b = Body::Bytes(bytes);
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Records waiting for the bodies of one batch (`read` is `None` when they
 /// have none but follow records that do).
 struct Group {
     read: Option<BodyRead>,
-    records: Vec<(Key, Value)>,
+    records: Vec<(Key, Pending)>,
 }
 
 /// Hands a finished record to the writer.
-pub type AddRecord<'a> = dyn FnMut(Key, Value) -> AppResult<()> + 'a;
+pub type AddRecord<'a> = dyn FnMut(Key, Pending) -> AppResult<()> + 'a;
 
 /// The records of one store waiting for their Blob bodies, in key order.
 #[derive(Default)]
 pub struct Bodies {
     groups: VecDeque<Group>,
-    open: Vec<(Key, Value)>,
+    open: Vec<(Key, Pending)>,
     in_flight: u64,
 }
 
 impl Bodies {
+    /// Whether nothing waits, so a record without deferred bodies can go
+    /// to the writer right away.
+    pub fn idle(&self, batch: &BlobBatch) -> bool {
+        self.groups.is_empty() && self.open.is_empty() && batch.is_empty()
+    }
+
     /// Takes a converted record: straight to `add` when nothing waits
     /// before it, else behind the waiting ones.
     pub fn push(
         &mut self,
         batch: &BlobBatch,
         key: Key,
-        value: Value,
+        value: Pending,
         add: &mut AddRecord<'_>,
     ) -> AppResult<()> {
-        if self.groups.is_empty() && self.open.is_empty() && batch.is_empty() {
+        if self.idle(batch) {
             add(key, value)
         } else {
             self.open.push((key, value));
@@ -175,7 +227,7 @@ impl Bodies {
             None => Vec::new(),
         };
         for (key, mut value) in group.records {
-            fill_deferred(&mut value, &mut bodies)?;
+            value.fill(&mut bodies)?;
             add(key, value)?;
         }
         Ok(())

@@ -9,6 +9,7 @@
 
 pub mod backup;
 mod bodies;
+pub mod encoder;
 pub mod keys;
 pub mod lock;
 pub mod measure;

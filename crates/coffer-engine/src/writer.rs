@@ -214,6 +214,11 @@ impl<S: Spool> BackupWriter<S> {
         }
     }
 
+    /// Bodies longer than this many bytes go to blob entries.
+    pub fn inline_threshold(&self) -> usize {
+        self.options.inline_threshold
+    }
+
     /// Adds a database and returns its index for [`BackupWriter::add_record`].
     pub fn add_database(&mut self, schema: DatabaseSchema) -> Result<usize> {
         if !self.names.insert(schema.name.clone()) {
