@@ -184,6 +184,9 @@ function array(a, depth) {
   const length = a.length;
   const keys = Object.keys(a);
   let n = 0;
+  // Indices come first, ascending: when key length-1 is the index
+  // length-1, the first `length` keys are the indices 0 … length-1.
+  if (length > 0 && keys.length >= length && keys[length - 1] === String(length - 1)) n = length;
   while (n < keys.length && isIndex(keys[n])) n++;
   if (n === length) {
     byte(0x17);
