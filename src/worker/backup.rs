@@ -31,7 +31,7 @@ use web_sys::{
     Blob, IdbDatabase, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode,
 };
 
-use super::bodies::{Bodies, Body, Pending};
+use super::bodies::{Bodies, Body, Pending, MAX_IN_FLIGHT};
 use super::encoder::{EncodeFailure, EncodedPage, PageEncoder};
 use super::{keys, progress_info, time_from_ms, Reporter};
 use crate::blobio::{BlobBatch, BlobParts, BlobSpool};
@@ -211,27 +211,43 @@ async fn read_database(
     let mut read_blob = |b: &Blob| Ok(batch.borrow_mut().defer(b));
     let mut conv = ToValue::new(&mut read_blob);
     let mut max_keys: Vec<Option<f64>> = vec![None; schemas.len()];
+    // Earlier stores' records still waiting for Blob bodies: their reads go
+    // on while later stores are read (the writer takes stores in any
+    // order, each in key order).
+    let mut earlier: Vec<(usize, Bodies)> = Vec::new();
+    let mut last_store = None;
     for (si, schema) in schemas.iter().enumerate() {
         let st = snap
             .object_store(&schema.name)
             .map_err(|e| AppError::js("cannot open a store", e))?;
         let store = schema.name.as_str();
+        // Keep at most MAX_IN_FLIGHT bytes of earlier stores being read.
+        while earlier.iter().map(|(_, b)| b.in_flight()).sum::<u64>() >= MAX_IN_FLIGHT {
+            let Some((ei, b)) = earlier.first_mut() else {
+                break;
+            };
+            let e_store = schemas[*ei].name.as_str();
+            b.wait_front(&st, &mut adder(w, dbi, *ei, name, e_store))
+                .await?;
+            earlier.retain(|(_, b)| !b.is_empty());
+        }
         // Records waiting for their Blob bodies (read in the background).
         let mut bodies = Bodies::default();
         // Pipelined: the next page is requested before this one is
         // converted, so IndexedDB reads while the engine encodes.
-        let mut next = Some(request_page(&st, None)?);
-        while let Some((kf, vf)) = next.take() {
-            let ks = Array::from(&kf.await.map_err(|e| AppError::js("cannot read keys", e))?);
-            let vs = Array::from(
-                &vf.await
-                    .map_err(|e| AppError::js("cannot read records", e))?,
-            );
+        let mut next = Some(request_page(&st, None, encoder.as_ref())?);
+        while let Some(request) = next.take() {
+            let (ks, vs) = request.receive(encoder.as_ref()).await?;
             let n = ks.length();
             if n == PAGE {
-                next = Some(request_page(&st, Some(&ks.get(n - 1)))?);
+                next = Some(request_page(&st, Some(&ks.get(n - 1)), encoder.as_ref())?);
             }
             bodies.drain_ready(&mut adder(w, dbi, si, name, store))?;
+            for (ei, b) in &mut earlier {
+                let e_store = schemas[*ei].name.as_str();
+                b.drain_ready(&mut adder(w, dbi, *ei, name, e_store))?;
+            }
+            earlier.retain(|(_, b)| !b.is_empty());
             // Plain stores: the whole page encoded in JavaScript at once.
             let page = match (&encoder, schema.encrypted) {
                 (Some(enc), false) => match enc.encode(&vs, threshold)? {
@@ -314,9 +330,18 @@ async fn read_database(
             bodies.flush(&mut batch.borrow_mut());
             rep.progress(Phase::Reading, *progress, false);
         }
-        bodies
-            .finish(&batch, &st, &mut adder(w, dbi, si, name, store))
-            .await?;
+        bodies.flush(&mut batch.borrow_mut());
+        if !bodies.is_empty() {
+            earlier.push((si, bodies));
+        }
+        last_store = Some(st);
+    }
+    if let Some(st) = &last_store {
+        for (ei, b) in &mut earlier {
+            let e_store = schemas[*ei].name.as_str();
+            b.finish(&batch, st, &mut adder(w, dbi, *ei, name, e_store))
+                .await?;
+        }
     }
     // Probe again once the snapshot is done (the readwrite transaction
     // waits for it): ids another tab used in the meantime count too.
@@ -337,28 +362,81 @@ async fn read_database(
     Ok(())
 }
 
-/// Requests the page of records after `after` (from the start: `None`):
-/// futures of its keys and its values.
+/// A page of records being read.
+enum PageRequest {
+    /// `getAllKeys` + `getAll`.
+    Split(
+        wasm_bindgen_futures::JsFuture,
+        wasm_bindgen_futures::JsFuture,
+    ),
+    /// `getAllRecords` (one request, where the browser has it).
+    Records(wasm_bindgen_futures::JsFuture),
+}
+
+impl PageRequest {
+    /// The page's primary keys and values.
+    async fn receive(self, encoder: Option<&PageEncoder>) -> AppResult<(Array, Array)> {
+        match (self, encoder) {
+            (PageRequest::Split(kf, vf), _) => {
+                let ks = kf.await.map_err(|e| AppError::js("cannot read keys", e))?;
+                let vs = vf
+                    .await
+                    .map_err(|e| AppError::js("cannot read records", e))?;
+                Ok((Array::from(&ks), Array::from(&vs)))
+            }
+            (PageRequest::Records(rf), Some(enc)) => {
+                let records = rf
+                    .await
+                    .map_err(|e| AppError::js("cannot read records", e))?;
+                enc.split(&records)
+            }
+            (PageRequest::Records(_), None) => Err(AppError::new(
+                "browser-error",
+                "records read with getAllRecords need the page encoder",
+            )),
+        }
+    }
+}
+
+/// Requests the page of records after `after` (from the start: `None`),
+/// with `getAllRecords` when the browser has it and `encoder` can split
+/// its result.
 fn request_page(
     st: &IdbObjectStore,
     after: Option<&JsValue>,
-) -> AppResult<(
-    wasm_bindgen_futures::JsFuture,
-    wasm_bindgen_futures::JsFuture,
-)> {
+    encoder: Option<&PageEncoder>,
+) -> AppResult<PageRequest> {
     let q: JsValue = match after {
         Some(k) => IdbKeyRange::lower_bound_with_open(k, true)
             .map_err(|e| AppError::js("cannot page records", e))?
             .into(),
         None => JsValue::UNDEFINED,
     };
+    if encoder.is_some() {
+        let get_all_records = js_sys::Reflect::get(st, &"getAllRecords".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(f) = get_all_records {
+            let options = Object::new();
+            let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&options, &k.into(), v);
+            if !q.is_undefined() {
+                let _ = set("query", &q);
+            }
+            let _ = set("count", &JsValue::from(PAGE));
+            let r: IdbRequest = f
+                .call1(st, &options)
+                .map_err(|e| AppError::js("cannot read records", e))?
+                .unchecked_into();
+            return Ok(PageRequest::Records(idb::track(&r)));
+        }
+    }
     let kr = st
         .get_all_keys_with_key_and_limit(&q, PAGE)
         .map_err(|e| AppError::js("cannot read keys", e))?;
     let vr = st
         .get_all_with_key_and_limit(&q, PAGE)
         .map_err(|e| AppError::js("cannot read records", e))?;
-    Ok((idb::track(&kr), idb::track(&vr)))
+    Ok(PageRequest::Split(idb::track(&kr), idb::track(&vr)))
 }
 
 /// Record `i` of an encoded page: its bytes when it has no bodies, else

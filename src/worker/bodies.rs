@@ -136,6 +136,16 @@ impl Bodies {
         });
     }
 
+    /// Whether no record waits.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty() && self.open.is_empty()
+    }
+
+    /// Blob bytes being read.
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight
+    }
+
     /// Whether so many bytes are being read that the caller should
     /// [`Bodies::wait_front`] before converting more.
     pub fn full(&self) -> bool {

@@ -1,6 +1,7 @@
 // The backup worker's value encoder: FORMAT.md §4.3 in JavaScript, so a
 // page of records is encoded where it lives instead of crossing into wasm
-// value by value. The body of a function that returns `encodePage`; see
+// value by value. The body of a function that returns
+// [encodePage, splitRecords]; see
 // src/worker/encoder.rs, which loads it, and `convert::ToValue`, whose
 // reading of JavaScript values this mirrors exactly (the engine's encoder
 // then gives the same bytes; tests/browser.rs compares the two). The
@@ -300,7 +301,7 @@ function value(v, depth) {
   }
 }
 
-return function encodePage(values, bodyThreshold) {
+function encodePage(values, bodyThreshold) {
   threshold = bodyThreshold;
   pos = 0;
   holes = [];
@@ -322,4 +323,19 @@ return function encodePage(values, bodyThreshold) {
   holes = [];
   bodies = [];
   return out;
-};
+}
+
+// [primary keys, values] of IDBRecords (what getAllRecords gives).
+function splitRecords(records) {
+  const n = records.length;
+  const keys = new Array(n);
+  const values = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = records[i];
+    keys[i] = r.primaryKey;
+    values[i] = r.value;
+  }
+  return [keys, values];
+}
+
+return [encodePage, splitRecords];

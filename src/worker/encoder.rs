@@ -16,7 +16,8 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::{AppError, AppResult};
 
-/// The encoder's source: the body of a function returning `encodePage`.
+/// The encoder's source: the body of a function returning
+/// `[encodePage, splitRecords]`.
 const SOURCE: &str = include_str!("encode.js");
 
 /// A page of values, encoded ([`PageEncoder::encode`]).
@@ -42,14 +43,29 @@ pub struct EncodeFailure {
 /// The JavaScript page encoder.
 pub struct PageEncoder {
     encode_page: Function,
+    split_records: Function,
 }
 
 impl PageEncoder {
     /// Compiles the encoder; `None` where the page's policy forbids it.
     pub fn new() -> Option<PageEncoder> {
         let factory = Function::new_no_args(SOURCE);
-        let encode_page = factory.call0(&JsValue::NULL).ok()?.dyn_into().ok()?;
-        Some(PageEncoder { encode_page })
+        let made = Array::from(&factory.call0(&JsValue::NULL).ok()?);
+        Some(PageEncoder {
+            encode_page: made.get(0).dyn_into().ok()?,
+            split_records: made.get(1).dyn_into().ok()?,
+        })
+    }
+
+    /// The primary keys and the values of `records` (`IDBRecord`s, as
+    /// `getAllRecords` gives them).
+    pub fn split(&self, records: &JsValue) -> AppResult<(Array, Array)> {
+        let out = self
+            .split_records
+            .call1(&JsValue::NULL, records)
+            .map_err(|e| AppError::js("cannot read records", e))?;
+        let out = Array::from(&out);
+        Ok((out.get(0).into(), out.get(1).into()))
     }
 
     /// Encodes `values`, leaving out every Blob body and every other body
