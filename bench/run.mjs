@@ -12,12 +12,14 @@
 //
 // Usage: node bench/run.mjs [--size medium|large|both] [--runs N]
 //        [--dist DIR] [--out FILE] [--no-write] [--json FILE] [--profile]
-//        [--keep FILE]
+//        [--keep FILE] [--backup-only N]
 // --keep FILE: also report the sizes in FILE (an earlier --json output)
 // that this invocation does not measure (e.g. a one-run large database).
 // --profile: one Coffer backup + restore under the CPU profiler (page and
 // engine worker); writes bench/out/*.cpuprofile and prints the functions
 // with the most self time (build with data-wasm-opt="0" to keep names).
+// --backup-only N: only N × (raw read floor, Coffer backup), with each
+// ratio and their median (for comparing builds; writes nothing).
 // Normally run through scripts/bench.sh, which builds dist/ first.
 import { createServer } from 'node:http';
 import { readFile, readdir, stat, writeFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -44,6 +46,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--no-write') args.write = false;
   else if (a === '--keep') args.keep = v();
   else if (a === '--profile') args.profile = true;
+  else if (a === '--backup-only') args.backupOnly = Number(v());
   else if (a === '--trace') { args.profile = true; args.trace = true; }
   else if (a === '--help' || a === '-h') {
     console.log('node bench/run.mjs [--size medium|large|both] [--runs N] [--dist DIR] [--out FILE] [--no-write] [--json FILE]');
@@ -470,6 +473,20 @@ async function main() {
       c.version = expected.version;
       if (JSON.stringify(c) !== JSON.stringify(expected)) throw new Error(`${what} left a different database: ${JSON.stringify(c)} vs ${JSON.stringify(expected)}`);
     };
+    if (args.backupOnly) {
+      // Quick comparison of backup speed only: N × (raw read, Coffer backup).
+      const ratios = [];
+      for (let run = 1; run <= args.backupOnly; run++) {
+        const raw = await measured(() => B('rawRead', db, false));
+        const b = await cofferBackup(outDir, db);
+        await import('node:fs/promises').then((f) => f.rm(b.path, { force: true }));
+        ratios.push(b.ms / raw.ms);
+        log(`${size} backup-only ${run}: raw read ${(raw.ms / 1000).toFixed(2)} s, backup ${(b.ms / 1000).toFixed(2)} s, ratio ${(b.ms / raw.ms).toFixed(2)}`);
+      }
+      ratios.sort((x, y) => x - y);
+      log(`${size} backup-only: median ratio ${ratios[Math.floor(ratios.length / 2)].toFixed(2)}`);
+      continue;
+    }
     if (args.profile) {
       const b = await profiled(`${size}-backup`, page, wcdp, () => cofferBackup(outDir, db), cdp);
       log(`${size}: backup ${(b.ms / 1000).toFixed(2)} s, peak memory ${JSON.stringify(Object.fromEntries(Object.entries(b.mem).map(([k, v]) => [k, +(v / MiB).toFixed(1)])))} MiB`);
@@ -519,6 +536,7 @@ async function main() {
     } catch { }
     throw e;
   }
+  if (args.backupOnly) { await closeAll(); server.close(); return; }
   if (args.profile) {
     const m = await page.evaluate(() => window.coffer.measure(64));
     for (const t of m) log(`measure: ${t.name}: ${(t.amount / t.micros).toFixed(1)} per µs`);
