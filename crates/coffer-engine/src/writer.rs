@@ -153,38 +153,12 @@ struct ClosedEntry {
     records: Option<u64>,
 }
 
-/// A store's blob entry: written, or reserved for a body the caller
-/// supplies later ([`BackupWriter::add_record_deferring`]).
-enum BlobSlot {
-    Filled(ClosedEntry),
-    Reserved(u64),
-}
-
-impl BlobSlot {
-    fn into_filled(self) -> Option<ClosedEntry> {
-        match self {
-            BlobSlot::Filled(e) => Some(e),
-            BlobSlot::Reserved(_) => None,
-        }
-    }
-}
-
-/// The written blob entries of `slots` (all of them once none is reserved).
-fn filled(slots: &[BlobSlot]) -> impl Iterator<Item = &ClosedEntry> {
-    slots.iter().filter_map(|b| match b {
-        BlobSlot::Filled(e) => Some(e),
-        BlobSlot::Reserved(_) => None,
-    })
-}
-
 struct StoreState {
     records: u64,
     last_key: Option<Key>,
     part: Option<OpenEntry>,
     parts: Vec<ClosedEntry>,
-    blobs: Vec<BlobSlot>,
-    /// Blob slots still [`BlobSlot::Reserved`].
-    reserved: u64,
+    blobs: Vec<ClosedEntry>,
 }
 
 struct DbState {
@@ -251,7 +225,6 @@ impl<S: Spool> BackupWriter<S> {
                 part: None,
                 parts: Vec::new(),
                 blobs: Vec::new(),
-                reserved: 0,
             })
             .collect();
         self.databases.push(DbState { schema, stores });
@@ -314,83 +287,21 @@ impl<S: Spool> BackupWriter<S> {
     /// Adds a record to a plain store. Large binary bodies inside `value`
     /// move to blob entries. Records of a store must arrive in strictly
     /// ascending key order ([`Key::idb_cmp`]), as IndexedDB returns them.
-    pub fn add_record(&mut self, db: usize, store: usize, key: &Key, value: Value) -> Result<()> {
-        self.add_plain(db, store, key, value, false).map(|_| ())
-    }
-
-    /// Like [`BackupWriter::add_record`], but bodies the caller has not read
-    /// yet may stand in `value` as `Binary::External(BlobRef { index: k,
-    /// len })`: the `k`-th deferred body of this record (from 0, each `k`
-    /// once), `len` bytes long. Each gets the next blob entry of the store,
-    /// in encoding order like every other large body; the returned refs
-    /// (indexed by `k`) name those entries. Supply every body with
-    /// [`BackupWriter::fill_blob`] before [`BackupWriter::finish`], in any
-    /// order. So a caller can read large bodies (such as browser Blobs)
-    /// asynchronously while it goes on adding records.
-    pub fn add_record_deferring(
-        &mut self,
-        db: usize,
-        store: usize,
-        key: &Key,
-        value: Value,
-    ) -> Result<Vec<BlobRef>> {
-        self.add_plain(db, store, key, value, true)
-    }
-
-    /// Supplies the body of blob entry `index` of a store, reserved by
-    /// [`BackupWriter::add_record_deferring`]. It must be exactly as long
-    /// as announced there.
-    pub fn fill_blob(&mut self, db: usize, store: usize, index: u32, bytes: &[u8]) -> Result<()> {
-        self.store_mut(db, store, false)?;
-        let st = &mut self.databases[db].stores[store];
-        match st.blobs.get(index as usize) {
-            Some(BlobSlot::Reserved(len)) if *len == bytes.len() as u64 => {}
-            Some(BlobSlot::Reserved(len)) => {
-                return Err(Error::Misuse(format!(
-                    "blob {index} was announced with {len} bytes but has {}",
-                    bytes.len()
-                )))
-            }
-            _ => {
-                return Err(Error::Misuse(format!(
-                    "blob {index} of this store is not waiting for its body"
-                )))
-            }
-        }
-        let mut e = OpenEntry::new();
-        e.append(&mut self.spool, bytes)?;
-        let closed = e.close(&mut self.spool, None)?;
-        let st = &mut self.databases[db].stores[store];
-        st.blobs[index as usize] = BlobSlot::Filled(closed);
-        st.reserved -= 1;
-        Ok(())
-    }
-
-    fn add_plain(
+    pub fn add_record(
         &mut self,
         db: usize,
         store: usize,
         key: &Key,
         mut value: Value,
-        deferring: bool,
-    ) -> Result<Vec<BlobRef>> {
+    ) -> Result<()> {
         self.store_mut(db, store, false)?;
         let threshold = self.options.inline_threshold;
         let mut failure = None;
-        // Bodies in encoding order: Ok(bytes to write now) or Err(the
-        // caller's deferred ref).
-        let mut big: Vec<std::result::Result<Vec<u8>, BlobRef>> = Vec::new();
+        let mut big = Vec::new();
         value.for_each_binary_mut(&mut |b| match b {
             Binary::Inline(bytes) if bytes.len() > threshold => {
-                big.push(Ok(std::mem::take(bytes)));
+                big.push(std::mem::take(bytes));
                 // Placeholder; the index is filled in below, in the same order.
-                *b = Binary::External(BlobRef {
-                    index: u32::MAX,
-                    len: 0,
-                });
-            }
-            Binary::External(r) if deferring => {
-                big.push(Err(*r));
                 *b = Binary::External(BlobRef {
                     index: u32::MAX,
                     len: 0,
@@ -406,37 +317,9 @@ impl<S: Spool> BackupWriter<S> {
         if let Some(e) = failure {
             return Err(e);
         }
-        // Check the deferred refs before anything is written.
-        let deferred = big.iter().filter(|b| b.is_err()).count();
-        let mut seen = vec![false; deferred];
-        for r in big.iter().filter_map(|b| b.as_ref().err()) {
-            match seen.get_mut(r.index as usize) {
-                Some(s) if !*s => *s = true,
-                _ => {
-                    return Err(Error::Misuse(format!(
-                        "deferred bodies must be numbered 0..{deferred}, each once; got {}",
-                        r.index
-                    )))
-                }
-            }
-        }
         let mut refs = Vec::with_capacity(big.len());
-        let mut out = vec![
-            BlobRef {
-                index: u32::MAX,
-                len: 0
-            };
-            deferred
-        ];
-        for b in big {
-            match b {
-                Ok(bytes) => refs.push(self.add_blob(db, store, &bytes)?),
-                Err(r) => {
-                    let new = self.reserve_blob(db, store, r.len)?;
-                    out[r.index as usize] = new;
-                    refs.push(new);
-                }
-            }
+        for bytes in big {
+            refs.push(self.add_blob(db, store, &bytes)?);
         }
         let mut refs = refs.into_iter();
         value.for_each_binary_mut(&mut |b| {
@@ -454,7 +337,7 @@ impl<S: Spool> BackupWriter<S> {
         let encoded = std::mem::take(&mut self.scratch);
         let r = self.append_record(db, store, key, &encoded);
         self.scratch = encoded;
-        r.map(|()| out)
+        r
     }
 
     /// Adds a record to a plain store whose value the caller has already
@@ -556,22 +439,11 @@ impl<S: Spool> BackupWriter<S> {
         let st = &mut self.databases[db].stores[store];
         let index =
             u32::try_from(st.blobs.len()).map_err(|_| Error::Misuse("too many blobs".into()))?;
-        st.blobs.push(BlobSlot::Filled(closed));
+        st.blobs.push(closed);
         Ok(BlobRef {
             index,
             len: bytes.len() as u64,
         })
-    }
-
-    fn reserve_blob(&mut self, db: usize, store: usize, len: u64) -> Result<BlobRef> {
-        let st = &mut self.databases[db].stores[store];
-        let index = u32::try_from(st.blobs.len())
-            .ok()
-            .filter(|i| *i < u32::MAX)
-            .ok_or_else(|| Error::Misuse("too many blobs".into()))?;
-        st.blobs.push(BlobSlot::Reserved(len));
-        st.reserved += 1;
-        Ok(BlobRef { index, len })
     }
 
     fn append_record(&mut self, db: usize, store: usize, key: &Key, value: &[u8]) -> Result<()> {
@@ -617,15 +489,9 @@ impl<S: Spool> BackupWriter<S> {
         out: W,
         progress: &mut dyn FnMut(Progress) -> Result<()>,
     ) -> Result<(W, BackupSummary)> {
-        // Close open parts; every deferred body must be in.
+        // Close open parts.
         for d in &mut self.databases {
-            for (st, schema) in d.stores.iter_mut().zip(&d.schema.stores) {
-                if st.reserved > 0 {
-                    return Err(Error::Misuse(format!(
-                        "{} deferred bodies of store {:?} were never filled",
-                        st.reserved, schema.name
-                    )));
-                }
+            for st in &mut d.stores {
                 if let Some(part) = st.part.take() {
                     let n = part.records;
                     st.parts.push(part.close(&mut self.spool, Some(n))?);
@@ -667,7 +533,9 @@ impl<S: Spool> BackupWriter<S> {
                         .enumerate()
                         .map(|(i, e)| info(EntryKind::Records, i, e))
                         .collect(),
-                    blobs: filled(&st.blobs)
+                    blobs: st
+                        .blobs
+                        .iter()
                         .enumerate()
                         .map(|(i, e)| info(EntryKind::Blob, i, e))
                         .collect(),
@@ -736,7 +604,7 @@ impl<S: Spool> BackupWriter<S> {
                 .databases
                 .iter()
                 .flat_map(|d| &d.stores)
-                .flat_map(|s| s.parts.iter().chain(filled(&s.blobs)))
+                .flat_map(|s| s.parts.iter().chain(&s.blobs))
                 .map(|e| e.size)
                 .sum(),
             total_records: summary.records,
@@ -755,7 +623,6 @@ impl<S: Spool> BackupWriter<S> {
                 let blobs = st
                     .blobs
                     .into_iter()
-                    .filter_map(BlobSlot::into_filled)
                     .map(|e| (EntryKind::Blob, e))
                     .enumerate();
                 let _ = (d, sm);
@@ -930,70 +797,6 @@ mod tests {
         }
     }
 
-    /// `v` with its bodies longer than `threshold` deferred (numbered in
-    /// encoding order), and those bodies.
-    fn defer_big(mut v: Value, threshold: usize) -> (Value, Vec<Vec<u8>>) {
-        let mut bodies = Vec::new();
-        v.for_each_binary_mut(&mut |b| {
-            if let Binary::Inline(bytes) = b {
-                if bytes.len() > threshold {
-                    let len = bytes.len() as u64;
-                    bodies.push(std::mem::take(bytes));
-                    *b = Binary::External(BlobRef {
-                        index: bodies.len() as u32 - 1,
-                        len,
-                    });
-                }
-            }
-        });
-        (v, bodies)
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(48))]
-        /// Deferring bodies and filling them later, last first, writes
-        /// exactly the archive that adding them inline writes.
-        #[test]
-        fn deferred_bodies_write_the_same_archive(
-            mut records in proptest::collection::vec((arb_key(), arb_value()), 0..10),
-            threshold in 0usize..48,
-        ) {
-            records.sort_by(|a, b| a.0.idb_cmp(&b.0));
-            records.dedup_by(|a, b| a.0.idb_cmp(&b.0) == std::cmp::Ordering::Equal);
-            let schema = DatabaseSchema { name: "db".into(), version: 1, stores: vec![StoreSchema::new("s")] };
-            let writer = || {
-                let mut opts = WriteOptions::new(OffsetDateTime::UNIX_EPOCH);
-                opts.inline_threshold = threshold;
-                opts.part_size = 512;
-                BackupWriter::new(opts, MemorySpool::default())
-            };
-            let mut inline = writer();
-            let d = inline.add_database(schema.clone()).unwrap();
-            for (k, v) in &records {
-                inline.add_record(d, 0, k, v.clone()).unwrap();
-            }
-            let (expected, _) = inline.finish(Vec::new()).unwrap();
-
-            let mut deferring = writer();
-            let d = deferring.add_database(schema).unwrap();
-            let mut later = Vec::new();
-            for (k, v) in &records {
-                let (v, bodies) = defer_big(v.clone(), threshold);
-                let refs = deferring.add_record_deferring(d, 0, k, v).unwrap();
-                prop_assert_eq!(refs.len(), bodies.len());
-                for (r, body) in refs.into_iter().zip(bodies) {
-                    prop_assert_eq!(r.len, body.len() as u64);
-                    later.push((r.index, body));
-                }
-            }
-            for (index, body) in later.into_iter().rev() {
-                deferring.fill_blob(d, 0, index, &body).unwrap();
-            }
-            let (actual, _) = deferring.finish(Vec::new()).unwrap();
-            prop_assert!(actual == expected, "archives differ");
-        }
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
         /// Values encoded by the caller (bodies apart) write exactly the
@@ -1109,107 +912,6 @@ mod tests {
             props: Vec::new(),
         };
         assert!(v.same(&expected), "{v:?}");
-    }
-
-    #[test]
-    fn deferred_bodies_are_checked() {
-        let opts = || {
-            let mut o = WriteOptions::new(OffsetDateTime::UNIX_EPOCH);
-            o.inline_threshold = 4;
-            o
-        };
-        let schema = DatabaseSchema {
-            name: "db".into(),
-            version: 1,
-            stores: vec![StoreSchema::new("s")],
-        };
-        let deferred = |k: u32, len: u64| Value::Blob {
-            mime: "".into(),
-            data: Binary::External(BlobRef { index: k, len }),
-        };
-        let mut w = BackupWriter::new(opts(), MemorySpool::default());
-        let d = w.add_database(schema.clone()).unwrap();
-        // Numbering must be 0..n, each once; nothing is reserved otherwise.
-        let twice = Value::Array {
-            length: 2,
-            items: vec![(0, deferred(0, 9)), (1, deferred(0, 9))],
-            props: Vec::new(),
-        };
-        assert!(matches!(
-            w.add_record_deferring(d, 0, &Key::Number(1.0), twice),
-            Err(Error::Misuse(_))
-        ));
-        assert!(matches!(
-            w.add_record_deferring(d, 0, &Key::Number(1.0), deferred(1, 9)),
-            Err(Error::Misuse(_))
-        ));
-        // add_record still refuses refs.
-        assert!(matches!(
-            w.add_record(d, 0, &Key::Number(1.0), deferred(0, 9)),
-            Err(Error::Misuse(_))
-        ));
-        // An inline body met first gets blob 0; the deferred one gets 1.
-        let mixed = Value::Array {
-            length: 2,
-            items: vec![
-                (0, Value::ArrayBuffer(Binary::Inline(vec![7; 10]))),
-                (1, deferred(0, 9)),
-            ],
-            props: Vec::new(),
-        };
-        let refs = w
-            .add_record_deferring(d, 0, &Key::Number(1.0), mixed)
-            .unwrap();
-        assert_eq!(refs, vec![BlobRef { index: 1, len: 9 }]);
-        // Wrong length, a filled or an unknown index: refused.
-        assert!(matches!(
-            w.fill_blob(d, 0, 1, &[0; 8]),
-            Err(Error::Misuse(_))
-        ));
-        assert!(matches!(
-            w.fill_blob(d, 0, 0, &[7; 10]),
-            Err(Error::Misuse(_))
-        ));
-        assert!(matches!(
-            w.fill_blob(d, 0, 2, &[0; 9]),
-            Err(Error::Misuse(_))
-        ));
-        // Never filled: finish refuses to write an archive.
-        let mut unfilled = BackupWriter::new(opts(), MemorySpool::default());
-        let d2 = unfilled.add_database(schema).unwrap();
-        unfilled
-            .add_record_deferring(d2, 0, &Key::Number(1.0), deferred(0, 9))
-            .unwrap();
-        assert!(matches!(
-            unfilled.finish(Vec::new()),
-            Err(Error::Misuse(m)) if m.contains("never filled")
-        ));
-        // Filled: the archive holds the body.
-        w.fill_blob(d, 0, 1, &[5; 9]).unwrap();
-        assert!(matches!(
-            w.fill_blob(d, 0, 1, &[5; 9]),
-            Err(Error::Misuse(_))
-        ));
-        let (zip, _) = w.finish(Vec::new()).unwrap();
-        let mut r = BackupReader::open(Cursor::new(zip), Limits::default()).unwrap();
-        r.verify(None, &mut |_| Ok(())).unwrap();
-        let mut back = Vec::new();
-        r.for_each_record(0, 0, &mut |rec| {
-            back.push(rec);
-            Ok(())
-        })
-        .unwrap();
-        let RecordValue::Plain(mut v) = back.remove(0).value else {
-            panic!("plain store")
-        };
-        r.resolve_blobs(0, 0, &mut v).unwrap();
-        let Value::Array { items, .. } = v else {
-            panic!("array")
-        };
-        assert!(items[1].1.same(&Value::Blob {
-            mime: "".into(),
-            data: Binary::Inline(vec![5; 9])
-        }));
     }
 
     #[test]
