@@ -138,75 +138,28 @@ impl BodyRead {
     }
 }
 
-/// Spooled bytes a [`BlobSpool`] keeps in wasm memory before it uses Blobs.
-pub const SPOOL_MEMORY: usize = 32 << 20;
-
-/// A spooled chunk.
-enum Chunk {
-    Memory(Vec<u8>),
-    Blob(Blob),
-}
-
-/// A [`Spool`] that keeps its first chunks in memory, up to a budget, and
-/// the rest in `Blob`s (outside wasm memory). Copying into a Blob and
-/// reading it back costs about as much as encoding the data, so backups
-/// that fit the budget skip both; larger ones stay bounded in memory.
+/// A [`Spool`] whose chunks live in `Blob`s.
+#[derive(Default)]
 pub struct BlobSpool {
-    chunks: Vec<Option<Chunk>>,
-    memory: usize,
-    budget: usize,
-}
-
-impl Default for BlobSpool {
-    /// A spool with the [`SPOOL_MEMORY`] budget.
-    fn default() -> Self {
-        BlobSpool::with_memory(SPOOL_MEMORY)
-    }
-}
-
-impl BlobSpool {
-    /// A spool keeping up to `budget` bytes in memory.
-    pub fn with_memory(budget: usize) -> Self {
-        BlobSpool {
-            chunks: Vec::new(),
-            memory: 0,
-            budget,
-        }
-    }
-
-    /// Bytes it holds in memory.
-    pub fn memory(&self) -> usize {
-        self.memory
-    }
+    chunks: Vec<Option<Blob>>,
 }
 
 impl Spool for BlobSpool {
     fn put(&mut self, chunk: Vec<u8>) -> io::Result<usize> {
-        let c = if self.memory + chunk.len() <= self.budget {
-            self.memory += chunk.len();
-            Chunk::Memory(chunk)
-        } else {
-            Chunk::Blob(blob_from_bytes(&chunk, "").map_err(|e| io::Error::other(e.message))?)
-        };
-        self.chunks.push(Some(c));
+        let b = blob_from_bytes(&chunk, "").map_err(|e| io::Error::other(e.message))?;
+        self.chunks.push(Some(b));
         Ok(self.chunks.len() - 1)
     }
 
     fn take(&mut self, id: usize) -> io::Result<Vec<u8>> {
-        let c = self
+        let b = self
             .chunks
             .get_mut(id)
             .and_then(Option::take)
             .ok_or_else(|| {
                 io::Error::new(io::ErrorKind::NotFound, format!("spool chunk {id} is gone"))
             })?;
-        match c {
-            Chunk::Memory(bytes) => {
-                self.memory -= bytes.len();
-                Ok(bytes)
-            }
-            Chunk::Blob(b) => read_blob_bytes(&b).map_err(|e| io::Error::other(e.message)),
-        }
+        read_blob_bytes(&b).map_err(|e| io::Error::other(e.message))
     }
 }
 

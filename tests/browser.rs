@@ -845,25 +845,3 @@ async fn backups_without_the_page_encoder_round_trip() {
         );
     }
 }
-
-/// The spool keeps chunks in memory up to its budget and the rest in
-/// Blobs; every chunk comes back once, byte for byte.
-#[wasm_bindgen_test]
-fn spool_keeps_its_budget_in_memory_and_the_rest_in_blobs() {
-    use coffer_engine::Spool;
-    let mut spool = coffer_app::blobio::BlobSpool::with_memory(10);
-    let chunks: Vec<Vec<u8>> = (0..4u8).map(|i| vec![i; 6]).collect();
-    let ids: Vec<usize> = chunks
-        .iter()
-        .map(|c| spool.put(c.clone()).unwrap())
-        .collect();
-    assert_eq!(spool.memory(), 6, "only the first chunk fits the budget");
-    for (id, c) in ids.iter().zip(&chunks).rev() {
-        assert_eq!(&spool.take(*id).unwrap(), c);
-    }
-    assert_eq!(spool.memory(), 0);
-    assert!(spool.take(ids[0]).is_err(), "a chunk comes back once");
-    // Freed memory is used again.
-    spool.put(vec![9; 10]).unwrap();
-    assert_eq!(spool.memory(), 10);
-}
