@@ -8,8 +8,8 @@
 //! - Sparse arrays keep their holes and extra named properties.
 //! - Objects seen twice (shared or cyclic structure) become
 //!   [`Value::Ref`] to their pre-order number.
-//! - `Blob`/`File` bodies are read through a caller-supplied reader (in the
-//!   worker, `FileReaderSync`), and on the way back external bodies are
+//! - `Blob`/`File` bodies are read through a caller-supplied reader (backups
+//!   defer them and read them in the background), and on the way back external bodies are
 //!   resolved through a caller-supplied resolver, so big bodies never have to
 //!   live in wasm memory.
 

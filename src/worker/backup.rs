@@ -2,11 +2,12 @@
 //!
 //! Per database: the schema is read, the key generators of auto-increment
 //! stores are probed, and every selected store is read in **one readonly
-//! transaction** (a consistent snapshot), in pages of [`PAGE`] records with
-//! `getAllKeys` + `getAll`. Values are converted and handed to the engine
-//! while the snapshot is open; Blob bodies are read synchronously with
-//! `FileReaderSync` in the same step, which keeps memory bounded. Encoded
-//! data waits in a Blob-backed spool and the archive is written into Blob
+//! transaction** (a consistent snapshot), in pages of [`PAGE`] records
+//! (`getAllRecords`, or `getAllKeys` + `getAll`). Plain values are encoded
+//! a page at a time in JavaScript ([`super::encoder`]) and handed to the
+//! engine while the snapshot is open; Blob bodies load in the background
+//! ([`super::bodies`]) with a bound on the bytes in flight. Encoded data
+//! waits in a Blob-backed spool and the archive is written into Blob
 //! parts, so neither sits in wasm memory.
 //!
 //! Key generators: IndexedDB has no getter, so a throw-away readwrite
