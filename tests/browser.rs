@@ -107,15 +107,19 @@ const VALUES: &[&str] = &[
     "'\\uFFFDx\\uDBFF'",
 ];
 
-#[wasm_bindgen_test]
-async fn every_value_type_round_trips_through_indexeddb() {
-    let db = fresh_db("t-values", "db.createObjectStore('s')").await;
-    let pairs: Vec<(JsValue, JsValue)> = VALUES
+/// Every value of [`VALUES`], keyed by its index.
+fn value_pairs() -> Vec<(JsValue, JsValue)> {
+    VALUES
         .iter()
         .enumerate()
         .map(|(i, src)| (JsValue::from_f64(i as f64), js(src)))
-        .collect();
-    put_all(&db, "s", &pairs).await;
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn every_value_type_round_trips_through_indexeddb() {
+    let db = fresh_db("t-values", "db.createObjectStore('s')").await;
+    put_all(&db, "s", &value_pairs()).await;
     let (_, stored) = get_all(&db, "s").await;
     // JS -> model -> JS -> IndexedDB -> model must be bit-identical.
     let mut again = Vec::new();
@@ -813,12 +817,7 @@ fn page_encoder_refuses_what_to_value_refuses() {
 #[wasm_bindgen_test]
 async fn backups_without_the_page_encoder_round_trip() {
     let db = fresh_db("t-fallback", "db.createObjectStore('s')").await;
-    let pairs: Vec<(JsValue, JsValue)> = VALUES
-        .iter()
-        .enumerate()
-        .map(|(i, src)| (JsValue::from_f64(i as f64), js(src)))
-        .collect();
-    put_all(&db, "s", &pairs).await;
+    put_all(&db, "s", &value_pairs()).await;
     let (_, before) = get_all(&db, "s").await;
     db.close();
     backup::set_page_encoder(false);

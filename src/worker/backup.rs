@@ -236,12 +236,13 @@ async fn read_database(
         let mut bodies = Bodies::default();
         // Pipelined: the next page is requested before this one is
         // converted, so IndexedDB reads while the engine encodes.
-        let mut next = Some(request_page(&st, None, encoder.as_ref())?);
+        let gar = get_all_records(&st, encoder.as_ref());
+        let mut next = Some(request_page(&st, None, gar.as_ref())?);
         while let Some(request) = next.take() {
             let (ks, vs) = request.receive(encoder.as_ref()).await?;
             let n = ks.length();
             if n == PAGE {
-                next = Some(request_page(&st, Some(&ks.get(n - 1)), encoder.as_ref())?);
+                next = Some(request_page(&st, Some(&ks.get(n - 1)), gar.as_ref())?);
             }
             bodies.drain_ready(&mut adder(w, dbi, si, name, store))?;
             for (ei, b) in &mut earlier {
@@ -399,13 +400,22 @@ impl PageRequest {
     }
 }
 
+/// `getAllRecords` of `st`, when the browser has it and `encoder` (which
+/// splits its result) exists.
+fn get_all_records(st: &IdbObjectStore, encoder: Option<&PageEncoder>) -> Option<js_sys::Function> {
+    encoder?;
+    js_sys::Reflect::get(st, &"getAllRecords".into())
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
 /// Requests the page of records after `after` (from the start: `None`),
-/// with `getAllRecords` when the browser has it and `encoder` can split
-/// its result.
+/// with `get_all_records` when given, else `getAllKeys` + `getAll`.
 fn request_page(
     st: &IdbObjectStore,
     after: Option<&JsValue>,
-    encoder: Option<&PageEncoder>,
+    get_all_records: Option<&js_sys::Function>,
 ) -> AppResult<PageRequest> {
     let q: JsValue = match after {
         Some(k) => IdbKeyRange::lower_bound_with_open(k, true)
@@ -413,23 +423,18 @@ fn request_page(
             .into(),
         None => JsValue::UNDEFINED,
     };
-    if encoder.is_some() {
-        let get_all_records = js_sys::Reflect::get(st, &"getAllRecords".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-        if let Some(f) = get_all_records {
-            let options = Object::new();
-            let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&options, &k.into(), v);
-            if !q.is_undefined() {
-                let _ = set("query", &q);
-            }
-            let _ = set("count", &JsValue::from(PAGE));
-            let r: IdbRequest = f
-                .call1(st, &options)
-                .map_err(|e| AppError::js("cannot read records", e))?
-                .unchecked_into();
-            return Ok(PageRequest::Records(idb::track(&r)));
+    if let Some(f) = get_all_records {
+        let options = Object::new();
+        let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&options, &k.into(), v);
+        if !q.is_undefined() {
+            let _ = set("query", &q);
         }
+        let _ = set("count", &JsValue::from(PAGE));
+        let r: IdbRequest = f
+            .call1(st, &options)
+            .map_err(|e| AppError::js("cannot read records", e))?
+            .unchecked_into();
+        return Ok(PageRequest::Records(idb::track(&r)));
     }
     let kr = st
         .get_all_keys_with_key_and_limit(&q, PAGE)

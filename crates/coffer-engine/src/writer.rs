@@ -797,6 +797,19 @@ mod tests {
         }
     }
 
+    /// A writer with one database `db` holding one plain store `s`.
+    fn one_store(opts: WriteOptions) -> (BackupWriter<MemorySpool>, usize) {
+        let mut w = BackupWriter::new(opts, MemorySpool::default());
+        let d = w
+            .add_database(DatabaseSchema {
+                name: "db".into(),
+                version: 1,
+                stores: vec![StoreSchema::new("s")],
+            })
+            .unwrap();
+        (w, d)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
         /// Values encoded by the caller (bodies apart) write exactly the
@@ -838,14 +851,7 @@ mod tests {
         assert_eq!(MAX_DEPTH, Limits::default().max_depth);
         let mut opts = WriteOptions::new(OffsetDateTime::UNIX_EPOCH);
         opts.inline_threshold = 4;
-        let mut w = BackupWriter::new(opts, MemorySpool::default());
-        let d = w
-            .add_database(DatabaseSchema {
-                name: "db".into(),
-                version: 1,
-                stores: vec![StoreSchema::new("s")],
-            })
-            .unwrap();
+        let (mut w, d) = one_store(opts);
         let k = Key::Number(1.0);
         let refused =
             |r: Result<()>| matches!(r, Err(Error::Unencodable(m)) if m.contains("canonical"));
@@ -916,17 +922,7 @@ mod tests {
 
     #[test]
     fn out_of_order_and_misrouted_records_are_refused() {
-        let mut w = BackupWriter::new(
-            WriteOptions::new(OffsetDateTime::UNIX_EPOCH),
-            MemorySpool::default(),
-        );
-        let d = w
-            .add_database(DatabaseSchema {
-                name: "db".into(),
-                version: 1,
-                stores: vec![StoreSchema::new("s")],
-            })
-            .unwrap();
+        let (mut w, d) = one_store(WriteOptions::new(OffsetDateTime::UNIX_EPOCH));
         w.add_record(d, 0, &Key::Number(2.0), Value::Null).unwrap();
         assert!(matches!(
             w.add_record(d, 0, &Key::Number(1.0), Value::Null),

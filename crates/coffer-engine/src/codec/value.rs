@@ -327,19 +327,7 @@ struct Decoder {
 
 impl Decoder {
     fn value(&mut self, c: &mut Cursor<'_>, depth: u32) -> Result<Value, DecodeError> {
-        if depth > self.max_depth {
-            return Err(DecodeError::new(format!(
-                "value nested deeper than {} levels",
-                self.max_depth
-            )));
-        }
-        let tag = c.u8()?;
-        if (DATE..=ERROR).contains(&tag) {
-            self.objects = self
-                .objects
-                .checked_add(1)
-                .ok_or_else(|| DecodeError::new("too many objects"))?;
-        }
+        let tag = read_tag(c, &mut self.objects, depth, self.max_depth)?;
         Ok(match tag {
             UNDEFINED => Value::Undefined,
             NULL => Value::Null,
@@ -402,11 +390,7 @@ impl Decoder {
                 let mut prev: Option<u32> = None;
                 for _ in 0..n {
                     let idx = read_u32(c, "array index")?;
-                    if idx >= length || prev.is_some_and(|p| p >= idx) {
-                        return Err(DecodeError::new(
-                            "array indices must increase and stay below the length",
-                        ));
-                    }
+                    check_sparse_index(idx, prev, length)?;
                     prev = Some(idx);
                     items.push((idx, self.value(c, depth + 1)?));
                 }
@@ -515,25 +499,15 @@ struct Checker {
 
 impl Checker {
     fn value(&mut self, c: &mut Cursor<'_>, depth: u32) -> Result<(), DecodeError> {
-        if depth > self.max_depth {
-            return Err(DecodeError::new(format!(
-                "value nested deeper than {} levels",
-                self.max_depth
-            )));
-        }
-        let tag = c.u8()?;
-        if (DATE..=ERROR).contains(&tag) {
-            self.objects = self
-                .objects
-                .checked_add(1)
-                .ok_or_else(|| DecodeError::new("too many objects"))?;
-        }
+        let tag = read_tag(c, &mut self.objects, depth, self.max_depth)?;
         match tag {
             UNDEFINED | NULL | FALSE | TRUE => {}
             NUMBER | DATE | BOXED_NUMBER => {
                 c.f64()?;
             }
-            BIGINT | BOXED_BIGINT => check_bigint(c)?,
+            BIGINT | BOXED_BIGINT => {
+                bigint_parts(c)?;
+            }
             STRING | BOXED_STRING => check_str(c)?,
             REGEXP => {
                 check_str(c)?;
@@ -577,11 +551,7 @@ impl Checker {
                 let mut prev: Option<u32> = None;
                 for _ in 0..n {
                     let idx = read_u32(c, "array index")?;
-                    if idx >= length || prev.is_some_and(|p| p >= idx) {
-                        return Err(DecodeError::new(
-                            "array indices must increase and stay below the length",
-                        ));
-                    }
+                    check_sparse_index(idx, prev, length)?;
                     prev = Some(idx);
                     self.value(c, depth + 1)?;
                 }
@@ -655,24 +625,50 @@ impl Checker {
     }
 }
 
-fn check_bigint(c: &mut Cursor<'_>) -> Result<(), DecodeError> {
-    let negative = match c.u8()? {
-        0 => false,
-        1 => true,
-        b => return Err(DecodeError::new(format!("invalid bigint sign byte {b}"))),
-    };
-    let mag = c.bytes()?;
-    if mag.last() == Some(&0) || (negative && mag.is_empty()) {
-        return Err(DecodeError::new("non-canonical bigint"));
-    }
-    Ok(())
-}
-
 fn read_u32(c: &mut Cursor<'_>, what: &str) -> Result<u32, DecodeError> {
     u32::try_from(c.varint()?).map_err(|_| DecodeError::new(format!("{what} exceeds 2^32-1")))
 }
 
+/// Reads a value's tag at `depth`, numbering it in `objects` when it is
+/// object-like (the rules [`Decoder`] and [`Checker`] share).
+fn read_tag(
+    c: &mut Cursor<'_>,
+    objects: &mut u32,
+    depth: u32,
+    max_depth: u32,
+) -> Result<u8, DecodeError> {
+    if depth > max_depth {
+        return Err(DecodeError::new(format!(
+            "value nested deeper than {max_depth} levels"
+        )));
+    }
+    let tag = c.u8()?;
+    if (DATE..=ERROR).contains(&tag) {
+        *objects = objects
+            .checked_add(1)
+            .ok_or_else(|| DecodeError::new("too many objects"))?;
+    }
+    Ok(tag)
+}
+
+/// Checks a sparse array's next index against the previous one and the
+/// length.
+fn check_sparse_index(idx: u32, prev: Option<u32>, length: u32) -> Result<(), DecodeError> {
+    if idx >= length || prev.is_some_and(|p| p >= idx) {
+        return Err(DecodeError::new(
+            "array indices must increase and stay below the length",
+        ));
+    }
+    Ok(())
+}
+
 fn read_bigint(c: &mut Cursor<'_>) -> Result<BigInt, DecodeError> {
+    let (negative, mag) = bigint_parts(c)?;
+    Ok(BigInt::from_parts(negative, mag.to_vec()))
+}
+
+/// A canonical bigint's sign and magnitude.
+fn bigint_parts<'a>(c: &mut Cursor<'a>) -> Result<(bool, &'a [u8]), DecodeError> {
     let negative = match c.u8()? {
         0 => false,
         1 => true,
@@ -682,7 +678,7 @@ fn read_bigint(c: &mut Cursor<'_>) -> Result<BigInt, DecodeError> {
     if mag.last() == Some(&0) || (negative && mag.is_empty()) {
         return Err(DecodeError::new("non-canonical bigint"));
     }
-    Ok(BigInt::from_parts(negative, mag.to_vec()))
+    Ok((negative, mag))
 }
 
 fn read_binary(c: &mut Cursor<'_>) -> Result<Binary, DecodeError> {
