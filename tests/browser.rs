@@ -14,7 +14,7 @@ use coffer_app::protocol::{SelectedDb, Selection};
 use coffer_app::worker::encoder::{EncodedPage, PageEncoder};
 use coffer_app::worker::{backup, restore, Reporter};
 use coffer_engine::codec::{encode_key, encode_value};
-use coffer_engine::model::{DatabaseSchema, JsString, KeyPath, StoreSchema, Value};
+use coffer_engine::model::{DatabaseSchema, IndexSchema, JsString, KeyPath, StoreSchema, Value};
 use coffer_engine::{BackupWriter, Key, MemorySpool, WriteOptions};
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -314,7 +314,8 @@ async fn schema_and_key_generator_survive_backup_and_restore() {
     assert_eq!(next_key("t-schema", "auto", "{}").await, 6.0);
     assert_eq!(next_key("t-schema", "out", "1").await, 41.0);
     idb::delete_database("t-schema").await.unwrap();
-    restore_from(blob, "t-schema", &["auto", "out", "compound"]).await;
+    restore_from(blob.clone(), "t-schema", &["auto", "out", "compound"]).await;
+    assert_eq!(version_of("t-schema").await, Some(1));
     assert_eq!(schemas("t-schema").await, before);
     assert_eq!(
         before
@@ -336,10 +337,159 @@ async fn schema_and_key_generator_survive_backup_and_restore() {
     let (keys, _) = get_all(&db, "auto").await;
     assert_eq!(keys.length(), 4);
     db.close();
+    // Again onto the same schema: in place (same version), same generators.
+    restore_from(blob.clone(), "t-schema", &["auto", "out", "compound"]).await;
+    assert_eq!(version_of("t-schema").await, Some(1), "restored in place");
+    assert_eq!(schemas("t-schema").await, before);
+    assert_eq!(next_key("t-schema", "auto", "{}").await, 6.0);
+    assert_eq!(next_key("t-schema", "out", "1").await, 41.0);
+    // Once the app has used ids past the backup's generator, only a new
+    // store resets it: the restore upgrades instead.
+    let db = idb::open("t-schema").await.unwrap();
+    let tx = idb::transaction(&db, &["auto".into()], IdbTransactionMode::Readwrite).unwrap();
+    for i in 10..12 {
+        tx.object_store("auto")
+            .unwrap()
+            .add(&js(&format!("{{ name: 'n{i}', n: {i}, tags: [] }}")))
+            .unwrap();
+    }
+    idb::done(&tx).await.unwrap();
+    db.close();
+    assert_eq!(next_key("t-schema", "auto", "{}").await, 8.0);
+    restore_from(blob, "t-schema", &["auto", "out", "compound"]).await;
+    assert_eq!(
+        version_of("t-schema").await,
+        Some(2),
+        "restored by an upgrade"
+    );
+    assert_eq!(schemas("t-schema").await, before);
+    assert_eq!(next_key("t-schema", "auto", "{}").await, 6.0);
+    assert_eq!(next_key("t-schema", "out", "1").await, 41.0);
+    let db = idb::open("t-schema").await.unwrap();
+    let (keys, _) = get_all(&db, "auto").await;
+    assert_eq!(keys.length(), 4);
+    db.close();
+}
+
+/// The version of database `name`, if it exists.
+async fn version_of(name: &str) -> Option<u64> {
+    idb::database_names()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}
+
+/// Opens a connection to `name` that notes (then obeys) any request to
+/// close it for an upgrade, as an app's open connection would.
+async fn watch_upgrades(name: &str) -> (web_sys::IdbDatabase, std::rc::Rc<std::cell::Cell<bool>>) {
+    use wasm_bindgen::closure::Closure;
+    let db = idb::open(name).await.unwrap();
+    let asked = std::rc::Rc::new(std::cell::Cell::new(false));
+    let (a, d) = (asked.clone(), db.clone());
+    let f = Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| {
+        a.set(true);
+        d.close();
+    });
+    db.set_onversionchange(Some(f.as_ref().unchecked_ref()));
+    f.forget();
+    (db, asked)
+}
+
+#[wasm_bindgen_test]
+async fn a_restore_onto_the_same_schema_replaces_records_in_place() {
+    let setup = "db.createObjectStore('a');
+         const b = db.createObjectStore('b', { keyPath: 'id' });
+         b.createIndex('by-v', 'v', { unique: true });
+         db.createObjectStore('untouched');";
+    let db = fresh_db("t-inplace", setup).await;
+    put_all(
+        &db,
+        "a",
+        &[(JsValue::from_str("k1"), JsValue::from_str("backed up"))],
+    )
+    .await;
+    put_all(&db, "untouched", &[(JsValue::from_f64(1.0), js("'kept'"))]).await;
+    let tx = idb::transaction(&db, &["b".into()], IdbTransactionMode::Readwrite).unwrap();
+    for i in 0..3 {
+        tx.object_store("b")
+            .unwrap()
+            .put(&js(&format!("{{ id: {i}, v: 'v{i}' }}")))
+            .unwrap();
+    }
+    idb::done(&tx).await.unwrap();
+    db.close();
+    let blob = backup_of("t-inplace", &["a", "b"]).await;
+    // The app changes things after the backup.
+    let db = idb::open("t-inplace").await.unwrap();
+    put_all(
+        &db,
+        "a",
+        &[
+            (JsValue::from_str("k1"), JsValue::from_str("changed")),
+            (JsValue::from_str("k2"), JsValue::from_str("added")),
+        ],
+    )
+    .await;
+    put_all(&db, "untouched", &[(JsValue::from_f64(2.0), js("'new'"))]).await;
+    db.close();
+    // An app connection stays open during the restore and is never asked
+    // to close.
+    let (app, asked) = watch_upgrades("t-inplace").await;
+    restore_from(blob.clone(), "t-inplace", &["a", "b"]).await;
+    assert!(!asked.get(), "no upgrade: the app's connection stayed open");
+    assert_eq!(version_of("t-inplace").await, Some(1));
+    let (ak, av) = get_all(&app, "a").await;
+    assert_eq!(
+        (ak.length(), ak.get(0).as_string(), av.get(0).as_string()),
+        (1, Some("k1".into()), Some("backed up".into()))
+    );
+    let (bk, _) = get_all(&app, "b").await;
+    assert_eq!(bk.length(), 3);
+    let (uk, _) = get_all(&app, "untouched").await;
+    assert_eq!(uk.length(), 2, "stores not restored are left alone");
+    app.close();
+    // A store whose shape differs (here: one index more) is recreated by
+    // an upgrade, which asks open connections to close.
+    let Ok(Opened::Upgrade {
+        db, tx, request, ..
+    }) = idb::open_versioned("t-inplace", 2.0, || {}).await
+    else {
+        panic!("version 2 must upgrade");
+    };
+    tx.object_store("b")
+        .unwrap()
+        .create_index_with_str("extra", "v")
+        .unwrap();
+    idb::finish_open(&request).await.unwrap();
+    db.close();
+    let (app, asked) = watch_upgrades("t-inplace").await;
+    restore_from(blob, "t-inplace", &["a", "b"]).await;
+    assert!(asked.get(), "the upgrade asked the app to close");
+    assert_eq!(version_of("t-inplace").await, Some(3));
+    let s = schemas("t-inplace").await;
+    let b = s.iter().find(|s| s.name == "b").unwrap();
+    assert_eq!(
+        b.indexes
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>(),
+        ["by-v"],
+        "the backup's schema"
+    );
+    drop(app);
 }
 
 #[wasm_bindgen_test]
 async fn a_restore_failing_midway_leaves_the_database_as_it_was() {
+    // Same shape: restored in place (one readwrite transaction).
+    failing_restore_changes_nothing(false).await;
+    // Another shape of store "b": restored by an upgrade.
+    failing_restore_changes_nothing(true).await;
+}
+
+async fn failing_restore_changes_nothing(upgrade: bool) {
     // Current state: store "a" with one record, store "b" with one record.
     let db = fresh_db(
         "t-atomic",
@@ -368,6 +518,14 @@ async fn a_restore_failing_midway_leaves_the_database_as_it_was() {
     );
     let mut b = StoreSchema::new("b");
     b.key_path = Some(KeyPath::Single("id".into()));
+    if upgrade {
+        b.indexes.push(IndexSchema {
+            name: "by-v".into(),
+            key_path: KeyPath::Single("v".into()),
+            unique: false,
+            multi_entry: false,
+        });
+    }
     let d = w
         .add_database(DatabaseSchema {
             name: "t-atomic".into(),
@@ -383,6 +541,7 @@ async fn a_restore_failing_midway_leaves_the_database_as_it_was() {
         .unwrap();
     let (zip, _) = w.finish(Vec::new()).unwrap();
     let blob = coffer_app::blobio::blob_from_bytes(&zip, "application/zip").unwrap();
+    let (app, asked) = watch_upgrades("t-atomic").await;
     let err = restore::restore(
         blob,
         &select("t-atomic", &["a", "b"]),
@@ -393,6 +552,8 @@ async fn a_restore_failing_midway_leaves_the_database_as_it_was() {
     .await
     .expect_err("the restore must fail");
     assert!(err.code.starts_with("browser-"), "{err:?}");
+    assert_eq!(asked.get(), upgrade, "in place unless the shape differs");
+    app.close();
     let names = idb::database_names().await.unwrap();
     assert_eq!(
         names.iter().find(|(n, _)| n == "t-atomic").map(|(_, v)| *v),

@@ -21,19 +21,18 @@
 //! are never handed out again after a restore.
 
 use coffer_engine::locked::{lock_writer, Lock};
-use coffer_engine::model::{DatabaseSchema, StoreSchema};
+use coffer_engine::model::DatabaseSchema;
 use coffer_engine::primitives::kdf::KdfParams;
 use std::cell::RefCell;
 
 use coffer_engine::{BackupWriter, Key, WriteOptions};
 use js_sys::{Array, Object, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{
-    Blob, IdbDatabase, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode,
-};
+use web_sys::{Blob, IdbDatabase, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransactionMode};
 
 use super::bodies::{Bodies, Body, Pending, MAX_IN_FLIGHT};
 use super::encoder::{EncodeFailure, EncodedPage, PageEncoder};
+use super::generators::Probe;
 use super::{keys, progress_info, time_from_ms, Reporter};
 use crate::blobio::{BlobBatch, BlobParts, BlobSpool};
 use crate::convert::{approx_size, js_to_key, ToValue};
@@ -128,14 +127,6 @@ pub fn backup_file_name(now_ms: f64) -> String {
         t.minute(),
         t.second()
     )
-}
-
-fn dummy_for(schema: &StoreSchema) -> JsValue {
-    match &schema.key_path {
-        // Inline keys: the generated key is injected into an empty object.
-        Some(_) => Object::new().into(),
-        None => JsValue::from_f64(0.0),
-    }
 }
 
 /// Reads schema, key generators and all records of `stores` of `db` into
@@ -526,65 +517,6 @@ fn adder<'a>(
             }
         };
         r.map_err(|e| located(db, store, &key, e.into()))
-    }
-}
-
-/// A key-generator probe: a readwrite transaction that `add`s a record
-/// without key to every auto-increment store, reads the generated keys and
-/// is then aborted (which reverts records and generators).
-struct Probe {
-    tx: Option<IdbTransaction>,
-    requests: Vec<(String, wasm_bindgen_futures::JsFuture, IdbRequest)>,
-}
-
-impl Probe {
-    /// Issues the probe requests (nothing is awaited yet).
-    fn start(db: &IdbDatabase, schemas: &[StoreSchema]) -> AppResult<Probe> {
-        let auto: Vec<String> = schemas
-            .iter()
-            .filter(|s| s.auto_increment)
-            .map(|s| s.name.clone())
-            .collect();
-        if auto.is_empty() {
-            return Ok(Probe {
-                tx: None,
-                requests: Vec::new(),
-            });
-        }
-        let tx = idb::transaction(db, &auto, IdbTransactionMode::Readwrite)?;
-        let mut requests = Vec::new();
-        for s in schemas.iter().filter(|s| s.auto_increment) {
-            let st = tx
-                .object_store(&s.name)
-                .map_err(|e| AppError::js("cannot open a store", e))?;
-            let r = st
-                .add(&dummy_for(s))
-                .map_err(|e| AppError::js("cannot probe the key generator", e))?;
-            requests.push((s.name.clone(), idb::track(&r), r));
-        }
-        Ok(Probe {
-            tx: Some(tx),
-            requests,
-        })
-    }
-
-    /// The generators' current numbers, then aborts the transaction. A
-    /// failed probe (a ConstraintError: the generator is exhausted) gives
-    /// `None`.
-    async fn finish(self) -> Vec<(String, Option<u64>)> {
-        let mut out = Vec::new();
-        for (store, fut, _r) in self.requests {
-            let g = fut
-                .await
-                .ok()
-                .and_then(|k| k.as_f64())
-                .and_then(generator::from_probe);
-            out.push((store, g));
-        }
-        if let Some(tx) = self.tx {
-            let _ = tx.abort();
-        }
-        out
     }
 }
 

@@ -10,6 +10,7 @@
 pub mod backup;
 mod bodies;
 pub mod encoder;
+mod generators;
 pub mod keys;
 pub mod lock;
 pub mod measure;

@@ -17,12 +17,13 @@ use std::io::Read;
 
 use coffer_engine::envelope::{reseal, RecordContext};
 use coffer_engine::locked::{is_locked, open_backup, Input, Unlock};
-use coffer_engine::model::{BlobRef, KeyPath, StoreSchema};
+use coffer_engine::model::{BlobRef, StoreSchema};
 use coffer_engine::{BackupReader, Key, Limits, MasterKey, RecordValue};
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::Uint8Array;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Blob, IdbObjectStore};
+use web_sys::{Blob, IdbObjectStore, IdbTransactionMode};
 
+use super::generators::{self, Probe};
 use super::{keys, progress_info, Reporter};
 use crate::blobio::{read_blob_buffer, BlobParts, BlobReader};
 use crate::convert::{key_to_js, ToJs};
@@ -210,27 +211,6 @@ pub async fn inspect(
     Ok(p)
 }
 
-fn dummy_with_key(path: &Option<KeyPath>, n: f64) -> JsValue {
-    match path {
-        Some(KeyPath::Single(p)) if !p.is_empty() => {
-            let root = Object::new();
-            let mut cur = root.clone();
-            let parts: Vec<&str> = p.split('.').collect();
-            for (i, part) in parts.iter().enumerate() {
-                if i + 1 == parts.len() {
-                    let _ = Reflect::set(&cur, &(*part).into(), &JsValue::from_f64(n));
-                } else {
-                    let next = Object::new();
-                    let _ = Reflect::set(&cur, &(*part).into(), &next);
-                    cur = next;
-                }
-            }
-            root.into()
-        }
-        _ => JsValue::from_f64(0.0),
-    }
-}
-
 /// Writes one store's records into `st` (inside the upgrade transaction).
 #[allow(clippy::too_many_arguments)]
 async fn fill_store(
@@ -322,28 +302,62 @@ async fn fill_store(
         f.await.map_err(failed)?;
     }
     if let Some(g) = schema.key_generator {
-        let g = g as f64;
-        if schema.auto_increment && g >= 1.0 && g > max_numeric {
-            let dummy = dummy_with_key(&schema.key_path, g);
-            let r = if schema.key_path.is_some() {
-                st.put(&dummy)
-            } else {
-                st.put_with_key(&dummy, &JsValue::from_f64(g))
-            };
-            r.map_err(|e| AppError::js("cannot set the key generator", e))?;
-            let d = st
-                .delete(&JsValue::from_f64(g))
-                .map_err(|e| AppError::js("cannot set the key generator", e))?;
-            idb::wait(&d)
-                .await
-                .map_err(|e| AppError::js("cannot set the key generator", e))?;
-        }
+        generators::raise(st, schema, g, max_numeric).await?;
     }
     Ok(())
 }
 
-/// Restores the selected stores of database `di` in one versionchange
-/// transaction. On any error the transaction is aborted.
+/// What a database restore writes with, and where the records go.
+struct Target<'a> {
+    reader: &'a mut Reader,
+    di: usize,
+    stores: &'a [usize],
+    old_key: Option<&'a MasterKey>,
+    current: &'a MasterKey,
+    rep: &'a Reporter,
+    progress: &'a mut ProgressInfo,
+    resealed: &'a mut u64,
+}
+
+impl Target<'_> {
+    /// Fills store `si` (already empty) through `st`.
+    async fn fill(&mut self, st: &IdbObjectStore, si: usize) -> AppResult<()> {
+        let dm = &self.reader.manifest().databases()[self.di];
+        let name = dm.name.clone();
+        let schema = dm.stores[si].schema.clone();
+        fill_store(
+            self.reader,
+            st,
+            self.di,
+            si,
+            &name,
+            &schema,
+            self.old_key,
+            self.current,
+            self.rep,
+            self.progress,
+            self.resealed,
+        )
+        .await
+    }
+}
+
+/// Whether an existing store has the shape `backup` needs: key path, key
+/// generator flag and indexes (in any order).
+fn same_shape(existing: &StoreSchema, backup: &StoreSchema) -> bool {
+    let sorted = |s: &StoreSchema| {
+        let mut ix = s.indexes.clone();
+        ix.sort_by(|a, b| a.name.cmp(&b.name));
+        ix
+    };
+    existing.key_path == backup.key_path
+        && existing.auto_increment == backup.auto_increment
+        && sorted(existing) == sorted(backup)
+}
+
+/// Restores the selected stores of database `di`, all or nothing: in place
+/// when it can ([`restore_in_place`]), else by an upgrade
+/// ([`restore_by_upgrade`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn restore_database(
     reader: &mut Reader,
@@ -356,7 +370,94 @@ pub async fn restore_database(
     progress: &mut ProgressInfo,
     resealed: &mut u64,
 ) -> AppResult<()> {
-    let dm = reader.manifest().databases()[di].clone();
+    let mut t = Target {
+        reader,
+        di,
+        stores,
+        old_key,
+        current,
+        rep,
+        progress,
+        resealed,
+    };
+    let version = t.reader.manifest().databases()[di].version;
+    if existing_version.is_some_and(|v| v >= version) && restore_in_place(&mut t).await? {
+        return Ok(());
+    }
+    restore_by_upgrade(&mut t, existing_version).await
+}
+
+/// Restores in **one readwrite transaction with relaxed durability**, the
+/// database's version and other tabs' connections untouched: each selected
+/// store is cleared and refilled. Only when every selected store exists
+/// with the backup's shape, and no key generator is already past the
+/// backup's (a generator never goes down; only recreating the store resets
+/// it). Returns `false`, having written nothing, when that does not hold.
+/// On any error the transaction is aborted.
+async fn restore_in_place(t: &mut Target<'_>) -> AppResult<bool> {
+    let dm = t.reader.manifest().databases()[t.di].clone();
+    let db = idb::open(&dm.name).await?;
+    let result = async {
+        let present = idb::store_names(&db);
+        let wanted: Vec<&StoreSchema> = t.stores.iter().map(|&si| &dm.stores[si].schema).collect();
+        if wanted.iter().any(|s| !present.contains(&s.name)) {
+            return Ok(false);
+        }
+        let names: Vec<String> = wanted.iter().map(|s| s.name.clone()).collect();
+        let tx = idb::transaction(&db, &names, IdbTransactionMode::Readonly)?;
+        for s in &wanted {
+            let st = tx
+                .object_store(&s.name)
+                .map_err(|e| AppError::js("cannot open a store", e))?;
+            if !same_shape(&idb::read_store_schema(&st)?, s) {
+                return Ok(false);
+            }
+        }
+        let owned: Vec<StoreSchema> = wanted.iter().map(|s| (*s).clone()).collect();
+        for (store, now) in Probe::start(&db, &owned)?.finish().await {
+            let backup = owned
+                .iter()
+                .find(|s| s.name == store)
+                .and_then(|s| s.key_generator)
+                .unwrap_or(0);
+            // `None`: the generator is exhausted (or the probe failed).
+            if now.is_none_or(|n| n > backup) {
+                return Ok(false);
+            }
+        }
+        let tx = idb::transaction(&db, &names, IdbTransactionMode::Readwrite)?;
+        let work = async {
+            for &si in t.stores {
+                let name = &dm.stores[si].schema.name;
+                let st = tx
+                    .object_store(name)
+                    .map_err(|e| AppError::js("cannot open a store", e))?;
+                st.clear()
+                    .map_err(|e| AppError::js(&format!("cannot clear store {name:?}"), e))?;
+                t.fill(&st, si).await?;
+            }
+            Ok::<(), AppError>(())
+        };
+        match work.await {
+            Ok(()) => idb::done(&tx).await.map(|()| true),
+            Err(e) => {
+                let _ = tx.abort();
+                Err(e)
+            }
+        }
+    }
+    .await;
+    db.close();
+    result
+}
+
+/// Restores in **one versionchange transaction**: the selected stores are
+/// deleted and recreated with the backup's schema, then filled. The
+/// database gets the backup's version, or `existing + 1` if it is already
+/// at that version or past it. On any error the transaction is aborted.
+async fn restore_by_upgrade(t: &mut Target<'_>, existing_version: Option<u64>) -> AppResult<()> {
+    let dm = t.reader.manifest().databases()[t.di].clone();
+    let rep = t.rep;
     let target = match existing_version {
         Some(v) => dm.version.max(v + 1),
         None => dm.version.max(1),
@@ -379,17 +480,14 @@ pub async fn restore_database(
     };
     let work = async {
         let present = idb::store_names(&db);
-        for &si in stores {
+        for &si in t.stores {
             let schema = &dm.stores[si].schema;
             if present.contains(&schema.name) {
                 db.delete_object_store(&schema.name)
                     .map_err(|e| AppError::js("cannot replace a store", e))?;
             }
             let st = idb::create_store(&db, schema)?;
-            fill_store(
-                reader, &st, di, si, &name, schema, old_key, current, rep, progress, resealed,
-            )
-            .await?;
+            t.fill(&st, si).await?;
         }
         Ok::<(), AppError>(())
     };
