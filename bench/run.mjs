@@ -12,7 +12,7 @@
 //
 // Usage: node bench/run.mjs [--size medium|large|both] [--runs N]
 //        [--dist DIR] [--out FILE] [--no-write] [--json FILE] [--profile]
-//        [--keep FILE] [--backup-only N]
+//        [--keep FILE] [--backup-only N] [--restore-only N]
 // --keep FILE: also report the sizes in FILE (an earlier --json output)
 // that this invocation does not measure (e.g. a one-run large database).
 // --profile: one Coffer backup + restore under the CPU profiler (page and
@@ -20,9 +20,11 @@
 // with the most self time (build with data-wasm-opt="0" to keep names).
 // --backup-only N: only N × (raw read floor, Coffer backup), with each
 // ratio and their median (for comparing builds; writes nothing).
+// --restore-only N: one Coffer backup, then N × (raw write floor, Coffer
+// restore), likewise.
 // Normally run through scripts/bench.sh, which builds dist/ first.
 import { createServer } from 'node:http';
-import { readFile, readdir, stat, writeFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, readFile, readdir, stat, writeFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, normalize, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +49,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--keep') args.keep = v();
   else if (a === '--profile') args.profile = true;
   else if (a === '--backup-only') args.backupOnly = Number(v());
+  else if (a === '--restore-only') args.restoreOnly = Number(v());
   else if (a === '--trace') { args.profile = true; args.trace = true; }
   else if (a === '--help' || a === '-h') {
     console.log('node bench/run.mjs [--size medium|large|both] [--runs N] [--dist DIR] [--out FILE] [--no-write] [--json FILE]');
@@ -487,6 +490,27 @@ async function main() {
       log(`${size} backup-only: median ratio ${ratios[Math.floor(ratios.length / 2)].toFixed(2)}`);
       continue;
     }
+    if (args.restoreOnly) {
+      // Quick comparison of restore speed only: N × (raw write, Coffer restore).
+      const b = await cofferBackup(outDir, db);
+      const ratios = [];
+      for (let run = 1; run <= args.restoreOnly; run++) {
+        const raw = await measured(() => B('rawWrite', db));
+        const before = (await B('census', db)).version;
+        // A new name each time: choosing the same file again is no change.
+        const path = b.path.replace(/\.zip$/, `-${run}.zip`);
+        await copyFile(b.path, path);
+        const { restore } = await cofferRestore(path);
+        await rm(path, { force: true });
+        await verify('Coffer restore');
+        const how = (await B('census', db)).version === before ? 'in place' : 'by upgrade';
+        ratios.push(restore.ms / raw.ms);
+        log(`${size} restore-only ${run}: raw write ${(raw.ms / 1000).toFixed(2)} s, restore ${(restore.ms / 1000).toFixed(2)} s (${how}), ratio ${(restore.ms / raw.ms).toFixed(2)}`);
+      }
+      ratios.sort((x, y) => x - y);
+      log(`${size} restore-only: median ratio ${ratios[Math.floor(ratios.length / 2)].toFixed(2)}`);
+      continue;
+    }
     if (args.profile) {
       const b = await profiled(`${size}-backup`, page, wcdp, () => cofferBackup(outDir, db), cdp);
       log(`${size}: backup ${(b.ms / 1000).toFixed(2)} s, peak memory ${JSON.stringify(Object.fromEntries(Object.entries(b.mem).map(([k, v]) => [k, +(v / MiB).toFixed(1)])))} MiB`);
@@ -506,9 +530,11 @@ async function main() {
       log(`${size} run ${run}: Coffer backup`);
       r.backup = await cofferBackup(outDir, db);
       log(`${size} run ${run}: Coffer restore (${(r.backup.bytes / MiB).toFixed(1)} MiB archive)`);
+      const before = (await B('census', db)).version;
       const { check, restore } = await cofferRestore(r.backup.path);
       r.check = check; r.restore = restore;
       await verify('Coffer restore');
+      r.restoredInPlace = (await B('census', db)).version === before;
       log(`${size} run ${run}: dexie exportDB`);
       try {
         r.dexieExport = await measured(() => B('dexieExport', db));
@@ -536,7 +562,7 @@ async function main() {
     } catch { }
     throw e;
   }
-  if (args.backupOnly) { await closeAll(); server.close(); return; }
+  if (args.backupOnly || args.restoreOnly) { await closeAll(); server.close(); return; }
   if (args.profile) {
     const m = await page.evaluate(() => window.coffer.measure(64));
     for (const t of m) log(`measure: ${t.name}: ${(t.amount / t.micros).toFixed(1)} per µs`);
@@ -604,7 +630,8 @@ function render(res) {
     L.push('|---|---|---|---|');
     L.push(`| Coffer backup (UI, worker) | ${fmtS(median(col('backup')))} | | archive ${fmtMiB(archive)} |`);
     L.push(`| Coffer restore: check + preview | ${fmtS(median(col('check')))} | | |`);
-    L.push(`| Coffer restore ("Restore now" → done) | ${fmtS(median(col('restore')))} | | |`);
+    const inPlace = rs.filter((r) => r.restoredInPlace).length;
+    L.push(`| Coffer restore ("Restore now" → done) | ${fmtS(median(col('restore')))} | ${rs.some((r) => 'restoredInPlace' in r) ? `in place (version kept) in ${inPlace} of ${rs.length} run(s)` : ''} | |`);
     L.push(`| dexie-export-import exportDB | ${fmtS(median(col('dexieExport')))} | Coffer ${fmtX(rBackupDexie)} of it | export ${fmtMiB(dexieBytes)}${errs.length ? `; failed: ${errs[0]}` : ''} |`);
     L.push(`| dexie-export-import importDB | ${fmtS(median(col('dexieImport')))} | Coffer ${fmtX(rRestoreDexie)} of it | |`);
     L.push(`| raw read floor (getAll, one tx) | ${fmtS(median(col('rawRead')))} | Coffer ${fmtX(rBackupRaw)} of it | |`);
