@@ -323,7 +323,8 @@
   function longTasks() {
     const l = window.__longTasks;
     const mine = l.entries.filter((e) => e.start >= l.since);
-    return { max: Math.max(0, ...mine.map((e) => e.duration)), count: mine.length, total: mine.reduce((a, e) => a + e.duration, 0) };
+    const frames = (l.frames || []).filter((f) => f.start >= l.since);
+    return { max: Math.max(0, ...mine.map((e) => e.duration)), count: mine.length, total: mine.reduce((a, e) => a + e.duration, 0), frames };
   }
 
   function appWasmBytes() {

@@ -317,6 +317,20 @@ async function main() {
         for (const e of list.getEntries()) l.entries.push({ start: e.startTime, duration: e.duration });
       }).observe({ type: 'longtask', buffered: true });
     } catch { }
+    // Long animation frames name the scripts that ran in them: what a long
+    // task was.
+    l.frames = [];
+    try {
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          if (e.duration < 50) continue;
+          l.frames.push({
+            start: e.startTime, duration: Math.round(e.duration), blocking: Math.round(e.blockingDuration || 0),
+            scripts: (e.scripts || []).map((s) => `${s.invoker || '?'} ${s.sourceFunctionName || ''} ${(s.sourceURL || '').split('/').pop()} ${Math.round(s.duration)} ms`.trim()),
+          });
+        }
+      }).observe({ type: 'long-animation-frame', buffered: true });
+    } catch { }
     addEventListener('TrunkApplicationStarted', (e) => { window.__appWasm = e.detail && e.detail.wasm; });
     // Page-clock timestamps of the user's clicks, of the download anchor's
     // click, and of every announcement in the status region (it can be
@@ -371,7 +385,8 @@ async function main() {
     // shows here, and grows with the database).
     await gc();
     const h = await withTimeout(wcdp.send('Runtime.getHeapUsage'), 5000).catch(() => null);
-    return { ...r, mem, longTask: lt.max, longTasks: lt.count, retained: h ? h.usedSize : NaN };
+    if (lt.count) log(`long task(s): ${lt.count}, longest ${lt.max.toFixed(0)} ms; long frames: ${JSON.stringify(lt.frames.slice(0, 5))}`);
+    return { ...r, mem, longTask: lt.max, longTasks: lt.count, longFrames: lt.frames.slice(0, 20), retained: h ? h.usedSize : NaN };
   }
 
   // Waits for an announcement matching `re` logged after entry `since`;
@@ -647,7 +662,10 @@ function render(res) {
     L.push(`| restore within 1.5× of raw write floor | ${fmtX(rRestoreRaw)} | ${pf(ok(rRestoreRaw, 1.5))} |`);
     L.push(`| peak JS heap + wasm ≤ 128 MiB${size === 'large' ? '' : ' (target is for the 1 GiB db)'} | ${fmtMiB(peakTotal)} (backup ${fmtMiB(peakOf('backup'))}, check ${fmtMiB(peakOf('check'))}, restore ${fmtMiB(peakOf('restore'))}; maxima over the session: page heap ${fmtMiB(mem('pageHeap'))}, worker heap ${fmtMiB(mem('workerHeap'))}, worker wasm ${fmtMiB(mem('workerWasm'))}, page wasm ${fmtMiB(mem('appWasm'))}) | ${size === 'large' ? pf(ok(peakTotal, 128 * MiB)) : 'info'} |`);
     L.push(`| engine worker's JS heap after a Coffer operation, after a forced GC (not a target: a leak shows here) | ${fmtMiB(retained)} (largest) | info |`);
-    L.push(`| no main-thread task > 50 ms during Coffer backup/restore | ${longCount} long task(s) in ${rs.length} run(s), longest ${longCount ? longCoffer.toFixed(0) + ' ms' : '–'} (dexie-export-import on the main thread: ${Number.isFinite(longDexie) && longDexie > 0 ? longDexie.toFixed(0) + ' ms' : '–'}) | ${pf(longCount === 0)} |`);
+    const frames = rs.flatMap((r) => ['backup', 'check', 'restore'].flatMap((k) => (r[k]?.longFrames || []).map((f) => ({ ...f, op: k }))));
+    const worst = frames.sort((a, b) => b.duration - a.duration)[0];
+    const what = worst ? `; longest frame (${worst.op}) ${worst.duration} ms, scripts: ${worst.scripts.length ? worst.scripts.join('; ').replace(/\|/g, '/') : 'none (browser work, no script)'}` : '';
+    L.push(`| no main-thread task > 50 ms during Coffer backup/restore | ${longCount} long task(s) in ${rs.length} run(s), longest ${longCount ? longCoffer.toFixed(0) + ' ms' : '–'}${what} (dexie-export-import on the main thread: ${Number.isFinite(longDexie) && longDexie > 0 ? longDexie.toFixed(0) + ' ms' : '–'}) | ${pf(longCount === 0)} |`);
   }
   const d = res.download;
   L.push('');
