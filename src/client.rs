@@ -44,6 +44,10 @@ pub type Tap = Rc<dyn Fn(&mut Event, &Attached)>;
 pub struct Attached {
     /// A file (backup, key file).
     pub file: Option<Blob>,
+    /// An object URL of `file`, made by the worker (registering the URL of
+    /// a Blob of many parts takes tens of milliseconds, which the page's
+    /// thread is spared). It is revoked a minute after it was made.
+    pub url: Option<String>,
     /// A structured-clone value (store API).
     pub value: JsValue,
 }
@@ -163,6 +167,7 @@ impl EngineClient {
         }
         let attached = Attached {
             file: get("file").dyn_into::<Blob>().ok(),
+            url: get("url").as_string(),
             value: get("value"),
         };
         let mut ev = m.ev;

@@ -393,6 +393,9 @@ pub type BlobToBuffer<'a> = dyn FnMut(&web_sys::Blob) -> AppResult<ArrayBuffer> 
 /// Converts [`Value`]s back to JS.
 pub struct ToJs<'a> {
     objects: Vec<JsValue>,
+    /// Every `ArrayBuffer` the last conversion made (one per `ArrayBuffer`
+    /// or view value; a value met again is a reference, not a new buffer).
+    buffers: Vec<ArrayBuffer>,
     resolve: Option<&'a mut BlobResolver<'a>>,
     to_buffer: Option<&'a mut BlobToBuffer<'a>>,
 }
@@ -421,6 +424,7 @@ impl<'a> ToJs<'a> {
     pub fn inline() -> Self {
         ToJs {
             objects: Vec::new(),
+            buffers: Vec::new(),
             resolve: None,
             to_buffer: None,
         }
@@ -433,6 +437,7 @@ impl<'a> ToJs<'a> {
     ) -> Self {
         ToJs {
             objects: Vec::new(),
+            buffers: Vec::new(),
             resolve: Some(resolve),
             to_buffer: Some(to_buffer),
         }
@@ -441,7 +446,15 @@ impl<'a> ToJs<'a> {
     /// Converts one value (numbering restarts).
     pub fn convert(&mut self, v: &Value) -> AppResult<JsValue> {
         self.objects.clear();
+        self.buffers.clear();
         self.value(v)
+    }
+
+    /// The `ArrayBuffer`s the last conversion made, each once. Only the
+    /// converted value holds them, so a worker can transfer them with it
+    /// instead of copying.
+    pub fn take_buffers(&mut self) -> Vec<ArrayBuffer> {
+        std::mem::take(&mut self.buffers)
     }
 
     fn body_blob(&mut self, b: &Binary, mime: &JsString) -> AppResult<web_sys::Blob> {
@@ -488,6 +501,7 @@ impl<'a> ToJs<'a> {
                 target.set(&Uint8Array::new(&ab), offset as u32);
             }
         }
+        self.buffers.push(buf.clone());
         Ok(buf)
     }
 

@@ -178,6 +178,51 @@ async fn every_value_type_round_trips_through_indexeddb() {
 }
 
 #[wasm_bindgen_test]
+async fn converted_values_hand_over_their_buffers_for_transfer() {
+    let src = js("(() => {
+        const b = new Uint8Array([1, 2, 3, 4]).buffer;
+        return { a: b, again: b, v: new Uint16Array([5, 6, 7]).subarray(1),
+                 d: new DataView(new ArrayBuffer(3)), m: new Map([[1, new Float64Array([1.5])]]),
+                 s: 'text', n: [1, 2] };
+    })()");
+    let model = to_value(&src);
+    let mut conv = ToJs::inline();
+    let back = conv.convert(&model).unwrap();
+    let buffers = conv.take_buffers();
+    // a (met again as a reference), v, d and the Map's array: four buffers.
+    assert_eq!(buffers.len(), 4);
+    assert!(conv.take_buffers().is_empty(), "taken once");
+    let a = Reflect::get(&back, &"a".into()).unwrap();
+    assert!(js_sys::Object::is(&a, &buffers[0]));
+    assert!(js_sys::Object::is(
+        &a,
+        &Reflect::get(&back, &"again".into()).unwrap()
+    ));
+    // Posting the value with its buffers as the transfer list moves them
+    // (a duplicate or foreign buffer would throw DataCloneError) and the
+    // other side gets the same value.
+    let list: Array = buffers.iter().collect();
+    let post = Function::new_with_args(
+        "v, t",
+        "return new Promise((ok) => {
+            const c = new MessageChannel();
+            c.port2.onmessage = (e) => { c.port1.close(); c.port2.close(); ok(e.data); };
+            c.port1.postMessage(v, t);
+        });",
+    );
+    let p: js_sys::Promise = post.call2(&JsValue::NULL, &back, &list).unwrap().into();
+    let received = wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+    assert!(
+        buffers.iter().all(|b| b.byte_length() == 0),
+        "transferred, not copied"
+    );
+    assert_eq!(
+        encode_value(&to_value(&received)).unwrap(),
+        encode_value(&model).unwrap()
+    );
+}
+
+#[wasm_bindgen_test]
 async fn every_key_type_round_trips() {
     let db = fresh_db("t-keys", "db.createObjectStore('s')").await;
     let keys = [

@@ -177,7 +177,7 @@ pub fn BackupCard() -> impl IntoView {
                     Some(blob) => {
                         let saved = match &handle {
                             Some(h) => save_to_handle(h, &blob).await,
-                            None => download(&blob, &file_name),
+                            None => download(&blob, att.url.as_deref(), &file_name),
                         };
                         saved.map(|_| strings::backup_created(&file_name, records, bytes))
                     }

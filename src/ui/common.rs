@@ -100,25 +100,15 @@ pub fn Dialog(
     }
 }
 
-/// Starts a download of `blob` as `name` (object URL + `<a download>`).
-pub fn download(blob: &Blob, name: &str) -> Result<(), AppError> {
+/// Starts a download of `blob` as `name` (object URL + `<a download>`),
+/// through `url` when the worker made one for it.
+pub fn download(blob: &Blob, url: Option<&str>, name: &str) -> Result<(), AppError> {
+    if let Some(url) = url {
+        return click_download(url, name);
+    }
     let url = web_sys::Url::create_object_url_with_blob(blob)
         .map_err(|e| AppError::js("cannot download", e))?;
-    let doc = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or_else(|| AppError::new("browser-error", "no document"))?;
-    let a: web_sys::HtmlAnchorElement = doc
-        .create_element("a")
-        .map_err(|e| AppError::js("cannot download", e))?
-        .unchecked_into();
-    a.set_href(&url);
-    a.set_download(name);
-    a.set_hidden(true);
-    if let Some(b) = doc.body() {
-        let _ = b.append_child(&a);
-    }
-    a.click();
-    a.remove();
+    click_download(&url, name)?;
     // Revoke later: the download reads the URL asynchronously.
     let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
         let _ = web_sys::Url::revoke_object_url(&url);
@@ -127,6 +117,26 @@ pub fn download(blob: &Blob, name: &str) -> Result<(), AppError> {
         let _ =
             w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
     }
+    Ok(())
+}
+
+/// Clicks a hidden `<a download=name href=url>`.
+fn click_download(url: &str, name: &str) -> Result<(), AppError> {
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| AppError::new("browser-error", "no document"))?;
+    let a: web_sys::HtmlAnchorElement = doc
+        .create_element("a")
+        .map_err(|e| AppError::js("cannot download", e))?
+        .unchecked_into();
+    a.set_href(url);
+    a.set_download(name);
+    a.set_hidden(true);
+    if let Some(b) = doc.body() {
+        let _ = b.append_child(&a);
+    }
+    a.click();
+    a.remove();
     Ok(())
 }
 

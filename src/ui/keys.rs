@@ -44,7 +44,7 @@ pub fn ExportKeyCard() -> impl IntoView {
             ctx.busy.set(false);
             let r = match r {
                 Ok((Outcome::KeyExported { file_name, key_id }, att)) => match att.file {
-                    Some(b) => download(&b, &file_name)
+                    Some(b) => download(&b, att.url.as_deref(), &file_name)
                         .map(|_| strings::key_downloaded(&file_name, &short(&key_id), protected)),
                     None => Err(AppError::new(
                         "browser-error",

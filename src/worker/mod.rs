@@ -20,7 +20,7 @@ pub mod stores;
 
 use std::cell::Cell;
 
-use js_sys::{Object, Reflect};
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent};
@@ -38,12 +38,36 @@ pub struct Attach {
     pub file: Option<Blob>,
     /// A structured-clone value (store API).
     pub value: Option<JsValue>,
+    /// Buffers in `value` that nothing else holds: transferred, not copied.
+    pub transfer: Vec<js_sys::ArrayBuffer>,
 }
 
 fn scope() -> Option<DedicatedWorkerGlobalScope> {
     js_sys::global()
         .dyn_into::<DedicatedWorkerGlobalScope>()
         .ok()
+}
+
+/// How long an object URL made for the UI stays valid (downloads read
+/// it asynchronously).
+const URL_LIFETIME_MS: i32 = 60_000;
+
+/// An object URL of `file` for the UI to download, revoked after
+/// [`URL_LIFETIME_MS`]. Made here: for a Blob of thousands of parts (a
+/// large backup) registering it takes tens of milliseconds.
+fn object_url(file: &Blob) -> Option<String> {
+    let url = web_sys::Url::create_object_url_with_blob(file).ok()?;
+    let u = url.clone();
+    let revoke = Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&u);
+    });
+    scope()?
+        .set_timeout_with_callback_and_timeout_and_arguments_0(
+            revoke.unchecked_ref(),
+            URL_LIFETIME_MS,
+        )
+        .ok()?;
+    Some(url)
 }
 
 /// Posts an event to the UI.
@@ -55,13 +79,17 @@ pub fn post(id: u32, ev: Event, attach: Attach) {
         &JsValue::from_str(&encode(&FromWorker::new(id, ev))),
     );
     if let Some(f) = attach.file {
+        if let Some(url) = object_url(&f) {
+            let _ = Reflect::set(&msg, &"url".into(), &JsValue::from_str(&url));
+        }
         let _ = Reflect::set(&msg, &"file".into(), &f);
     }
     if let Some(v) = attach.value {
         let _ = Reflect::set(&msg, &"value".into(), &v);
     }
+    let transfer: Array = attach.transfer.iter().collect();
     if let Some(s) = scope() {
-        if let Err(e) = s.post_message(&msg) {
+        if let Err(e) = s.post_message_with_transfer(&msg, &transfer) {
             // A value the structured clone cannot copy: report it instead.
             let (name, m) = crate::error::describe_js_error(&e);
             let fail = Event::Failed {
@@ -236,7 +264,7 @@ async fn handle(
                 outcome,
                 Attach {
                     file: Some(blob),
-                    value: None,
+                    ..Attach::default()
                 },
             ))
         }
@@ -272,7 +300,7 @@ async fn handle(
                 o,
                 Attach {
                     file: Some(blob),
-                    value: None,
+                    ..Attach::default()
                 },
             ))
         }
@@ -315,11 +343,13 @@ async fn handle(
         Request::StoreGet { db, store } => {
             let v = stores::get(&db, &store, &key).await?;
             let found = v.is_some();
+            let (value, transfer) = v.map_or((None, Vec::new()), |o| (Some(o.value), o.buffers));
             Ok((
                 Outcome::Value { found },
                 Attach {
                     file: None,
-                    value: v,
+                    value,
+                    transfer,
                 },
             ))
         }
@@ -334,8 +364,8 @@ async fn handle(
                     count: keys.length() as u64,
                 },
                 Attach {
-                    file: None,
                     value: Some(keys.into()),
+                    ..Attach::default()
                 },
             ))
         }

@@ -110,8 +110,17 @@ pub async fn put(db: &str, store: &str, key: &JsValue, value: &JsValue) -> AppRe
     Ok(())
 }
 
+/// A value read from an encrypted store, and the `ArrayBuffer`s in it
+/// (made for it alone: they can be transferred with it).
+pub struct OpenedValue {
+    /// The value.
+    pub value: JsValue,
+    /// Its `ArrayBuffer`s, each once.
+    pub buffers: Vec<js_sys::ArrayBuffer>,
+}
+
 /// Reads and opens the value under `key` (`None` if absent).
-pub async fn get(db: &str, store: &str, key: &JsValue) -> AppResult<Option<JsValue>> {
+pub async fn get(db: &str, store: &str, key: &JsValue) -> AppResult<Option<OpenedValue>> {
     check_registered(db, store).await?;
     let k = js_to_key(key)?;
     let conn = open_existing(db).await?;
@@ -150,7 +159,12 @@ pub async fn get(db: &str, store: &str, key: &JsValue) -> AppResult<Option<JsVal
         &env,
         256,
     )?;
-    Ok(Some(ToJs::inline().convert(&v)?))
+    let mut conv = ToJs::inline();
+    let value = conv.convert(&v)?;
+    Ok(Some(OpenedValue {
+        value,
+        buffers: conv.take_buffers(),
+    }))
 }
 
 /// Deletes the record under `key`.
