@@ -89,6 +89,18 @@ function serve(root) {
 }
 
 // --- statistics ------------------------------------------------------------------
+// N × (raw floor, Coffer operation) through `once(run)`, which returns both
+// times in ms (and a note): prints each ratio and their median.
+async function quick(size, what, rawWhat, n, once) {
+  const ratios = [];
+  for (let run = 1; run <= n; run++) {
+    const { raw, coffer, note } = await once(run);
+    ratios.push(coffer / raw);
+    log(`${size} ${what}-only ${run}: ${rawWhat} ${(raw / 1000).toFixed(2)} s, ${what} ${(coffer / 1000).toFixed(2)} s${note ? ` (${note})` : ''}, ratio ${(coffer / raw).toFixed(2)}`);
+  }
+  log(`${size} ${what}-only: median ratio ${median(ratios).toFixed(2)}`);
+}
+
 const median = (xs) => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (!s.length) return NaN;
@@ -488,42 +500,41 @@ async function main() {
       // Schema and counts must survive; the version may grow (Coffer's
       // restore upgrades the database to replace its stores).
       const c = await B('census', db);
+      const version = c.version;
       c.version = expected.version;
       if (JSON.stringify(c) !== JSON.stringify(expected)) throw new Error(`${what} left a different database: ${JSON.stringify(c)} vs ${JSON.stringify(expected)}`);
+      return version;
+    };
+    // A Coffer restore of `path`, checked; whether it kept the version
+    // (restored in place rather than by an upgrade).
+    const restoreAndVerify = async (path) => {
+      const before = (await B('census', db)).version;
+      const { check, restore } = await cofferRestore(path);
+      return { check, restore, inPlace: (await verify('Coffer restore')) === before };
     };
     if (args.backupOnly) {
       // Quick comparison of backup speed only: N × (raw read, Coffer backup).
-      const ratios = [];
-      for (let run = 1; run <= args.backupOnly; run++) {
+      await quick(size, 'backup', 'raw read', args.backupOnly, async () => {
         const raw = await measured(() => B('rawRead', db, false));
         const b = await cofferBackup(outDir, db);
-        await import('node:fs/promises').then((f) => f.rm(b.path, { force: true }));
-        ratios.push(b.ms / raw.ms);
-        log(`${size} backup-only ${run}: raw read ${(raw.ms / 1000).toFixed(2)} s, backup ${(b.ms / 1000).toFixed(2)} s, ratio ${(b.ms / raw.ms).toFixed(2)}`);
-      }
-      ratios.sort((x, y) => x - y);
-      log(`${size} backup-only: median ratio ${ratios[Math.floor(ratios.length / 2)].toFixed(2)}`);
+        await rm(b.path, { force: true });
+        return { raw: raw.ms, coffer: b.ms };
+      });
       continue;
     }
     if (args.restoreOnly) {
       // Quick comparison of restore speed only: N × (raw write, Coffer restore).
       const b = await cofferBackup(outDir, db);
-      const ratios = [];
-      for (let run = 1; run <= args.restoreOnly; run++) {
+      await quick(size, 'restore', 'raw write', args.restoreOnly, async (run) => {
         const raw = await measured(() => B('rawWrite', db));
-        const before = (await B('census', db)).version;
         // A new name each time: choosing the same file again is no change.
         const path = b.path.replace(/\.zip$/, `-${run}.zip`);
         await copyFile(b.path, path);
-        const { restore } = await cofferRestore(path);
+        const { restore, inPlace } = await restoreAndVerify(path);
         await rm(path, { force: true });
-        await verify('Coffer restore');
-        const how = (await B('census', db)).version === before ? 'in place' : 'by upgrade';
-        ratios.push(restore.ms / raw.ms);
-        log(`${size} restore-only ${run}: raw write ${(raw.ms / 1000).toFixed(2)} s, restore ${(restore.ms / 1000).toFixed(2)} s (${how}), ratio ${(restore.ms / raw.ms).toFixed(2)}`);
-      }
-      ratios.sort((x, y) => x - y);
-      log(`${size} restore-only: median ratio ${ratios[Math.floor(ratios.length / 2)].toFixed(2)}`);
+        return { raw: raw.ms, coffer: restore.ms, note: inPlace ? 'in place' : 'by upgrade' };
+      });
+      await rm(b.path, { force: true });
       continue;
     }
     if (args.profile) {
@@ -545,11 +556,8 @@ async function main() {
       log(`${size} run ${run}: Coffer backup`);
       r.backup = await cofferBackup(outDir, db);
       log(`${size} run ${run}: Coffer restore (${(r.backup.bytes / MiB).toFixed(1)} MiB archive)`);
-      const before = (await B('census', db)).version;
-      const { check, restore } = await cofferRestore(r.backup.path);
-      r.check = check; r.restore = restore;
-      await verify('Coffer restore');
-      r.restoredInPlace = (await B('census', db)).version === before;
+      const { check, restore, inPlace } = await restoreAndVerify(r.backup.path);
+      r.check = check; r.restore = restore; r.restoredInPlace = inPlace;
       log(`${size} run ${run}: dexie exportDB`);
       try {
         r.dexieExport = await measured(() => B('dexieExport', db));

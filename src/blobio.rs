@@ -7,7 +7,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use coffer_engine::Spool;
 use js_sys::{Array, ArrayBuffer, Uint8Array};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, BlobPropertyBag, FileReaderSync};
 
 use crate::error::{AppError, AppResult};
@@ -136,6 +136,29 @@ impl BodyRead {
         }
         Ok(out)
     }
+}
+
+/// How long an object URL made for a download stays valid (the download
+/// reads it asynchronously).
+pub const DOWNLOAD_URL_LIFETIME_MS: i32 = 60_000;
+
+/// An object URL of `blob`, revoked after [`DOWNLOAD_URL_LIFETIME_MS`]
+/// (on the page or in a worker).
+pub fn download_url(blob: &Blob) -> AppResult<String> {
+    let url = web_sys::Url::create_object_url_with_blob(blob)
+        .map_err(|e| AppError::js("cannot download", e))?;
+    let u = url.clone();
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&u);
+    });
+    let global = js_sys::global();
+    if let Some(set_timeout) = js_sys::Reflect::get(&global, &"setTimeout".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    {
+        let _ = set_timeout.call2(&global, &revoke, &JsValue::from(DOWNLOAD_URL_LIFETIME_MS));
+    }
+    Ok(url)
 }
 
 /// A [`Spool`] whose chunks live in `Blob`s.

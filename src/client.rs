@@ -44,9 +44,10 @@ pub type Tap = Rc<dyn Fn(&mut Event, &Attached)>;
 pub struct Attached {
     /// A file (backup, key file).
     pub file: Option<Blob>,
-    /// An object URL of `file`, made by the worker (registering the URL of
-    /// a Blob of many parts takes tens of milliseconds, which the page's
-    /// thread is spared). It is revoked a minute after it was made.
+    /// An object URL of `file`, made by the worker when the request said
+    /// the UI will download it (registering the URL of a Blob of many
+    /// parts takes tens of milliseconds, which the page's thread is
+    /// spared). It is revoked a minute after it was made.
     pub url: Option<String>,
     /// A structured-clone value (store API).
     pub value: JsValue,

@@ -119,6 +119,10 @@ pub enum Request {
         passphrase: Option<String>,
         /// `Date.now()` of the UI, the backup's creation time.
         now_ms: f64,
+        /// The UI will download the file: the worker sends an object URL
+        /// with it.
+        #[serde(default)]
+        download: bool,
     },
     /// (file) Validate a backup completely and describe it.
     Inspect {
@@ -140,6 +144,10 @@ pub enum Request {
     ExportKey {
         /// Protect the file with this passphrase.
         passphrase: Option<String>,
+        /// The UI will download the file: the worker sends an object URL
+        /// with it.
+        #[serde(default)]
+        download: bool,
     },
     /// Replace the master key, re-sealing every encrypted store.
     ReplaceKey {
@@ -481,6 +489,7 @@ mod tests {
                 },
                 passphrase: Some("pw".into()),
                 now_ms: 1.5e12,
+                download: true,
             },
             Request::ReplaceKey {
                 source: KeySource::Import {

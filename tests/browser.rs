@@ -50,6 +50,21 @@ async fn put_all(db: &web_sys::IdbDatabase, store: &str, pairs: &[(JsValue, JsVa
     idb::done(&tx).await.unwrap();
 }
 
+/// Puts each JS expression of `values` into `store` (in-line or generated
+/// keys), in one transaction.
+async fn put_values(
+    db: &web_sys::IdbDatabase,
+    store: &str,
+    values: impl IntoIterator<Item = String>,
+) {
+    let tx = idb::transaction(db, &[store.to_owned()], IdbTransactionMode::Readwrite).unwrap();
+    let st = tx.object_store(store).unwrap();
+    for v in values {
+        st.put(&js(&v)).unwrap();
+    }
+    idb::done(&tx).await.unwrap();
+}
+
 async fn get_all(db: &web_sys::IdbDatabase, store: &str) -> (Array, Array) {
     let tx = idb::transaction(db, &[store.to_owned()], IdbTransactionMode::Readonly).unwrap();
     let st = tx.object_store(store).unwrap();
@@ -391,14 +406,12 @@ async fn schema_and_key_generator_survive_backup_and_restore() {
     // Once the app has used ids past the backup's generator, only a new
     // store resets it: the restore upgrades instead.
     let db = idb::open("t-schema").await.unwrap();
-    let tx = idb::transaction(&db, &["auto".into()], IdbTransactionMode::Readwrite).unwrap();
-    for i in 10..12 {
-        tx.object_store("auto")
-            .unwrap()
-            .add(&js(&format!("{{ name: 'n{i}', n: {i}, tags: [] }}")))
-            .unwrap();
-    }
-    idb::done(&tx).await.unwrap();
+    put_values(
+        &db,
+        "auto",
+        (10..12).map(|i| format!("{{ name: 'n{i}', n: {i}, tags: [] }}")),
+    )
+    .await;
     db.close();
     assert_eq!(next_key("t-schema", "auto", "{}").await, 8.0);
     restore_from(blob, "t-schema", &["auto", "out", "compound"]).await;
@@ -456,14 +469,12 @@ async fn a_restore_onto_the_same_schema_replaces_records_in_place() {
     )
     .await;
     put_all(&db, "untouched", &[(JsValue::from_f64(1.0), js("'kept'"))]).await;
-    let tx = idb::transaction(&db, &["b".into()], IdbTransactionMode::Readwrite).unwrap();
-    for i in 0..3 {
-        tx.object_store("b")
-            .unwrap()
-            .put(&js(&format!("{{ id: {i}, v: 'v{i}' }}")))
-            .unwrap();
-    }
-    idb::done(&tx).await.unwrap();
+    put_values(
+        &db,
+        "b",
+        (0..3).map(|i| format!("{{ id: {i}, v: 'v{i}' }}")),
+    )
+    .await;
     db.close();
     let blob = backup_of("t-inplace", &["a", "b"]).await;
     // The app changes things after the backup.
@@ -547,12 +558,7 @@ async fn failing_restore_changes_nothing(upgrade: bool) {
         &[(JsValue::from_str("old"), JsValue::from_str("old value"))],
     )
     .await;
-    let tx = idb::transaction(&db, &["b".into()], IdbTransactionMode::Readwrite).unwrap();
-    tx.object_store("b")
-        .unwrap()
-        .put(&js("{ id: 1, v: 'old' }"))
-        .unwrap();
-    idb::done(&tx).await.unwrap();
+    put_values(&db, "b", ["{ id: 1, v: 'old' }".to_owned()]).await;
     db.close();
     // A (valid) backup whose store "a" restores fine but whose store "b"
     // holds a record IndexedDB rejects (no value at the key path): the
@@ -599,12 +605,7 @@ async fn failing_restore_changes_nothing(upgrade: bool) {
     assert!(err.code.starts_with("browser-"), "{err:?}");
     assert_eq!(asked.get(), upgrade, "in place unless the shape differs");
     app.close();
-    let names = idb::database_names().await.unwrap();
-    assert_eq!(
-        names.iter().find(|(n, _)| n == "t-atomic").map(|(_, v)| *v),
-        Some(1),
-        "version unchanged"
-    );
+    assert_eq!(version_of("t-atomic").await, Some(1), "version unchanged");
     let db = idb::open("t-atomic").await.unwrap();
     let (ak, av) = get_all(&db, "a").await;
     assert_eq!(

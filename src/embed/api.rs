@@ -73,6 +73,7 @@ pub async fn backup(
                 selection,
                 passphrase: opts.passphrase,
                 now_ms: js_sys::Date::now(),
+                download: false,
             },
             Attachments::default(),
             on_progress,
@@ -216,7 +217,10 @@ pub async fn export_key(
 ) -> AppResult<ExportedKey> {
     let r = engine
         .call(
-            Request::ExportKey { passphrase },
+            Request::ExportKey {
+                passphrase,
+                download: false,
+            },
             Attachments::default(),
             |_| {},
         )

@@ -160,6 +160,7 @@ pub fn BackupCard() -> impl IntoView {
                         selection: sel,
                         passphrase,
                         now_ms: now,
+                        download: handle.is_none(),
                     },
                     Attachments::default(),
                     track_progress(ctx, progress),

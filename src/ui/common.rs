@@ -103,21 +103,10 @@ pub fn Dialog(
 /// Starts a download of `blob` as `name` (object URL + `<a download>`),
 /// through `url` when the worker made one for it.
 pub fn download(blob: &Blob, url: Option<&str>, name: &str) -> Result<(), AppError> {
-    if let Some(url) = url {
-        return click_download(url, name);
+    match url {
+        Some(url) => click_download(url, name),
+        None => click_download(&crate::blobio::download_url(blob)?, name),
     }
-    let url = web_sys::Url::create_object_url_with_blob(blob)
-        .map_err(|e| AppError::js("cannot download", e))?;
-    click_download(&url, name)?;
-    // Revoke later: the download reads the URL asynchronously.
-    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
-        let _ = web_sys::Url::revoke_object_url(&url);
-    });
-    if let Some(w) = web_sys::window() {
-        let _ =
-            w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
-    }
-    Ok(())
 }
 
 /// Clicks a hidden `<a download=name href=url>`.

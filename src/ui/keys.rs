@@ -36,7 +36,10 @@ pub fn ExportKeyCard() -> impl IntoView {
             let protected = passphrase.is_some();
             let r = engine
                 .call(
-                    Request::ExportKey { passphrase },
+                    Request::ExportKey {
+                        passphrase,
+                        download: true,
+                    },
                     Attachments::default(),
                     |_| {},
                 )

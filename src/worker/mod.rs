@@ -36,6 +36,8 @@ use crate::protocol::{
 pub struct Attach {
     /// A file for the UI (backup, key file).
     pub file: Option<Blob>,
+    /// Whether the UI will download `file` (it then gets an object URL).
+    pub download: bool,
     /// A structured-clone value (store API).
     pub value: Option<JsValue>,
     /// Buffers in `value` that nothing else holds: transferred, not copied.
@@ -48,28 +50,6 @@ fn scope() -> Option<DedicatedWorkerGlobalScope> {
         .ok()
 }
 
-/// How long an object URL made for the UI stays valid (downloads read
-/// it asynchronously).
-const URL_LIFETIME_MS: i32 = 60_000;
-
-/// An object URL of `file` for the UI to download, revoked after
-/// [`URL_LIFETIME_MS`]. Made here: for a Blob of thousands of parts (a
-/// large backup) registering it takes tens of milliseconds.
-fn object_url(file: &Blob) -> Option<String> {
-    let url = web_sys::Url::create_object_url_with_blob(file).ok()?;
-    let u = url.clone();
-    let revoke = Closure::once_into_js(move || {
-        let _ = web_sys::Url::revoke_object_url(&u);
-    });
-    scope()?
-        .set_timeout_with_callback_and_timeout_and_arguments_0(
-            revoke.unchecked_ref(),
-            URL_LIFETIME_MS,
-        )
-        .ok()?;
-    Some(url)
-}
-
 /// Posts an event to the UI.
 pub fn post(id: u32, ev: Event, attach: Attach) {
     let msg = Object::new();
@@ -79,8 +59,12 @@ pub fn post(id: u32, ev: Event, attach: Attach) {
         &JsValue::from_str(&encode(&FromWorker::new(id, ev))),
     );
     if let Some(f) = attach.file {
-        if let Some(url) = object_url(&f) {
-            let _ = Reflect::set(&msg, &"url".into(), &JsValue::from_str(&url));
+        // Made here when the UI will download it: registering the URL of
+        // a Blob of many parts (a large backup) takes tens of milliseconds.
+        if attach.download {
+            if let Ok(url) = crate::blobio::download_url(&f) {
+                let _ = Reflect::set(&msg, &"url".into(), &JsValue::from_str(&url));
+            }
         }
         let _ = Reflect::set(&msg, &"file".into(), &f);
     }
@@ -256,6 +240,7 @@ async fn handle(
             selection,
             passphrase,
             now_ms,
+            download,
         } => {
             let _guard = lock::acquire(LOCK_NAME, &rep).await?;
             let (outcome, blob) =
@@ -264,6 +249,7 @@ async fn handle(
                 outcome,
                 Attach {
                     file: Some(blob),
+                    download,
                     ..Attach::default()
                 },
             ))
@@ -294,12 +280,16 @@ async fn handle(
             .await?;
             Ok((o, Attach::default()))
         }
-        Request::ExportKey { passphrase } => {
+        Request::ExportKey {
+            passphrase,
+            download,
+        } => {
             let (o, blob) = keys::export_key(passphrase.as_deref()).await?;
             Ok((
                 o,
                 Attach {
                     file: Some(blob),
+                    download,
                     ..Attach::default()
                 },
             ))
@@ -347,9 +337,9 @@ async fn handle(
             Ok((
                 Outcome::Value { found },
                 Attach {
-                    file: None,
                     value,
                     transfer,
+                    ..Attach::default()
                 },
             ))
         }

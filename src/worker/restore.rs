@@ -211,102 +211,6 @@ pub async fn inspect(
     Ok(p)
 }
 
-/// Writes one store's records into `st` (inside the upgrade transaction).
-#[allow(clippy::too_many_arguments)]
-async fn fill_store(
-    reader: &mut Reader,
-    st: &IdbObjectStore,
-    di: usize,
-    si: usize,
-    db_name: &str,
-    schema: &StoreSchema,
-    old_key: Option<&MasterKey>,
-    current: &MasterKey,
-    rep: &Reporter,
-    progress: &mut ProgressInfo,
-    resealed: &mut u64,
-) -> AppResult<()> {
-    let parts = reader.manifest().databases()[di].stores[si].parts.len();
-    let mut max_numeric: f64 = 0.0;
-    // The previous part's last request: its part is being written while
-    // this one is decoded, and it is awaited once this part is queued
-    // (two parts in flight at most).
-    let mut in_flight: Option<wasm_bindgen_futures::JsFuture> = None;
-    let failed = |e: JsValue| {
-        AppError::js(
-            &format!("cannot write a record of {db_name}/{}", schema.name),
-            e,
-        )
-    };
-    for p in 0..parts {
-        let records = reader.read_part(di, si, p)?;
-        let mut last = None;
-        for rec in records {
-            if let Key::Number(n) = rec.key {
-                max_numeric = max_numeric.max(n);
-            }
-            let kjs = key_to_js(&rec.key);
-            let value = match rec.value {
-                RecordValue::Plain(v) => {
-                    let r = &mut *reader;
-                    let mut resolve = |b: BlobRef| -> AppResult<Blob> {
-                        let mut out = BlobParts::new(4 << 20);
-                        r.copy_blob(di, si, b.index, &mut out)?;
-                        out.into_blob("")
-                    };
-                    let mut to_buffer = |b: &Blob| read_blob_buffer(b);
-                    let mut conv = ToJs::with_resolver(&mut resolve, &mut to_buffer);
-                    conv.convert(&v)?
-                }
-                RecordValue::Sealed(env) => {
-                    let ctx = RecordContext {
-                        database: db_name,
-                        store: &schema.name,
-                        key: &rec.key,
-                    };
-                    let env = match old_key {
-                        Some(old) if old.id() != current.id() => {
-                            *resealed += 1;
-                            reseal(old, current, &ctx, &env)?
-                        }
-                        _ => env,
-                    };
-                    Uint8Array::from(env.as_slice()).into()
-                }
-            };
-            let r = if schema.key_path.is_some() {
-                st.put(&value)
-            } else {
-                st.put_with_key(&value, &kjs)
-            };
-            let r = r.map_err(|e| {
-                AppError::js(
-                    &format!("cannot write a record of {db_name}/{}", schema.name),
-                    e,
-                )
-            })?;
-            // Only the part's last request is awaited: a failed put aborts
-            // the transaction, which fails every later request too.
-            last = Some(r);
-            progress.done_records += 1;
-            rep.progress(Phase::Restoring, *progress, false);
-        }
-        // Listen at once: the request may succeed during the next await.
-        let this = last.as_ref().map(idb::track);
-        if let Some(f) = std::mem::replace(&mut in_flight, this) {
-            f.await.map_err(failed)?;
-        }
-        rep.progress(Phase::Restoring, *progress, false);
-    }
-    if let Some(f) = in_flight {
-        f.await.map_err(failed)?;
-    }
-    if let Some(g) = schema.key_generator {
-        generators::raise(st, schema, g, max_numeric).await?;
-    }
-    Ok(())
-}
-
 /// What a database restore writes with, and where the records go.
 struct Target<'a> {
     reader: &'a mut Reader,
@@ -320,25 +224,94 @@ struct Target<'a> {
 }
 
 impl Target<'_> {
-    /// Fills store `si` (already empty) through `st`.
+    /// Writes the records of store `si` into `st` (empty, inside the
+    /// restore's transaction) and raises its key generator.
     async fn fill(&mut self, st: &IdbObjectStore, si: usize) -> AppResult<()> {
-        let dm = &self.reader.manifest().databases()[self.di];
-        let name = dm.name.clone();
-        let schema = dm.stores[si].schema.clone();
-        fill_store(
-            self.reader,
-            st,
-            self.di,
-            si,
-            &name,
-            &schema,
-            self.old_key,
-            self.current,
-            self.rep,
-            self.progress,
-            self.resealed,
-        )
-        .await
+        let di = self.di;
+        let dm = &self.reader.manifest().databases()[di];
+        let (db_name, store) = (dm.name.clone(), &dm.stores[si]);
+        let (schema, parts) = (store.schema.clone(), store.parts.len());
+        let reader = &mut *self.reader;
+        let (progress, rep) = (&mut *self.progress, self.rep);
+        let (old_key, current, resealed) = (self.old_key, self.current, &mut *self.resealed);
+        let mut max_numeric: f64 = 0.0;
+        // The previous part's last request: its part is being written while
+        // this one is decoded, and it is awaited once this part is queued
+        // (two parts in flight at most).
+        let mut in_flight: Option<wasm_bindgen_futures::JsFuture> = None;
+        let failed = |e: JsValue| {
+            AppError::js(
+                &format!("cannot write a record of {db_name}/{}", schema.name),
+                e,
+            )
+        };
+        for p in 0..parts {
+            let records = reader.read_part(di, si, p)?;
+            let mut last = None;
+            for rec in records {
+                if let Key::Number(n) = rec.key {
+                    max_numeric = max_numeric.max(n);
+                }
+                let kjs = key_to_js(&rec.key);
+                let value = match rec.value {
+                    RecordValue::Plain(v) => {
+                        let r = &mut *reader;
+                        let mut resolve = |b: BlobRef| -> AppResult<Blob> {
+                            let mut out = BlobParts::new(4 << 20);
+                            r.copy_blob(di, si, b.index, &mut out)?;
+                            out.into_blob("")
+                        };
+                        let mut to_buffer = |b: &Blob| read_blob_buffer(b);
+                        let mut conv = ToJs::with_resolver(&mut resolve, &mut to_buffer);
+                        conv.convert(&v)?
+                    }
+                    RecordValue::Sealed(env) => {
+                        let ctx = RecordContext {
+                            database: &db_name,
+                            store: &schema.name,
+                            key: &rec.key,
+                        };
+                        let env = match old_key {
+                            Some(old) if old.id() != current.id() => {
+                                *resealed += 1;
+                                reseal(old, current, &ctx, &env)?
+                            }
+                            _ => env,
+                        };
+                        Uint8Array::from(env.as_slice()).into()
+                    }
+                };
+                let r = if schema.key_path.is_some() {
+                    st.put(&value)
+                } else {
+                    st.put_with_key(&value, &kjs)
+                };
+                let r = r.map_err(|e| {
+                    AppError::js(
+                        &format!("cannot write a record of {db_name}/{}", schema.name),
+                        e,
+                    )
+                })?;
+                // Only the part's last request is awaited: a failed put aborts
+                // the transaction, which fails every later request too.
+                last = Some(r);
+                progress.done_records += 1;
+                rep.progress(Phase::Restoring, *progress, false);
+            }
+            // Listen at once: the request may succeed during the next await.
+            let this = last.as_ref().map(idb::track);
+            if let Some(f) = std::mem::replace(&mut in_flight, this) {
+                f.await.map_err(failed)?;
+            }
+            rep.progress(Phase::Restoring, *progress, false);
+        }
+        if let Some(f) = in_flight {
+            f.await.map_err(failed)?;
+        }
+        if let Some(g) = schema.key_generator {
+            generators::raise(st, &schema, g, max_numeric).await?;
+        }
+        Ok(())
     }
 }
 
@@ -399,7 +372,11 @@ async fn restore_in_place(t: &mut Target<'_>) -> AppResult<bool> {
     let db = idb::open(&dm.name).await?;
     let result = async {
         let present = idb::store_names(&db);
-        let wanted: Vec<&StoreSchema> = t.stores.iter().map(|&si| &dm.stores[si].schema).collect();
+        let wanted: Vec<StoreSchema> = t
+            .stores
+            .iter()
+            .map(|&si| dm.stores[si].schema.clone())
+            .collect();
         if wanted.iter().any(|s| !present.contains(&s.name)) {
             return Ok(false);
         }
@@ -413,9 +390,8 @@ async fn restore_in_place(t: &mut Target<'_>) -> AppResult<bool> {
                 return Ok(false);
             }
         }
-        let owned: Vec<StoreSchema> = wanted.iter().map(|s| (*s).clone()).collect();
-        for (store, now) in Probe::start(&db, &owned)?.finish().await {
-            let backup = owned
+        for (store, now) in Probe::start(&db, &wanted)?.finish().await {
+            let backup = wanted
                 .iter()
                 .find(|s| s.name == store)
                 .and_then(|s| s.key_generator)

@@ -1024,17 +1024,7 @@ mod tests {
 
     #[test]
     fn incompressible_entries_are_stored() {
-        let mut w = BackupWriter::new(
-            WriteOptions::new(OffsetDateTime::UNIX_EPOCH),
-            MemorySpool::default(),
-        );
-        let d = w
-            .add_database(DatabaseSchema {
-                name: "db".into(),
-                version: 1,
-                stores: vec![StoreSchema::new("s")],
-            })
-            .unwrap();
+        let (mut w, d) = one_store(WriteOptions::new(OffsetDateTime::UNIX_EPOCH));
         let mut noise = vec![0u8; 200_000];
         let mut x: u32 = 1;
         for b in noise.iter_mut() {
