@@ -7,7 +7,7 @@
 //! commits only once a task ends with no request pending). Never await
 //! anything but requests of the same transaction while one is open.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, Reflect};
@@ -143,18 +143,46 @@ fn close_on_versionchange(db: &IdbDatabase) {
     f.forget();
 }
 
-/// Opens `name` at its current version (creating it empty at version 1 if
-/// it does not exist).
-pub async fn open(name: &str) -> AppResult<IdbDatabase> {
+/// Opens the database `name` at its current version, or returns `None` if
+/// there is none: a database is never created here. (`indexedDB.open`
+/// creates a missing database; this aborts that creation, so a database the
+/// app deleted between a listing and this open stays deleted.)
+pub async fn open_existing(name: &str) -> AppResult<Option<IdbDatabase>> {
     let r = factory()?
         .open(name)
         .map_err(|e| AppError::js("cannot open database", e))?;
-    let db = wait(&r)
-        .await
-        .map_err(|e| AppError::js(&format!("cannot open database {name:?}"), e))?;
-    let db: IdbDatabase = db.unchecked_into();
-    close_on_versionchange(&db);
-    Ok(db)
+    let created = Rc::new(Cell::new(false));
+    let (rr, c) = (r.clone(), created.clone());
+    let abort = Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| {
+        c.set(true);
+        if let Some(tx) = rr.transaction() {
+            let _ = tx.abort();
+        }
+    });
+    r.set_onupgradeneeded(Some(abort.as_ref().unchecked_ref()));
+    let result = wait(&r).await;
+    r.set_onupgradeneeded(None);
+    drop(abort);
+    match result {
+        Ok(db) => {
+            let db: IdbDatabase = db.unchecked_into();
+            close_on_versionchange(&db);
+            Ok(Some(db))
+        }
+        Err(_) if created.get() => Ok(None),
+        Err(e) => Err(AppError::js(&format!("cannot open database {name:?}"), e)),
+    }
+}
+
+/// Like [`open_existing`], failing with `browser-not-found` when the
+/// database does not exist.
+pub async fn open(name: &str) -> AppResult<IdbDatabase> {
+    open_existing(name).await?.ok_or_else(|| {
+        AppError::new(
+            "browser-not-found",
+            format!("database {name:?} no longer exists"),
+        )
+    })
 }
 
 /// What opening with a version produced first.

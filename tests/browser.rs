@@ -455,6 +455,53 @@ async fn watch_upgrades(name: &str) -> (web_sys::IdbDatabase, std::rc::Rc<std::c
     (db, asked)
 }
 
+/// Starts deleting `name` without waiting: requests opening it from now on
+/// queue behind the deletion. Await the future for the deletion's end.
+fn start_deleting(name: &str) -> wasm_bindgen_futures::JsFuture {
+    idb::track(&idb::factory().unwrap().delete_database(name).unwrap())
+}
+
+#[wasm_bindgen_test]
+async fn a_database_deleted_meanwhile_is_never_created_again() {
+    // `indexedDB.open` creates a missing database; Coffer's opens must not,
+    // or a census racing the app's deletion brings the database back.
+    assert!(idb::open_existing("coffer-test-never-made")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(version_of("coffer-test-never-made").await, None);
+    let err = idb::open("coffer-test-never-made").await.unwrap_err();
+    assert_eq!(err.code, "browser-not-found");
+    assert_eq!(version_of("coffer-test-never-made").await, None);
+
+    // An open queued behind a deletion finds no database.
+    let name = "coffer-test-vanishing";
+    fresh_db(name, "db.createObjectStore('s');").await.close();
+    let deleting = start_deleting(name);
+    assert!(idb::open_existing(name).await.unwrap().is_none());
+    deleting.await.unwrap();
+    assert_eq!(version_of(name).await, None);
+
+    // The overview, whether or not its listing still saw the database.
+    let db = fresh_db(name, "db.createObjectStore('s');").await;
+    put_all(&db, "s", &[(js("1"), js("'x'"))]).await;
+    db.close();
+    let deleting = start_deleting(name);
+    let outcome = backup::overview().await.unwrap();
+    deleting.await.unwrap();
+    let coffer_app::protocol::Outcome::Overview { databases, .. } = outcome else {
+        panic!("an overview");
+    };
+    assert!(databases
+        .iter()
+        .all(|d| d.name != name || d.stores.len() == 1));
+    assert_eq!(
+        version_of(name).await,
+        None,
+        "the overview created it again"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn a_restore_onto_the_same_schema_replaces_records_in_place() {
     let setup = "db.createObjectStore('a');

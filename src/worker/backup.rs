@@ -65,7 +65,8 @@ pub const PART_SIZE: usize = 4 << 20;
 /// Blob bytes read with one `FileReaderSync` call (at most, plus one Blob).
 const BLOB_BATCH: u64 = 8 << 20;
 
-/// The origin's databases with counts and approximate sizes.
+/// The origin's databases with counts and approximate sizes. A database
+/// deleted while this runs is left out (and never created again).
 pub async fn overview() -> AppResult<Outcome> {
     let reg = keys::registry().await?;
     let mut databases = Vec::new();
@@ -73,46 +74,65 @@ pub async fn overview() -> AppResult<Outcome> {
         if name == META_DB {
             continue;
         }
-        let db = idb::open(&name).await?;
-        let stores = idb::store_names(&db);
-        let mut info = DbInfo {
-            name: name.clone(),
-            version,
-            stores: Vec::new(),
-            exists: true,
+        let Some(db) = idb::open_existing(&name).await? else {
+            continue;
         };
-        if !stores.is_empty() {
-            let tx = idb::transaction(&db, &stores, IdbTransactionMode::Readonly)?;
-            for s in &stores {
-                let st = tx
-                    .object_store(s)
-                    .map_err(|e| AppError::js("cannot open a store", e))?;
-                let count = idb::req("cannot count records", st.count())
-                    .await?
-                    .as_f64()
-                    .unwrap_or(0.0) as u64;
-                let bytes = if count <= 20_000 {
-                    let all = idb::req("cannot read records", st.get_all()).await?;
-                    Array::from(&all).iter().map(|v| approx_size(&v, 0)).sum()
-                } else {
-                    0
-                };
-                info.stores.push(StoreInfo {
-                    name: s.clone(),
-                    records: count,
-                    bytes,
-                    encrypted: reg.iter().any(|(d, x)| *d == name && x == s),
-                    exists: true,
-                });
-            }
-        }
+        let census = database_census(&db, &name, version, &reg).await;
         db.close();
-        databases.push(info);
+        match census {
+            Ok(info) => databases.push(info),
+            // Its connection was closed for a deletion midway.
+            Err(_) if !idb::database_names().await?.iter().any(|(n, _)| *n == name) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(Outcome::Overview {
         databases,
         key_id: keys::current_key_id().await?,
     })
+}
+
+/// Counts (and, for small stores, sizes) the records of each store of `db`.
+async fn database_census(
+    db: &IdbDatabase,
+    name: &str,
+    version: u64,
+    reg: &[(String, String)],
+) -> AppResult<DbInfo> {
+    let stores = idb::store_names(db);
+    let mut info = DbInfo {
+        name: name.to_string(),
+        version,
+        stores: Vec::new(),
+        exists: true,
+    };
+    if stores.is_empty() {
+        return Ok(info);
+    }
+    let tx = idb::transaction(db, &stores, IdbTransactionMode::Readonly)?;
+    for s in &stores {
+        let st = tx
+            .object_store(s)
+            .map_err(|e| AppError::js("cannot open a store", e))?;
+        let count = idb::req("cannot count records", st.count())
+            .await?
+            .as_f64()
+            .unwrap_or(0.0) as u64;
+        let bytes = if count <= 20_000 {
+            let all = idb::req("cannot read records", st.get_all()).await?;
+            Array::from(&all).iter().map(|v| approx_size(&v, 0)).sum()
+        } else {
+            0
+        };
+        info.stores.push(StoreInfo {
+            name: s.clone(),
+            records: count,
+            bytes,
+            encrypted: reg.iter().any(|(d, x)| d == name && x == s),
+            exists: true,
+        });
+    }
+    Ok(info)
 }
 
 /// The file name of a backup made at `now_ms`.

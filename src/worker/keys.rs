@@ -255,7 +255,9 @@ pub async fn reseal_all(old: &MasterKey, new: &MasterKey, rep: &Reporter) -> App
     dbs.dedup();
     let mut total = 0u64;
     for name in dbs.into_iter().filter(|d| existing.contains(d)) {
-        let db = idb::open(&name).await?;
+        let Some(db) = idb::open_existing(&name).await? else {
+            continue;
+        };
         let present = idb::store_names(&db);
         let stores: Vec<String> = reg
             .iter()

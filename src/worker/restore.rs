@@ -109,10 +109,14 @@ async fn preview(o: &Opened2) -> AppResult<Preview> {
     for d in m.databases() {
         let exists = existing.iter().any(|(n, _)| *n == d.name);
         let present = if exists {
-            let db = idb::open(&d.name).await?;
-            let s = idb::store_names(&db);
-            db.close();
-            s
+            match idb::open_existing(&d.name).await? {
+                Some(db) => {
+                    let s = idb::store_names(&db);
+                    db.close();
+                    s
+                }
+                None => Vec::new(),
+            }
         } else {
             Vec::new()
         };
@@ -369,7 +373,9 @@ pub async fn restore_database(
 /// On any error the transaction is aborted.
 async fn restore_in_place(t: &mut Target<'_>) -> AppResult<bool> {
     let dm = t.reader.manifest().databases()[t.di].clone();
-    let db = idb::open(&dm.name).await?;
+    let Some(db) = idb::open_existing(&dm.name).await? else {
+        return Ok(false);
+    };
     let result = async {
         let present = idb::store_names(&db);
         let wanted: Vec<StoreSchema> = t

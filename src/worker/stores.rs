@@ -31,13 +31,9 @@ async fn check_registered(db: &str, store: &str) -> AppResult<()> {
 }
 
 async fn open_existing(db: &str) -> AppResult<IdbDatabase> {
-    if !idb::database_names().await?.iter().any(|(n, _)| n == db) {
-        return Err(AppError::new(
-            "browser-not-found",
-            format!("there is no database {db:?}"),
-        ));
-    }
-    idb::open(db).await
+    idb::open_existing(db)
+        .await?
+        .ok_or_else(|| AppError::new("browser-not-found", format!("there is no database {db:?}")))
 }
 
 /// Creates the store (with out-of-line keys) if missing and registers it.
@@ -48,13 +44,8 @@ pub async fn create_encrypted_store(db: &str, store: &str) -> AppResult<()> {
             "Coffer's own database cannot hold user stores",
         ));
     }
-    let exists = idb::database_names()
-        .await?
-        .into_iter()
-        .find(|(n, _)| n == db);
-    let need_store = match &exists {
-        Some(_) => {
-            let conn = idb::open(db).await?;
+    let need_store = match idb::open_existing(db).await? {
+        Some(conn) => {
             let missing = !idb::store_names(&conn).iter().any(|s| s == store);
             let version = conn.version() as u32;
             conn.close();
