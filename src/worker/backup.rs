@@ -250,11 +250,15 @@ async fn read_database(
         let gar = get_all_records(&st, encoder.as_ref());
         let mut next = Some(request_page(&st, None, gar.as_ref())?);
         while let Some(request) = next.take() {
-            let (ks, vs) = request.receive(encoder.as_ref()).await?;
+            let (ks, vs) = request
+                .receive(encoder.as_ref(), |n, last| {
+                    if n == PAGE {
+                        next = Some(request_page(&st, Some(last), gar.as_ref())?);
+                    }
+                    Ok(())
+                })
+                .await?;
             let n = ks.length();
-            if n == PAGE {
-                next = Some(request_page(&st, Some(&ks.get(n - 1)), gar.as_ref())?);
-            }
             bodies.drain_ready(&mut adder(w, dbi, si, name, store))?;
             for (ei, b) in &mut earlier {
                 let e_store = schemas[*ei].name.as_str();
@@ -387,20 +391,44 @@ enum PageRequest {
 }
 
 impl PageRequest {
-    /// The page's primary keys and values.
-    async fn receive(self, encoder: Option<&PageEncoder>) -> AppResult<(Array, Array)> {
+    /// The page's primary keys and values. As soon as the page's size and
+    /// last primary key are known, before its values are touched (reading
+    /// a value deserializes it), `then(size, last_key)` runs: requesting
+    /// the next page there lets IndexedDB read it while this one is
+    /// deserialized.
+    async fn receive(
+        self,
+        encoder: Option<&PageEncoder>,
+        then: impl FnOnce(u32, &JsValue) -> AppResult<()>,
+    ) -> AppResult<(Array, Array)> {
+        let last = |a: &Array, n: u32| {
+            if n == 0 {
+                JsValue::UNDEFINED
+            } else {
+                a.get(n - 1)
+            }
+        };
         match (self, encoder) {
             (PageRequest::Split(kf, vf), _) => {
-                let ks = kf.await.map_err(|e| AppError::js("cannot read keys", e))?;
+                let ks = Array::from(&kf.await.map_err(|e| AppError::js("cannot read keys", e))?);
+                then(ks.length(), &last(&ks, ks.length()))?;
                 let vs = vf
                     .await
                     .map_err(|e| AppError::js("cannot read records", e))?;
-                Ok((Array::from(&ks), Array::from(&vs)))
+                Ok((ks, Array::from(&vs)))
             }
             (PageRequest::Records(rf), Some(enc)) => {
-                let records = rf
-                    .await
-                    .map_err(|e| AppError::js("cannot read records", e))?;
+                let records = Array::from(
+                    &rf.await
+                        .map_err(|e| AppError::js("cannot read records", e))?,
+                );
+                let n = records.length();
+                let key = match n {
+                    0 => JsValue::UNDEFINED,
+                    _ => js_sys::Reflect::get(&last(&records, n), &"primaryKey".into())
+                        .map_err(|e| AppError::js("cannot read records", e))?,
+                };
+                then(n, &key)?;
                 enc.split(&records)
             }
             (PageRequest::Records(_), None) => Err(AppError::new(
