@@ -1098,3 +1098,54 @@ async fn backups_without_the_page_encoder_round_trip() {
         );
     }
 }
+
+/// The Blob spool packs chunks into few Blobs and gives every chunk back
+/// once, whole, in any order: chunks still pending, packed ones, ones
+/// bigger than a Blob, empty ones, and chunks put after others were taken.
+#[wasm_bindgen_test]
+fn the_blob_spool_packs_chunks_and_gives_each_back_once() {
+    use coffer_app::blobio::BlobSpool;
+    use coffer_engine::Spool;
+    const BLOB: usize = 64 * 1024;
+    let chunk = |i: usize| -> Vec<u8> {
+        let len = match i % 50 {
+            0 => BLOB + 1000 + i, // bigger than a Blob
+            7 => 0,
+            _ => 500 + (i * 37) % 3000,
+        };
+        (0..len).map(|j| (i * 31 + j * 7) as u8).collect()
+    };
+    let mut spool = BlobSpool::new(BLOB);
+    let mut ids = Vec::new();
+    for i in 0..400 {
+        ids.push((i, spool.put(chunk(i)).unwrap()));
+    }
+    let bytes: usize = (0..400).map(|i| chunk(i).len()).sum();
+    let big = 400 / 50;
+    assert!(
+        spool.blobs_made() <= bytes / BLOB + big + 1,
+        "{} Blobs for {bytes} bytes: chunks are not packed",
+        spool.blobs_made()
+    );
+    // The last chunks are still pending: take one of them first.
+    let (i, id) = ids.remove(ids.len() - 2);
+    assert_eq!(spool.take(id).unwrap(), chunk(i));
+    // Every other one, in a scrambled order, with new chunks put halfway.
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by_key(|&k| (k * 7919) % ids.len());
+    for (n, &k) in order.iter().enumerate() {
+        let (i, id) = ids[k];
+        assert_eq!(spool.take(id).unwrap(), chunk(i), "chunk {i}");
+        if n == order.len() / 2 {
+            let later: Vec<(usize, usize)> = (400..420)
+                .map(|i| (i, spool.put(chunk(i)).unwrap()))
+                .collect();
+            for (i, id) in later.into_iter().rev() {
+                assert_eq!(spool.take(id).unwrap(), chunk(i), "chunk {i}");
+            }
+        }
+    }
+    // Each chunk is given back once.
+    assert!(spool.take(ids[0].1).is_err());
+    assert!(spool.take(9999).is_err());
+}
