@@ -90,25 +90,27 @@ impl BlobBatch {
     }
 
     /// Starts reading every deferred body, in deferral order, and starts
-    /// over.
+    /// over. The bodies are read as one `Blob` made of them all: one read
+    /// instead of one per body (each read is a round trip to the browser's
+    /// blob registry).
     pub fn start_read(&mut self) -> BodyRead {
-        let reads: Array = self
-            .blobs
-            .drain(..)
-            .map(|b| JsValue::from(b.array_buffer()))
-            .collect();
-        let bytes = std::mem::take(&mut self.bytes);
+        let parts: Array = self.blobs.drain(..).map(JsValue::from).collect();
+        let future = match Blob::new_with_blob_sequence(&parts) {
+            Ok(all) => wasm_bindgen_futures::JsFuture::from(all.array_buffer()),
+            Err(e) => wasm_bindgen_futures::JsFuture::from(js_sys::Promise::reject(&e)),
+        };
         BodyRead {
-            future: wasm_bindgen_futures::JsFuture::from(js_sys::Promise::all(&reads)),
+            future,
             sizes: std::mem::take(&mut self.sizes),
-            bytes,
+            bytes: std::mem::take(&mut self.bytes),
         }
     }
 }
 
 /// The bodies of a [`BlobBatch`], being read.
 pub struct BodyRead {
-    /// Resolves to the bodies' `ArrayBuffer`s, in deferral order.
+    /// Resolves to one `ArrayBuffer`: the bodies one after the other, in
+    /// deferral order.
     pub future: wasm_bindgen_futures::JsFuture,
     sizes: Vec<u64>,
     bytes: u64,
@@ -122,17 +124,25 @@ impl BodyRead {
 
     /// The bodies, from what [`BodyRead::future`] resolved to.
     pub fn bodies(&self, read: Result<JsValue, JsValue>) -> AppResult<Vec<Option<Vec<u8>>>> {
-        let buffers = Array::from(&read.map_err(|e| AppError::js("cannot read a Blob", e))?);
-        if buffers.length() as usize != self.sizes.len() {
-            return Err(AppError::new("io", "a Blob went missing while it was read"));
+        let all: ArrayBuffer = read
+            .map_err(|e| AppError::js("cannot read a Blob", e))?
+            .dyn_into()
+            .map_err(|_| AppError::new("io", "reading Blobs gave no bytes"))?;
+        if self.bytes > u64::from(u32::MAX) {
+            return Err(AppError::new(
+                "io",
+                "a Blob of 4 GiB or more cannot be read into memory",
+            ));
+        }
+        if u64::from(all.byte_length()) != self.bytes {
+            return Err(AppError::new("io", "a Blob changed while it was read"));
         }
         let mut out = Vec::with_capacity(self.sizes.len());
-        for (i, len) in self.sizes.iter().enumerate() {
-            let buf = Uint8Array::new(&buffers.get(i as u32));
-            if u64::from(buf.length()) != *len {
-                return Err(AppError::new("io", "a Blob changed while it was read"));
-            }
-            out.push(Some(buf.to_vec()));
+        let mut at = 0u64;
+        for len in &self.sizes {
+            let body = Uint8Array::new_with_byte_offset_and_length(&all, at as u32, *len as u32);
+            out.push(Some(body.to_vec()));
+            at += len;
         }
         Ok(out)
     }
