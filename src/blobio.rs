@@ -261,7 +261,7 @@ impl BlobSpool {
 
 impl Spool for BlobSpool {
     fn put(&mut self, chunk: Vec<u8>) -> io::Result<usize> {
-        if !self.pending.is_empty() && self.pending.len() + chunk.len() > self.blob_size {
+        if self.pending_live > 0 && self.pending.len() + chunk.len() > self.blob_size {
             self.seal_pending()?;
         }
         let at = ChunkAt {
@@ -269,7 +269,7 @@ impl Spool for BlobSpool {
             offset: self.pending.len(),
             len: chunk.len(),
         };
-        if self.pending.is_empty() && chunk.len() >= self.blob_size {
+        if self.pending_live == 0 && chunk.len() >= self.blob_size {
             // Big enough for a Blob of its own: no copy into `pending`.
             let b = blob_from_bytes(&chunk, "").map_err(|e| io::Error::other(e.message))?;
             self.blobs.push(Some(b));

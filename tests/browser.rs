@@ -1145,6 +1145,14 @@ fn the_blob_spool_packs_chunks_and_gives_each_back_once() {
             }
         }
     }
+    // An empty chunk waiting alone, then one bigger than a Blob: each keeps
+    // its own place.
+    let empty = spool.put(Vec::new()).unwrap();
+    let big = spool.put(chunk(50)).unwrap();
+    let small = spool.put(chunk(1)).unwrap();
+    assert_eq!(spool.take(empty).unwrap(), Vec::<u8>::new());
+    assert_eq!(spool.take(big).unwrap(), chunk(50));
+    assert_eq!(spool.take(small).unwrap(), chunk(1));
     // Each chunk is given back once.
     assert!(spool.take(ids[0].1).is_err());
     assert!(spool.take(9999).is_err());
