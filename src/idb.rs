@@ -180,7 +180,7 @@ pub async fn open(name: &str) -> AppResult<IdbDatabase> {
     open_existing(name).await?.ok_or_else(|| {
         AppError::new(
             "browser-not-found",
-            format!("database {name:?} no longer exists"),
+            format!("there is no database {name:?}"),
         )
     })
 }

@@ -245,16 +245,12 @@ async fn put_key(
 /// transaction per database. Envelopes already under `new` are skipped.
 pub async fn reseal_all(old: &MasterKey, new: &MasterKey, rep: &Reporter) -> AppResult<u64> {
     let reg = registry().await?;
-    let existing: Vec<String> = idb::database_names()
-        .await?
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
     let mut dbs: Vec<String> = reg.iter().map(|(d, _)| d.clone()).collect();
     dbs.sort();
     dbs.dedup();
     let mut total = 0u64;
-    for name in dbs.into_iter().filter(|d| existing.contains(d)) {
+    for name in dbs {
+        // A registered database that no longer exists has nothing to re-seal.
         let Some(db) = idb::open_existing(&name).await? else {
             continue;
         };

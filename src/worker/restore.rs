@@ -101,24 +101,18 @@ fn verify(o: &mut Opened2, rep: &Reporter) -> AppResult<()> {
 }
 
 async fn preview(o: &Opened2) -> AppResult<Preview> {
-    let existing = idb::database_names().await?;
     let m = o.reader.manifest();
     let mut databases = Vec::new();
     let mut records = 0;
     let mut bytes = 0;
     for d in m.databases() {
-        let exists = existing.iter().any(|(n, _)| *n == d.name);
-        let present = if exists {
-            match idb::open_existing(&d.name).await? {
-                Some(db) => {
-                    let s = idb::store_names(&db);
-                    db.close();
-                    s
-                }
-                None => Vec::new(),
+        let (exists, present) = match idb::open_existing(&d.name).await? {
+            Some(db) => {
+                let s = idb::store_names(&db);
+                db.close();
+                (true, s)
             }
-        } else {
-            Vec::new()
+            None => (false, Vec::new()),
         };
         let stores = d
             .stores

@@ -6,7 +6,7 @@
 use coffer_engine::envelope::{envelope_key_id, open_value, seal_value, RecordContext};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsValue;
-use web_sys::{IdbDatabase, IdbTransactionMode};
+use web_sys::IdbTransactionMode;
 
 use super::keys;
 use crate::blobio::read_blob_bytes;
@@ -28,12 +28,6 @@ async fn check_registered(db: &str, store: &str) -> AppResult<()> {
             format!("{db}/{store} is not a registered encrypted store"),
         ))
     }
-}
-
-async fn open_existing(db: &str) -> AppResult<IdbDatabase> {
-    idb::open_existing(db)
-        .await?
-        .ok_or_else(|| AppError::new("browser-not-found", format!("there is no database {db:?}")))
 }
 
 /// Creates the store (with out-of-line keys) if missing and registers it.
@@ -86,7 +80,7 @@ pub async fn put(db: &str, store: &str, key: &JsValue, value: &JsValue) -> AppRe
         },
         &v,
     )?;
-    let conn = open_existing(db).await?;
+    let conn = idb::open(db).await?;
     let tx = idb::transaction(&conn, &[store.to_owned()], IdbTransactionMode::Readwrite)?;
     let s = tx
         .object_store(store)
@@ -114,7 +108,7 @@ pub struct OpenedValue {
 pub async fn get(db: &str, store: &str, key: &JsValue) -> AppResult<Option<OpenedValue>> {
     check_registered(db, store).await?;
     let k = js_to_key(key)?;
-    let conn = open_existing(db).await?;
+    let conn = idb::open(db).await?;
     let tx = idb::transaction(&conn, &[store.to_owned()], IdbTransactionMode::Readonly)?;
     let s = tx
         .object_store(store)
@@ -161,7 +155,7 @@ pub async fn get(db: &str, store: &str, key: &JsValue) -> AppResult<Option<Opene
 /// Deletes the record under `key`.
 pub async fn delete(db: &str, store: &str, key: &JsValue) -> AppResult<()> {
     check_registered(db, store).await?;
-    let conn = open_existing(db).await?;
+    let conn = idb::open(db).await?;
     let tx = idb::transaction(&conn, &[store.to_owned()], IdbTransactionMode::Readwrite)?;
     let s = tx
         .object_store(store)
@@ -175,7 +169,7 @@ pub async fn delete(db: &str, store: &str, key: &JsValue) -> AppResult<()> {
 /// The keys of an encrypted store, in key order.
 pub async fn list(db: &str, store: &str) -> AppResult<Array> {
     check_registered(db, store).await?;
-    let conn = open_existing(db).await?;
+    let conn = idb::open(db).await?;
     let tx = idb::transaction(&conn, &[store.to_owned()], IdbTransactionMode::Readonly)?;
     let s = tx
         .object_store(store)
