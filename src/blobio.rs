@@ -415,17 +415,22 @@ impl BlobReader {
         })
     }
 
-    fn fill(&mut self) -> io::Result<()> {
-        let end = (self.pos + self.window as u64).min(self.size);
+    /// Bytes `start..end` of the file (`end` within it).
+    fn read_range(&self, start: u64, end: u64) -> io::Result<Uint8Array> {
         let slice = self
             .blob
-            .slice_with_f64_and_f64(self.pos as f64, end as f64)
+            .slice_with_f64_and_f64(start as f64, end as f64)
             .map_err(|e| io_err("cannot slice the file", e))?;
         let buf = self
             .reader
             .read_as_array_buffer(&slice)
             .map_err(|e| io_err("cannot read the file", e))?;
-        self.cache = Uint8Array::new(&buf).to_vec();
+        Ok(Uint8Array::new(&buf))
+    }
+
+    fn fill(&mut self) -> io::Result<()> {
+        let end = (self.pos + self.window as u64).min(self.size);
+        self.cache = self.read_range(self.pos, end)?.to_vec();
         self.cache_start = self.pos;
         Ok(())
     }
@@ -442,16 +447,8 @@ impl Read for BlobReader {
             // Large reads bypass the cache.
             if out.len() >= self.window {
                 let end = (self.pos + out.len() as u64).min(self.size);
-                let slice = self
-                    .blob
-                    .slice_with_f64_and_f64(self.pos as f64, end as f64)
-                    .map_err(|e| io_err("cannot slice the file", e))?;
-                let buf = self
-                    .reader
-                    .read_as_array_buffer(&slice)
-                    .map_err(|e| io_err("cannot read the file", e))?;
-                let u = Uint8Array::new(&buf);
-                let n = u.length() as usize;
+                let u = self.read_range(self.pos, end)?;
+                let n = (u.length() as usize).min(out.len());
                 u.copy_to(&mut out[..n]);
                 self.pos += n as u64;
                 return Ok(n);

@@ -86,6 +86,16 @@ pub struct Attachments {
     pub value: Option<JsValue>,
 }
 
+impl Attachments {
+    /// Just a `File`/`Blob` (a backup to inspect or restore).
+    pub fn file(blob: impl Into<Blob>) -> Self {
+        Attachments {
+            file: Some(blob.into()),
+            ..Attachments::default()
+        }
+    }
+}
+
 impl EngineClient {
     /// Starts the worker.
     pub fn new() -> Self {

@@ -120,10 +120,7 @@ pub async fn inspect(
                 passphrase: unlock.passphrase.clone(),
                 key_file: unlock.key_file.clone(),
             },
-            Attachments {
-                file: Some(file.clone()),
-                ..Attachments::default()
-            },
+            Attachments::file(file.clone()),
             on_progress,
         )
         .await?;
@@ -171,10 +168,7 @@ pub async fn restore(
                 passphrase: unlock.passphrase.clone(),
                 key_file: unlock.key_file.clone(),
             },
-            Attachments {
-                file: Some(file.clone()),
-                ..Attachments::default()
-            },
+            Attachments::file(file.clone()),
             on_progress,
         )
         .await?;

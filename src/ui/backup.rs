@@ -4,7 +4,8 @@ use leptos::html::Input;
 use leptos::prelude::*;
 
 use super::common::{
-    download, has_save_picker, pick_save_file, save_to_handle, track_progress, ProgressBar,
+    download, has_save_picker, pick_save_file, save_to_handle, task_over, track_progress,
+    ProgressBar,
 };
 use super::use_ctx;
 use crate::client::Attachments;
@@ -140,13 +141,11 @@ pub fn BackupCard() -> impl IntoView {
                 {
                     Ok(Some(h)) => Some(h),
                     Ok(None) => {
-                        ctx.busy.set(false);
-                        progress.set(None);
+                        task_over(ctx, progress);
                         return;
                     }
                     Err(e) => {
-                        ctx.busy.set(false);
-                        progress.set(None);
+                        task_over(ctx, progress);
                         ctx.fail(&e);
                         return;
                     }
@@ -193,8 +192,7 @@ pub fn BackupCard() -> impl IntoView {
                 )),
                 Err(e) => Err(e),
             };
-            ctx.busy.set(false);
-            progress.set(None);
+            task_over(ctx, progress);
             match r {
                 Ok(t) => ctx.announce(t),
                 Err(e) => ctx.fail(&e),

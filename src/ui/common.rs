@@ -18,7 +18,7 @@ const WAITING: &str = "\u{0}waiting";
 #[component]
 pub fn ProgressBar(
     /// The progress to show.
-    progress: RwSignal<Option<(String, ProgressInfo)>>,
+    progress: TaskProgress,
     /// Accessible name of the bar.
     label: &'static str,
 ) -> impl IntoView {
@@ -46,11 +46,17 @@ pub fn ProgressBar(
     }
 }
 
+/// A task's progress: its phase's name and figures (`None`: no task).
+pub type TaskProgress = RwSignal<Option<(String, ProgressInfo)>>;
+
+/// Ends a task: the page is no longer busy and its progress bar goes.
+pub fn task_over(ctx: Ctx, progress: TaskProgress) {
+    ctx.busy.set(false);
+    progress.set(None);
+}
+
 /// Maps a worker event to the progress signal.
-pub fn track_progress(
-    ctx: Ctx,
-    progress: RwSignal<Option<(String, ProgressInfo)>>,
-) -> impl FnMut(&Event) + 'static {
+pub fn track_progress(ctx: Ctx, progress: TaskProgress) -> impl FnMut(&Event) + 'static {
     move |ev| match ev {
         Event::Progress { phase, progress: p } => {
             let name = crate::strings::t(match phase {

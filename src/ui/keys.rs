@@ -5,7 +5,9 @@
 use leptos::html::Input;
 use leptos::prelude::*;
 
-use super::common::{download, input_file, read_text, track_progress, Dialog, ProgressBar};
+use super::common::{
+    download, input_file, read_text, task_over, track_progress, Dialog, ProgressBar,
+};
 use super::use_ctx;
 use crate::client::Attachments;
 use crate::error::AppError;
@@ -115,8 +117,7 @@ pub fn ReplaceKeyCard() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let source = if importing {
                 let Some(f) = file else {
-                    ctx.busy.set(false);
-                    progress.set(None);
+                    task_over(ctx, progress);
                     ctx.fail(&AppError::new(
                         "no-key-file",
                         strings::t("Choose the key file to import."),
@@ -126,8 +127,7 @@ pub fn ReplaceKeyCard() -> impl IntoView {
                 match read_text(&f).await {
                     Ok(text) => KeySource::Import { text, passphrase },
                     Err(e) => {
-                        ctx.busy.set(false);
-                        progress.set(None);
+                        task_over(ctx, progress);
                         ctx.fail(&e);
                         return;
                     }
@@ -145,8 +145,7 @@ pub fn ReplaceKeyCard() -> impl IntoView {
                     track_progress(ctx, progress),
                 )
                 .await;
-            ctx.busy.set(false);
-            progress.set(None);
+            task_over(ctx, progress);
             match r {
                 Ok((
                     Outcome::KeyReplaced {

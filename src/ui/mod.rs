@@ -236,6 +236,24 @@ fn promise_of(ctx: Ctx, req: Request, attach: Attachments) -> js_sys::Promise {
     })
 }
 
+/// A `window.coffer` store function `(db, store, key, value)`: sends
+/// `request(db, store)` with the first `args` of key and value attached
+/// (0: neither, 1: the key, 2: both).
+fn store_fn(ctx: Ctx, args: u8, request: fn(String, String) -> Request) -> JsValue {
+    let s = |v: &JsValue| v.as_string().unwrap_or_default();
+    Closure::<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> js_sys::Promise>::new(
+        move |db: JsValue, store: JsValue, key: JsValue, value: JsValue| {
+            let attach = Attachments {
+                key: (args >= 1).then_some(key),
+                value: (args >= 2).then_some(value),
+                ..Attachments::default()
+            };
+            promise_of(ctx, request(s(&db), s(&store)), attach)
+        },
+    )
+    .into_js_value()
+}
+
 /// Installs `window.coffer`: the encrypted-store API for page scripts.
 /// Every function returns a Promise.
 ///
@@ -249,96 +267,25 @@ fn install_js_api(ctx: Ctx) {
     let set = |name: &str, f: JsValue| {
         let _ = js_sys::Reflect::set(&api, &name.into(), &f);
     };
-    let s = |v: &JsValue| v.as_string().unwrap_or_default();
     set(
         "createEncryptedStore",
-        Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(
-            move |db: JsValue, st: JsValue| {
-                promise_of(
-                    ctx,
-                    Request::StoreCreate {
-                        db: s(&db),
-                        store: s(&st),
-                    },
-                    Attachments::default(),
-                )
-            },
-        )
-        .into_js_value(),
+        store_fn(ctx, 0, |db, store| Request::StoreCreate { db, store }),
     );
     set(
         "put",
-        Closure::<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> js_sys::Promise>::new(
-            move |db: JsValue, st: JsValue, k: JsValue, v: JsValue| {
-                promise_of(
-                    ctx,
-                    Request::StorePut {
-                        db: s(&db),
-                        store: s(&st),
-                    },
-                    Attachments {
-                        key: Some(k),
-                        value: Some(v),
-                        ..Attachments::default()
-                    },
-                )
-            },
-        )
-        .into_js_value(),
+        store_fn(ctx, 2, |db, store| Request::StorePut { db, store }),
     );
     set(
         "get",
-        Closure::<dyn Fn(JsValue, JsValue, JsValue) -> js_sys::Promise>::new(
-            move |db: JsValue, st: JsValue, k: JsValue| {
-                promise_of(
-                    ctx,
-                    Request::StoreGet {
-                        db: s(&db),
-                        store: s(&st),
-                    },
-                    Attachments {
-                        key: Some(k),
-                        ..Attachments::default()
-                    },
-                )
-            },
-        )
-        .into_js_value(),
+        store_fn(ctx, 1, |db, store| Request::StoreGet { db, store }),
     );
     set(
         "delete",
-        Closure::<dyn Fn(JsValue, JsValue, JsValue) -> js_sys::Promise>::new(
-            move |db: JsValue, st: JsValue, k: JsValue| {
-                promise_of(
-                    ctx,
-                    Request::StoreDelete {
-                        db: s(&db),
-                        store: s(&st),
-                    },
-                    Attachments {
-                        key: Some(k),
-                        ..Attachments::default()
-                    },
-                )
-            },
-        )
-        .into_js_value(),
+        store_fn(ctx, 1, |db, store| Request::StoreDelete { db, store }),
     );
     set(
         "list",
-        Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(
-            move |db: JsValue, st: JsValue| {
-                promise_of(
-                    ctx,
-                    Request::StoreList {
-                        db: s(&db),
-                        store: s(&st),
-                    },
-                    Attachments::default(),
-                )
-            },
-        )
-        .into_js_value(),
+        store_fn(ctx, 0, |db, store| Request::StoreList { db, store }),
     );
     set(
         "deleteDatabases",

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use web_sys::File;
 
 use super::backup::SelectionList;
-use super::common::{input_file, read_text, track_progress, Dialog, ProgressBar};
+use super::common::{input_file, read_text, task_over, track_progress, Dialog, ProgressBar};
 use super::use_ctx;
 use crate::client::Attachments;
 use crate::error::AppError;
@@ -77,10 +77,7 @@ pub fn RestoreCard() -> impl IntoView {
                         passphrase: passphrase(),
                         key_file: kf,
                     },
-                    Attachments {
-                        file: Some(f.into()),
-                        ..Attachments::default()
-                    },
+                    Attachments::file(f),
                     track_progress(ctx, progress),
                 )
                 .await;
@@ -148,15 +145,11 @@ pub fn RestoreCard() -> impl IntoView {
                         passphrase: passphrase(),
                         key_file: kf,
                     },
-                    Attachments {
-                        file: Some(f.into()),
-                        ..Attachments::default()
-                    },
+                    Attachments::file(f),
                     track_progress(ctx, progress),
                 )
                 .await;
-            ctx.busy.set(false);
-            progress.set(None);
+            task_over(ctx, progress);
             match r {
                 Ok((
                     Outcome::Restored {

@@ -599,6 +599,10 @@ test('two tabs: a key replaced in one is shown and used by the other without a r
   await b.evaluate(() => window.coffer.put('coffer-demo', 'secrets', 'from-b', { written: 'in tab B' }));
   expect(await envelopeKeyIds(b)).toEqual([newId]);
   expect(await a.evaluate(() => window.coffer.get('coffer-demo', 'secrets', 'from-b'))).toEqual({ written: 'in tab B' });
+  // And deletes by key: tab A no longer finds it, and the other keys stay.
+  await b.evaluate(() => window.coffer.delete('coffer-demo', 'secrets', 'from-b'));
+  expect(await a.evaluate(() => window.coffer.get('coffer-demo', 'secrets', 'from-b'))).toBeUndefined();
+  expect((await secrets(a)).keys).toEqual(secretsBefore.keys);
   expect(navigations).toEqual([]);
 });
 
