@@ -100,6 +100,28 @@ pub fn now() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Records a User Timing measure `name` from `start` to `end` (ms of
+/// `performance.now()`), replacing an earlier one of that name: it shows in
+/// the browser's performance tools, and the benchmark reads it. Failures
+/// are ignored (timing is informational).
+pub fn measure(name: &str, start: f64, end: f64) {
+    let Some(perf) = Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+    else {
+        return;
+    };
+    perf.clear_measures_with_measure_name(name);
+    let options = js_sys::Object::new();
+    let _ = Reflect::set(&options, &"start".into(), &start.into());
+    let _ = Reflect::set(&options, &"end".into(), &end.into());
+    if let Ok(f) = Reflect::get(&perf, &"measure".into()) {
+        if let Ok(f) = f.dyn_into::<js_sys::Function>() {
+            let _ = f.call2(&perf, &name.into(), &options);
+        }
+    }
+}
+
 /// A hook that hears every progress report.
 type Observer = dyn Fn(Phase, &ProgressInfo);
 
