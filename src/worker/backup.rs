@@ -59,11 +59,11 @@ fn use_page_encoder() -> bool {
 /// User Timing measures of the last backup: until the first store is read
 /// (key, schema, key-generator probe, counts), reading every store, and
 /// writing the archive.
-pub const MEASURE_SETUP: &str = "coffer-backup:setup";
+const MEASURE_SETUP: &str = "coffer-backup:setup";
 /// See [`MEASURE_SETUP`].
-pub const MEASURE_READING: &str = "coffer-backup:reading";
+const MEASURE_READING: &str = "coffer-backup:reading";
 /// See [`MEASURE_SETUP`].
-pub const MEASURE_WRITING: &str = "coffer-backup:writing";
+const MEASURE_WRITING: &str = "coffer-backup:writing";
 
 /// Records read per request.
 pub const PAGE: u32 = 500;

@@ -91,13 +91,17 @@ pub fn post(id: u32, ev: Event, attach: Attach) {
     }
 }
 
+/// The worker's `performance` object.
+fn performance() -> Option<web_sys::Performance> {
+    Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
 /// Milliseconds from `performance.now()` (or 0).
 pub fn now() -> f64 {
-    Reflect::get(&js_sys::global(), &"performance".into())
-        .ok()
-        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
+    performance().map(|p| p.now()).unwrap_or(0.0)
 }
 
 /// Records a User Timing measure `name` from `start` to `end` (ms of
@@ -105,20 +109,18 @@ pub fn now() -> f64 {
 /// the browser's performance tools, and the benchmark reads it. Failures
 /// are ignored (timing is informational).
 pub fn measure(name: &str, start: f64, end: f64) {
-    let Some(perf) = Reflect::get(&js_sys::global(), &"performance".into())
-        .ok()
-        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
-    else {
+    let Some(perf) = performance() else {
         return;
     };
     perf.clear_measures_with_measure_name(name);
+    // `measure(name, {start, end})`: web-sys has this form only behind
+    // `web_sys_unstable_apis`, so it is called by name.
     let options = js_sys::Object::new();
     let _ = Reflect::set(&options, &"start".into(), &start.into());
     let _ = Reflect::set(&options, &"end".into(), &end.into());
-    if let Ok(f) = Reflect::get(&perf, &"measure".into()) {
-        if let Ok(f) = f.dyn_into::<js_sys::Function>() {
-            let _ = f.call2(&perf, &name.into(), &options);
-        }
+    let f = Reflect::get(&perf, &"measure".into()).map(JsCast::unchecked_into::<js_sys::Function>);
+    if let Ok(f) = f {
+        let _ = f.call2(&perf, &name.into(), &options);
     }
 }
 
