@@ -30,12 +30,14 @@ fi
 [ -x target/debug/coffer ] || cargo build -q -p coffer-cli
 
 log=$(mktemp)
-# browser: the IndexedDB adapter (in a dedicated worker); component: the
-# Leptos component for host apps (main thread).
+# The worker's tests run in a dedicated worker (convert, backup, restore,
+# generators, page_encoder); the embed's component test on the main thread.
 wasm_status=0
-for t in browser component; do
-  step "wasm-bindgen tests: $t (headless Chromium)"
-  cargo test --target wasm32-unknown-unknown -p coffer-app --test "$t" 2>&1 | tee "$log"
+for t in "coffer-worker convert" "coffer-worker backup" "coffer-worker restore" \
+         "coffer-worker generators" "coffer-worker page_encoder" "coffer-embed component"; do
+  set -- $t
+  step "wasm-bindgen tests: $1 $2 (headless Chromium)"
+  cargo test --target wasm32-unknown-unknown -p "$1" --test "$2" 2>&1 | tee "$log"
   s=${PIPESTATUS[0]}
   count "$log"
   if [ "$s" -ne 0 ] && ! grep -q ' failed' "$log"; then failed=$((failed + 1)); fi

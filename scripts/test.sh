@@ -15,7 +15,17 @@ cargo fmt --all --check
 step "clippy (native)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "native tests (engine, CLI, app logic)"
+step "clippy (wasm: page, worker, embed and their browser tests)"
+rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
+cargo clippy --target wasm32-unknown-unknown -p coffer-app -p coffer-worker -p coffer-embed --all-targets -- -D warnings
+
+step "no engine code in the page: cargo tree of coffer-app"
+if cargo tree -p coffer-app -e normal --prefix none | grep -q '^coffer-engine '; then
+  echo "coffer-app depends on coffer-engine" >&2
+  exit 1
+fi
+
+step "native tests (engine, CLI, protocol, app and worker logic)"
 cargo test --workspace
 
 step "browser tests (app)"

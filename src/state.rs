@@ -1,8 +1,10 @@
-//! UI logic in plain structs, testable without a browser: store selection
-//! and progress text.
+//! UI logic in plain structs, testable without a browser: store selection,
+//! a task's progress line and the restore card's flow (file, passphrase
+//! and key prompts, checking, preview, confirmation).
 
-use crate::protocol::{DbInfo, ProgressInfo, SelectedDb, Selection};
-use crate::strings::bytes;
+use coffer_protocol::{
+    DbInfo, ErrorCode, Failure, Lang, Phase, Preview, ProgressInfo, SelectedDb, Selection,
+};
 
 /// Which stores of which databases are ticked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -101,41 +103,167 @@ impl SelectionState {
     pub fn is_empty(&self) -> bool {
         !self.items.iter().any(|(_, _, on)| *on)
     }
-}
 
-/// Completion in `0.0..=1.0`: bytes when known, else records.
-pub fn fraction(p: &ProgressInfo) -> f64 {
-    if p.total_bytes > 0 {
-        (p.done_bytes as f64 / p.total_bytes as f64).clamp(0.0, 1.0)
-    } else if p.total_records > 0 {
-        (p.done_records as f64 / p.total_records as f64).clamp(0.0, 1.0)
-    } else {
-        0.0
+    /// The ticked stores as `database / store`.
+    pub fn ticked(&self) -> Vec<String> {
+        self.items
+            .iter()
+            .filter(|(_, _, on)| *on)
+            .map(|(d, s, _)| format!("{d} / {s}"))
+            .collect()
     }
 }
 
-/// "3.0 MiB of 12.0 MiB · 120 of 500 records".
-pub fn progress_text(p: &ProgressInfo) -> String {
-    let b = if p.total_bytes > 0 {
-        crate::strings::of(&bytes(p.done_bytes), &bytes(p.total_bytes))
-    } else {
-        bytes(p.done_bytes)
-    };
-    let r = if p.total_records > 0 {
-        crate::strings::records(&crate::strings::of(
-            &p.done_records.to_string(),
-            &p.total_records.to_string(),
-        ))
-    } else {
-        crate::strings::records(&p.done_records.to_string())
-    };
-    format!("{b} · {r}")
+/// Where a running task is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Sent, nothing heard yet.
+    Starting,
+    /// Waiting for another tab or connection.
+    Waiting,
+    /// Working.
+    Phase(Phase),
+}
+
+/// A running task's progress line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskState {
+    /// Where it is.
+    pub stage: Stage,
+    /// Its figures.
+    pub progress: ProgressInfo,
+}
+
+impl TaskState {
+    /// A task that has just started.
+    pub fn starting() -> Self {
+        TaskState {
+            stage: Stage::Starting,
+            progress: ProgressInfo::default(),
+        }
+    }
+
+    /// Completion in `0.0..=1.0`: bytes when known, else records.
+    pub fn fraction(&self) -> f64 {
+        let p = &self.progress;
+        if p.total_bytes > 0 {
+            (p.done_bytes as f64 / p.total_bytes as f64).clamp(0.0, 1.0)
+        } else if p.total_records > 0 {
+            (p.done_records as f64 / p.total_records as f64).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+
+    /// "Reading: 3.0 MiB of 12.0 MiB · 120 of 500 records", in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        let phase = match self.stage {
+            Stage::Starting => return lang.t("Starting").to_owned(),
+            Stage::Waiting => return lang.t(coffer_protocol::strings::WAITING_SHORT).to_owned(),
+            Stage::Phase(p) => lang.t(match p {
+                Phase::Reading => "Reading",
+                Phase::Writing => "Writing",
+                Phase::Verifying => "Checking",
+                Phase::Restoring => "Restoring",
+                Phase::Resealing => "Re-sealing",
+            }),
+        };
+        let p = &self.progress;
+        let b = if p.total_bytes > 0 {
+            lang.of(
+                &coffer_protocol::strings::bytes(p.done_bytes),
+                &coffer_protocol::strings::bytes(p.total_bytes),
+            )
+        } else {
+            coffer_protocol::strings::bytes(p.done_bytes)
+        };
+        let r = if p.total_records > 0 {
+            lang.records(&lang.of(&p.done_records.to_string(), &p.total_records.to_string()))
+        } else {
+            lang.records(&p.done_records.to_string())
+        };
+        format!("{phase}: {b} · {r}")
+    }
+}
+
+/// What the restore card shows and asks for, between picking a file and
+/// restoring it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RestoreFlow {
+    /// The picked file's name.
+    pub file_name: String,
+    /// Whether the backup's passphrase is asked for.
+    pub need_passphrase: bool,
+    /// Whether a key file is asked for: `Some(key id)` (empty when the id
+    /// is unknown).
+    pub need_key: Option<String>,
+    /// Whether the worker is checking the file.
+    pub checking: bool,
+    /// The checked backup.
+    pub preview: Option<Preview>,
+    /// What to restore.
+    pub selection: SelectionState,
+    /// Whether the "Restore now" confirmation is open.
+    pub confirming: bool,
+}
+
+impl RestoreFlow {
+    /// A new file was picked: everything about the previous one goes.
+    pub fn chose(&mut self, file_name: String) {
+        *self = RestoreFlow {
+            file_name,
+            ..RestoreFlow::default()
+        };
+    }
+
+    /// The file is being checked (again, e.g. with a passphrase).
+    pub fn checking(&mut self) {
+        self.preview = None;
+        self.checking = true;
+    }
+
+    /// The file checked out.
+    pub fn checked(&mut self, p: Preview) {
+        self.checking = false;
+        self.selection = SelectionState::all(&p.databases);
+        if !p.key_ok {
+            self.need_key = Some(p.backup_key_id.clone().unwrap_or_default());
+        }
+        self.preview = Some(p);
+    }
+
+    /// Checking or restoring failed: ask for what would help.
+    pub fn failed(&mut self, f: &Failure) {
+        self.checking = false;
+        match f.code {
+            ErrorCode::PassphraseRequired | ErrorCode::WrongPassphrase => {
+                self.need_passphrase = true
+            }
+            ErrorCode::KeyRequired | ErrorCode::WrongKey | ErrorCode::MacMismatch
+                if self.need_key.is_none() =>
+            {
+                self.need_key = Some(f.key_id.clone().unwrap_or_default());
+            }
+            _ => {}
+        }
+    }
+
+    /// The restore finished.
+    pub fn restored(&mut self) {
+        self.preview = None;
+        self.confirming = false;
+    }
+
+    /// Whether "Restore backup" may be pressed.
+    pub fn can_restore(&self, busy: bool) -> bool {
+        !busy && !self.checking && self.preview.is_some() && !self.selection.is_empty()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::StoreInfo;
+    use coffer_protocol::StoreInfo;
 
     fn dbs() -> Vec<DbInfo> {
         let st = |n: &str| StoreInfo {
@@ -168,6 +296,7 @@ mod tests {
         assert!(sel.contains("a", "x"));
         assert!(!sel.contains("a", "y"));
         assert_eq!(sel.databases.len(), 1);
+        assert_eq!(s.ticked(), ["a / x"]);
         s.set_db("a", false);
         assert!(s.is_empty());
     }
@@ -187,21 +316,88 @@ mod tests {
     }
 
     #[test]
-    fn progress_maths() {
-        let p = ProgressInfo {
-            done_bytes: 512,
-            total_bytes: 1024,
-            done_records: 1,
-            total_records: 4,
+    fn progress_maths_and_text() {
+        let t = TaskState {
+            stage: Stage::Phase(Phase::Reading),
+            progress: ProgressInfo {
+                done_bytes: 512,
+                total_bytes: 1024,
+                done_records: 1,
+                total_records: 4,
+            },
         };
-        assert_eq!(fraction(&p), 0.5);
-        assert_eq!(progress_text(&p), "512 B of 1.0 KiB · 1 of 4 records");
-        let r = ProgressInfo {
-            done_records: 1,
-            total_records: 4,
-            ..ProgressInfo::default()
+        assert_eq!(t.fraction(), 0.5);
+        assert_eq!(
+            t.text(Lang::En),
+            "Reading: 512 B of 1.0 KiB · 1 of 4 records"
+        );
+        assert_eq!(
+            t.text(Lang::De),
+            "Lesen: 512 B von 1.0 KiB · 1 von 4 Datensätze"
+        );
+        let r = TaskState {
+            progress: ProgressInfo {
+                done_records: 1,
+                total_records: 4,
+                ..ProgressInfo::default()
+            },
+            ..t
         };
-        assert_eq!(fraction(&r), 0.25);
-        assert_eq!(fraction(&ProgressInfo::default()), 0.0);
+        assert_eq!(r.fraction(), 0.25);
+        assert_eq!(TaskState::starting().fraction(), 0.0);
+        let w = TaskState {
+            stage: Stage::Waiting,
+            ..t
+        };
+        assert_eq!(w.text(Lang::De), "Warte auf einen anderen Tab…");
+    }
+
+    fn preview(key_ok: bool) -> Preview {
+        Preview {
+            databases: dbs(),
+            key_ok,
+            backup_key_id: Some("k1".into()),
+            ..Preview::default()
+        }
+    }
+
+    #[test]
+    fn restore_flow_asks_for_what_helps() {
+        let mut f = RestoreFlow::default();
+        f.chose("b.zip".into());
+        f.checking();
+        assert!(!f.can_restore(false));
+        f.failed(&Failure::new(ErrorCode::PassphraseRequired, "x"));
+        assert!(f.need_passphrase && !f.checking);
+        f.checking();
+        f.failed(&Failure::new(ErrorCode::KeyRequired, "x").with_key_id("k9"));
+        assert_eq!(f.need_key.as_deref(), Some("k9"));
+        // A later wrong key keeps the key id asked for.
+        f.failed(&Failure::new(ErrorCode::WrongKey, "x"));
+        assert_eq!(f.need_key.as_deref(), Some("k9"));
+        f.failed(&Failure::new(ErrorCode::HashMismatch, "x"));
+        assert!(f.preview.is_none());
+    }
+
+    #[test]
+    fn restore_flow_from_file_to_restored() {
+        let mut f = RestoreFlow::default();
+        f.chose("b.zip".into());
+        f.checking();
+        f.checked(preview(true));
+        assert!(f.need_key.is_none());
+        assert!(f.can_restore(false) && !f.can_restore(true));
+        f.selection.set_db("a", false);
+        f.selection.set_db("b", false);
+        assert!(!f.can_restore(false));
+        f.selection.set_db("b", true);
+        f.confirming = true;
+        f.restored();
+        assert!(f.preview.is_none() && !f.confirming);
+        // A backup whose key is not at hand asks for its key file.
+        f.chose("c.zip".into());
+        assert_eq!(f.file_name, "c.zip");
+        f.checked(preview(false));
+        assert_eq!(f.need_key.as_deref(), Some("k1"));
     }
 }

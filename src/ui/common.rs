@@ -1,85 +1,41 @@
 //! Small shared pieces: progress bar, modal dialog, saving and reading
 //! files.
 
+use coffer_protocol::{ErrorCode, Failure};
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::Blob;
 
-use super::{use_ctx, Ctx};
-use crate::error::AppError;
-use crate::protocol::{Event, ProgressInfo};
-use crate::state::{fraction, progress_text};
-
-/// The phase name that stands for "waiting for another tab".
-const WAITING: &str = "\u{0}waiting";
+use super::task::TaskProgress;
+use super::use_ctx;
 
 /// A progress bar with a Cancel button, shown while `progress` is `Some`.
 #[component]
 pub fn ProgressBar(
     /// The progress to show.
     progress: TaskProgress,
-    /// Accessible name of the bar.
+    /// Accessible name of the bar (English; shown translated).
     label: &'static str,
 ) -> impl IntoView {
     let ctx = use_ctx();
+    let l = ctx.lang();
     view! {
-        <Show when=move || progress.get().is_some()>
+        <Show when=move || progress.with(Option::is_some)>
             <div class="progress">
                 <progress
-                    aria-label=label
+                    aria-label=l.t(label)
                     max="1"
-                    prop:value=move || progress.get().map(|(_, p)| fraction(&p)).unwrap_or(0.0)
+                    prop:value=move || progress.with(|p| p.map(|t| t.fraction()).unwrap_or(0.0))
                 ></progress>
                 <span class="progress-text">
-                    {move || progress.get().map(|(phase, p)| if phase == WAITING {
-                        crate::strings::t(crate::strings::WAITING_SHORT).to_owned()
-                    } else {
-                        format!("{phase}: {}", progress_text(&p))
-                    }).unwrap_or_default()}
+                    {move || progress.with(|p| p.map(|t| t.text(l)).unwrap_or_default())}
                 </span>
                 <button type="button" class="secondary" on:click=move |_| ctx.engine.with_value(|e| e.cancel_all())>
-                    {crate::strings::t("Cancel")}
+                    {l.t("Cancel")}
                 </button>
             </div>
         </Show>
-    }
-}
-
-/// A task's progress: its phase's name and figures (`None`: no task).
-pub type TaskProgress = RwSignal<Option<(String, ProgressInfo)>>;
-
-/// Ends a task: the page is no longer busy and its progress bar goes.
-pub fn task_over(ctx: Ctx, progress: TaskProgress) {
-    ctx.busy.set(false);
-    progress.set(None);
-}
-
-/// Maps a worker event to the progress signal.
-pub fn track_progress(ctx: Ctx, progress: TaskProgress) -> impl FnMut(&Event) + 'static {
-    move |ev| match ev {
-        Event::Progress { phase, progress: p } => {
-            let name = crate::strings::t(match phase {
-                crate::protocol::Phase::Reading => "Reading",
-                crate::protocol::Phase::Writing => "Writing",
-                crate::protocol::Phase::Verifying => "Checking",
-                crate::protocol::Phase::Restoring => "Restoring",
-                crate::protocol::Phase::Resealing => "Re-sealing",
-            });
-            progress.set(Some((name.to_owned(), *p)));
-            // The other tab is done: drop the "waiting" announcement.
-            if ctx
-                .status
-                .with_untracked(|s| s.text == crate::strings::tr(crate::strings::WAITING_FOR_LOCK))
-            {
-                ctx.announce(String::new());
-            }
-        }
-        Event::Waiting { message } => {
-            progress.set(Some((WAITING.to_owned(), ProgressInfo::default())));
-            ctx.announce(crate::strings::tr(message));
-        }
-        _ => {}
     }
 }
 
@@ -88,17 +44,18 @@ pub fn track_progress(ctx: Ctx, progress: TaskProgress) -> impl FnMut(&Event) + 
 pub fn Dialog(
     /// Whether it is open.
     open: RwSignal<bool>,
-    /// Its title (and accessible name).
+    /// Its title (and accessible name), English; shown translated.
     title: &'static str,
     /// Its contents.
     children: ChildrenFn,
 ) -> impl IntoView {
+    let l = use_ctx().lang();
     let children = StoredValue::new(children);
     view! {
         <Show when=move || open.get()>
             <div class="backdrop">
-                <div role="dialog" aria-modal="true" aria-label=title class="dialog">
-                    <h3>{title}</h3>
+                <div role="dialog" aria-modal="true" aria-label=l.t(title) class="dialog">
+                    <h3>{l.t(title)}</h3>
                     {children.with_value(|c| c())}
                 </div>
             </div>
@@ -106,23 +63,51 @@ pub fn Dialog(
     }
 }
 
-/// Starts a download of `blob` as `name` (object URL + `<a download>`),
-/// through `url` when the worker made one for it.
-pub fn download(blob: &Blob, url: Option<&str>, name: &str) -> Result<(), AppError> {
+/// A browser API threw `e` while doing `what`.
+pub fn js_failure(what: &str, e: &JsValue) -> Failure {
+    let (name, message) = match e.dyn_ref::<js_sys::Error>() {
+        Some(err) => (String::from(err.name()), String::from(err.message())),
+        None => ("Error".to_owned(), format!("{e:?}")),
+    };
+    Failure::new(
+        ErrorCode::from_dom_exception(&name),
+        format!("{what}: {name}: {message}"),
+    )
+}
+
+/// Starts a download of `blob` as `name` (`<a download>`), through `url`
+/// when the worker made one for it.
+pub fn download(blob: &Blob, url: Option<&str>, name: &str) -> Result<(), Failure> {
     match url {
         Some(url) => click_download(url, name),
-        None => click_download(&crate::blobio::download_url(blob)?, name),
+        None => {
+            let url = web_sys::Url::create_object_url_with_blob(blob)
+                .map_err(|e| js_failure("cannot download", &e))?;
+            let r = click_download(&url, name);
+            // The download reads the Blob through the URL after the click
+            // returns: revoke it a minute later.
+            let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+                let _ = web_sys::Url::revoke_object_url(&url);
+            });
+            if let Some(w) = web_sys::window() {
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    revoke.unchecked_ref(),
+                    60_000,
+                );
+            }
+            r
+        }
     }
 }
 
 /// Clicks a hidden `<a download=name href=url>`.
-fn click_download(url: &str, name: &str) -> Result<(), AppError> {
+fn click_download(url: &str, name: &str) -> Result<(), Failure> {
     let doc = web_sys::window()
         .and_then(|w| w.document())
-        .ok_or_else(|| AppError::new("browser-error", "no document"))?;
+        .ok_or_else(|| Failure::new(ErrorCode::BrowserError, "no document"))?;
     let a: web_sys::HtmlAnchorElement = doc
         .create_element("a")
-        .map_err(|e| AppError::js("cannot download", e))?
+        .map_err(|e| js_failure("cannot download", &e))?
         .unchecked_into();
     a.set_href(url);
     a.set_download(name);
@@ -148,43 +133,43 @@ pub fn has_save_picker() -> bool {
 
 /// Asks where to save `name` (File System Access). `Ok(None)` if the user
 /// cancelled.
-pub async fn pick_save_file(name: &str) -> Result<Option<JsValue>, AppError> {
-    let w = web_sys::window().ok_or_else(|| AppError::new("browser-error", "no window"))?;
+pub async fn pick_save_file(name: &str) -> Result<Option<JsValue>, Failure> {
+    let w = web_sys::window().ok_or_else(|| Failure::new(ErrorCode::BrowserError, "no window"))?;
     let f: js_sys::Function = js_sys::Reflect::get(&w, &"showSaveFilePicker".into())
-        .map_err(|e| AppError::js("save dialog", e))?
+        .map_err(|e| js_failure("save dialog", &e))?
         .unchecked_into();
     let opts = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&opts, &"suggestedName".into(), &name.into());
     let p: js_sys::Promise = f
         .call1(&w, &opts)
-        .map_err(|e| AppError::js("save dialog", e))?
+        .map_err(|e| js_failure("save dialog", &e))?
         .unchecked_into();
     match JsFuture::from(p).await {
         Ok(h) => Ok(Some(h)),
         Err(e) => {
-            let (n, _) = crate::error::describe_js_error(&e);
-            if n == "AbortError" {
+            let f = js_failure("save dialog", &e);
+            if f.code == ErrorCode::BrowserAborted {
                 Ok(None)
             } else {
-                Err(AppError::js("save dialog", e))
+                Err(f)
             }
         }
     }
 }
 
-async fn call_async(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, AppError> {
+async fn call_async(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, Failure> {
     let f: js_sys::Function = js_sys::Reflect::get(target, &method.into())
-        .map_err(|e| AppError::js(method, e))?
+        .map_err(|e| js_failure(method, &e))?
         .unchecked_into();
     let a: js_sys::Array = args.iter().collect();
-    let p = f.apply(target, &a).map_err(|e| AppError::js(method, e))?;
+    let p = f.apply(target, &a).map_err(|e| js_failure(method, &e))?;
     JsFuture::from(js_sys::Promise::resolve(&p))
         .await
-        .map_err(|e| AppError::js("cannot save the file", e))
+        .map_err(|e| js_failure("cannot save the file", &e))
 }
 
 /// Writes `blob` to a File System Access file handle.
-pub async fn save_to_handle(handle: &JsValue, blob: &Blob) -> Result<(), AppError> {
+pub async fn save_to_handle(handle: &JsValue, blob: &Blob) -> Result<(), Failure> {
     let w = call_async(handle, "createWritable", &[]).await?;
     call_async(&w, "write", &[blob.into()]).await?;
     call_async(&w, "close", &[]).await?;
@@ -192,15 +177,19 @@ pub async fn save_to_handle(handle: &JsValue, blob: &Blob) -> Result<(), AppErro
 }
 
 /// Reads a small text file (key files).
-pub async fn read_text(file: &Blob) -> Result<String, AppError> {
-    let p = file.text();
-    let t = JsFuture::from(p)
+pub async fn read_text(file: &Blob) -> Result<String, Failure> {
+    let t = JsFuture::from(file.text())
         .await
-        .map_err(|e| AppError::js("cannot read the file", e))?;
+        .map_err(|e| js_failure("cannot read the file", &e))?;
     Ok(t.as_string().unwrap_or_default())
 }
 
 /// The first file of a file input.
 pub fn input_file(input: &web_sys::HtmlInputElement) -> Option<web_sys::File> {
     input.files().and_then(|f| f.get(0))
+}
+
+/// A password input's value, `None` when empty.
+pub fn secret(input: Option<web_sys::HtmlInputElement>) -> Option<String> {
+    input.map(|i| i.value()).filter(|p| !p.is_empty())
 }

@@ -1,18 +1,16 @@
 //! The "Export master key" and "Replace master key" cards. The key itself
-//! never reaches the UI thread: the worker hands over a finished key file
-//! Blob for download, and only the public key id is shown.
+//! never reaches the page: the worker hands over a finished key file Blob
+//! for download, and only the public key id is shown.
 
+use coffer_protocol::{strings, ErrorCode, Failure, KeySource, Msg};
 use leptos::html::Input;
 use leptos::prelude::*;
 
-use super::common::{
-    download, input_file, read_text, task_over, track_progress, Dialog, ProgressBar,
-};
+use super::common::{download, input_file, read_text, secret, Dialog, ProgressBar};
+use super::task::Task;
 use super::use_ctx;
-use crate::client::Attachments;
-use crate::error::AppError;
-use crate::protocol::{KeySource, Outcome, ProgressInfo, Request};
-use crate::strings;
+use crate::client::api;
+use crate::state::TaskState;
 
 fn short(id: &str) -> String {
     id.chars().take(8).collect()
@@ -22,68 +20,43 @@ fn short(id: &str) -> String {
 #[component]
 pub fn ExportKeyCard() -> impl IntoView {
     let ctx = use_ctx();
+    let l = ctx.lang();
     let pass: NodeRef<Input> = NodeRef::new();
     let export = move |_| {
-        let passphrase = pass
-            .get_untracked()
-            .map(|i| i.value())
-            .filter(|p| !p.is_empty());
+        let passphrase = secret(pass.get_untracked());
         if let Some(i) = pass.get_untracked() {
             i.set_value("");
         }
         ctx.export_open.set(false);
-        let engine = ctx.engine.get_value();
-        ctx.busy.set(true);
-        leptos::task::spawn_local(async move {
+        Task::new(ctx).refresh().spawn(move |engine, _| async move {
             let protected = passphrase.is_some();
-            let r = engine
-                .call(
-                    Request::ExportKey {
-                        passphrase,
-                        download: true,
-                    },
-                    Attachments::default(),
-                    |_| {},
-                )
-                .await;
-            ctx.busy.set(false);
-            let r = match r {
-                Ok((Outcome::KeyExported { file_name, key_id }, att)) => match att.file {
-                    Some(b) => download(&b, att.url.as_deref(), &file_name)
-                        .map(|_| strings::key_downloaded(&file_name, &short(&key_id), protected)),
-                    None => Err(AppError::new(
-                        "browser-error",
-                        strings::t("the key file is missing"),
-                    )),
-                },
-                Ok(_) => Err(AppError::new("protocol", strings::t("unexpected answer"))),
-                Err(e) => Err(e),
-            };
-            match r {
-                Ok(t) => ctx.announce(t),
-                Err(e) => ctx.fail(&e),
-            }
-            ctx.refresh();
+            let k = api::export_key(&engine, passphrase, true).await?;
+            download(&k.blob, k.url.as_deref(), &k.file_name)?;
+            Ok(Msg::KeyDownloaded {
+                file_name: k.file_name,
+                short_id: short(&k.key_id),
+                protected,
+            })
         });
     };
     view! {
         <section class="card" aria-labelledby="export-title">
-            <h2 id="export-title">{strings::t(strings::EXPORT_TITLE)}</h2>
-            <p>{strings::t(strings::EXPORT_TEXT)}</p>
-            <p class="risk">{strings::t(strings::EXPORT_RISK)}</p>
-            <p class="key-id">{move || ctx.overview.get().and_then(|o| o.key_id).map(|k| strings::current_key_id(&short(&k)))}</p>
+            <h2 id="export-title">{l.t(strings::EXPORT_TITLE)}</h2>
+            <p>{l.t(strings::EXPORT_TEXT)}</p>
+            <p class="risk">{l.t(strings::EXPORT_RISK)}</p>
+            <p class="key-id">{move || ctx.overview.get().and_then(|o| o.key_id).map(|k| l.current_key_id(&short(&k)))}</p>
             <button type="button" on:click=move |_| ctx.export_open.set(true) disabled=move || ctx.busy.get()>
-                {strings::t(strings::EXPORT_TITLE)}
+                {l.t(strings::EXPORT_TITLE)}
             </button>
-            <Dialog open=ctx.export_open title=strings::t("Export the master key?")>
-                <p class="risk">{strings::t(strings::EXPORT_RISK)}</p>
+            <Dialog open=ctx.export_open title="Export the master key?">
+                <p class="risk">{l.t(strings::EXPORT_RISK)}</p>
                 <label class="field">
-                    {strings::t("Key file passphrase (optional, recommended)")}
+                    {l.t("Key file passphrase (optional, recommended)")}
                     <input type="password" node_ref=pass autocomplete="new-password" />
                 </label>
                 <div class="actions">
-                    <button type="button" on:click=export>{strings::t("Download key file")}</button>
-                    <button type="button" class="secondary" on:click=move |_| ctx.export_open.set(false)>{strings::t("Cancel")}</button>
+                    <button type="button" on:click=export>{l.t("Download key file")}</button>
+                    <button type="button" class="secondary" on:click=move |_| ctx.export_open.set(false)>{l.t("Cancel")}</button>
                 </div>
             </Dialog>
         </section>
@@ -95,107 +68,72 @@ pub fn ExportKeyCard() -> impl IntoView {
 #[component]
 pub fn ReplaceKeyCard() -> impl IntoView {
     let ctx = use_ctx();
+    let l = ctx.lang();
     let open = RwSignal::new(false);
     let import = RwSignal::new(false);
     let key_input: NodeRef<Input> = NodeRef::new();
     let key_pass: NodeRef<Input> = NodeRef::new();
-    let progress = RwSignal::new(None::<(String, ProgressInfo)>);
+    let progress = RwSignal::new(None::<TaskState>);
     let replace = move |_| {
         open.set(false);
-        let engine = ctx.engine.get_value();
         let importing = import.get_untracked();
         let file = key_input.get_untracked().and_then(|i| input_file(&i));
-        let passphrase = key_pass
-            .get_untracked()
-            .map(|i| i.value())
-            .filter(|p| !p.is_empty());
-        ctx.busy.set(true);
-        progress.set(Some((
-            strings::t("Starting").into(),
-            ProgressInfo::default(),
-        )));
-        leptos::task::spawn_local(async move {
-            let source = if importing {
-                let Some(f) = file else {
-                    task_over(ctx, progress);
-                    ctx.fail(&AppError::new(
-                        "no-key-file",
-                        strings::t("Choose the key file to import."),
-                    ));
-                    return;
-                };
-                match read_text(&f).await {
-                    Ok(text) => KeySource::Import { text, passphrase },
-                    Err(e) => {
-                        task_over(ctx, progress);
-                        ctx.fail(&e);
-                        return;
+        let passphrase = secret(key_pass.get_untracked());
+        Task::new(ctx)
+            .progress(progress)
+            .refresh()
+            .spawn(move |engine, tracker| async move {
+                let source = if importing {
+                    let f = file.ok_or_else(|| {
+                        Failure::new(ErrorCode::NoKeyFile, "no key file was chosen to import")
+                    })?;
+                    KeySource::Import {
+                        text: read_text(&f).await?,
+                        passphrase,
                     }
-                }
-            } else {
-                KeySource::Generate
-            };
-            let r = engine
-                .call(
-                    Request::ReplaceKey {
-                        source,
-                        now_ms: js_sys::Date::now(),
-                    },
-                    Attachments::default(),
-                    track_progress(ctx, progress),
-                )
-                .await;
-            task_over(ctx, progress);
-            match r {
-                Ok((
-                    Outcome::KeyReplaced {
-                        new_key_id,
-                        resealed,
-                        ..
-                    },
-                    _,
-                )) => {
-                    ctx.announce(strings::key_replaced(&short(&new_key_id), resealed));
-                    ctx.export_open.set(true);
-                }
-                Ok(_) => {}
-                Err(e) => ctx.fail(&e),
-            }
-            ctx.refresh();
-        });
+                } else {
+                    KeySource::Generate
+                };
+                let k = api::replace_key(&engine, source, tracker.callback()).await?;
+                ctx.export_open.set(true);
+                Ok(Msg::KeyReplaced {
+                    short_id: short(&k.key_id),
+                    resealed: k.resealed,
+                })
+            });
     };
     view! {
         <section class="card" aria-labelledby="replace-title">
-            <h2 id="replace-title">{strings::t(strings::REPLACE_TITLE)}</h2>
-            <p>{strings::t(strings::REPLACE_TEXT)}</p>
-            <p class="risk">{strings::t(strings::REPLACE_RISK)}</p>
+            <h2 id="replace-title">{l.t(strings::REPLACE_TITLE)}</h2>
+            <p>{l.t(strings::REPLACE_TEXT)}</p>
+            <p class="risk">{l.t(strings::REPLACE_RISK)}</p>
             <button type="button" on:click=move |_| open.set(true) disabled=move || ctx.busy.get()>
-                {strings::t(strings::REPLACE_TITLE)}
+                {l.t(strings::REPLACE_TITLE)}
             </button>
-            <ProgressBar progress=progress label=strings::t("Key replacement progress") />
-            <Dialog open=open title=strings::t("Replace the master key?")>
-                <p class="risk">{strings::t(strings::REPLACE_RISK)}</p>
+            <ProgressBar progress=progress label="Key replacement progress" />
+            <Dialog open=open title="Replace the master key?">
+                <p class="risk">{l.t(strings::REPLACE_RISK)}</p>
                 <label>
                     <input type="radio" name="key-source" prop:checked=move || !import.get() on:change=move |_| import.set(false) />
-                    {strings::t("Generate a new key")}
+                    {l.t("Generate a new key")}
                 </label>
                 <label>
                     <input type="radio" name="key-source" prop:checked=move || import.get() on:change=move |_| import.set(true) />
-                    {strings::t("Import a key file")}
+                    {l.t("Import a key file")}
                 </label>
                 <Show when=move || import.get()>
                     <label class="field">
-                        {strings::t("New key file")}
+                        {l.t("New key file")}
                         <input type="file" accept=".json,application/json" node_ref=key_input />
                     </label>
                     <label class="field">
-                        {strings::t("Its passphrase (if any)")}
+                        {l.t("Its passphrase (if any)")}
                         <input type="password" node_ref=key_pass autocomplete="off" />
                     </label>
                 </Show>
                 <div class="actions">
-                    <button type="button" class="danger" on:click=replace>{strings::t("Replace key")}</button>
-                    <button type="button" class="secondary" on:click=move |_| open.set(false)>{strings::t("Cancel")}</button>
+                    <button type="button" class="danger" on:click=replace>{l.t("Replace key")}</button>
+                    <button type="button" class="secondary" on:click=move |_| open.set(false)>{l.t("Cancel")}</button>
                 </div>
             </Dialog>
         </section>

@@ -1,0 +1,771 @@
+//! The messages between the page and the engine worker.
+//!
+//! Every message is one JavaScript object `{ msg, file?, url?, key?, value? }`:
+//! `msg` is the JSON of a [`ToWorker`] or [`FromWorker`] (typed, versioned,
+//! with a request id), and the optional fields carry what JSON cannot: a
+//! `File`/`Blob` (backup input or output, key file), an object URL of it
+//! made by the worker, and, for the store API, a structured-clone key and
+//! value. Nothing else travels.
+//!
+//! Each request type (a struct) has exactly one outcome type, declared with
+//! [`Call`]; the [`Request`] and [`Outcome`] enums wrap them for the wire.
+//! The worker posts [`Event::Ready`] once its wasm has loaded; the client
+//! queues requests until then.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Failure;
+use crate::scope::Scope;
+
+/// Version of this protocol; both sides must agree.
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// Name of Coffer's own IndexedDB database (master key, encrypted-store
+/// registry). It is never part of a backup.
+pub const META_DB: &str = "coffer-meta";
+
+/// Name of the Web Lock that serializes backup, restore and key
+/// replacement across the tabs of an origin.
+pub const LOCK_NAME: &str = "coffer-exclusive";
+
+/// Name of the BroadcastChannel on which tabs hear about key changes and
+/// restores.
+pub const CHANNEL_NAME: &str = "coffer";
+
+/// A request from the page to the worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ToWorker {
+    /// [`PROTOCOL_VERSION`].
+    pub v: u32,
+    /// Request id, echoed in every event about this request.
+    pub id: u32,
+    /// What to do.
+    pub req: Request,
+}
+
+/// An event from the worker to the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FromWorker {
+    /// [`PROTOCOL_VERSION`].
+    pub v: u32,
+    /// The request this is about (0 for unsolicited events).
+    pub id: u32,
+    /// What happened.
+    pub ev: Event,
+}
+
+/// Which stores of which databases an operation covers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Selection {
+    /// Selected databases, each with its selected stores.
+    pub databases: Vec<SelectedDb>,
+}
+
+/// One selected database.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SelectedDb {
+    /// Database name.
+    pub name: String,
+    /// Selected store names.
+    pub stores: Vec<String>,
+}
+
+impl Selection {
+    /// Whether `store` of `db` is selected.
+    pub fn contains(&self, db: &str, store: &str) -> bool {
+        self.databases
+            .iter()
+            .any(|d| d.name == db && d.stores.iter().any(|s| s == store))
+    }
+
+    /// Every store of every database in `dbs` that `scope` allows, further
+    /// limited to `only` (database names) when given.
+    pub fn everything(dbs: &[DbInfo], scope: &Scope, only: Option<&[String]>) -> Selection {
+        Selection {
+            databases: dbs
+                .iter()
+                .filter(|d| scope.allows(&d.name))
+                .filter(|d| only.is_none_or(|o| o.iter().any(|n| n == &d.name)))
+                .filter(|d| !d.stores.is_empty())
+                .map(|d| SelectedDb {
+                    name: d.name.clone(),
+                    stores: d.stores.iter().map(|s| s.name.clone()).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Where a new master key comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum KeySource {
+    /// A fresh random key.
+    Generate,
+    /// A key file's text, optionally passphrase-protected.
+    Import {
+        /// The key file's contents.
+        text: String,
+        /// Its passphrase, if it has one.
+        passphrase: Option<String>,
+    },
+}
+
+/// A key file to unlock a backup sealed under another master key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyFileInput {
+    /// The key file's contents.
+    pub text: String,
+    /// Its passphrase, if it has one.
+    pub passphrase: Option<String>,
+}
+
+/// One timed engine operation ([`Measure`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timing {
+    /// What was timed.
+    pub name: String,
+    /// Bytes (or records, for per-record figures) processed.
+    pub amount: u64,
+    /// Time taken, in microseconds.
+    pub micros: u64,
+}
+
+/// Which long operation a progress event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Reading IndexedDB.
+    Reading,
+    /// Writing the archive.
+    Writing,
+    /// Validating a backup.
+    Verifying,
+    /// Writing IndexedDB.
+    Restoring,
+    /// Re-sealing encrypted stores.
+    Resealing,
+}
+
+impl Phase {
+    /// The phase's name in events and `onProgress` details.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Reading => "reading",
+            Phase::Writing => "writing",
+            Phase::Verifying => "verifying",
+            Phase::Restoring => "restoring",
+            Phase::Resealing => "resealing",
+        }
+    }
+}
+
+/// Progress of a long operation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressInfo {
+    /// Bytes done.
+    pub done_bytes: u64,
+    /// Bytes in total (0 when unknown).
+    pub total_bytes: u64,
+    /// Records done.
+    pub done_records: u64,
+    /// Records in total (0 when unknown).
+    pub total_records: u64,
+}
+
+/// One store in the overview or a backup preview.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreInfo {
+    /// Store name.
+    pub name: String,
+    /// Number of records.
+    pub records: u64,
+    /// Approximate size in bytes.
+    pub bytes: u64,
+    /// Whether it is a registered encrypted store.
+    pub encrypted: bool,
+    /// For a preview: whether the store exists in this origin now (and
+    /// would be overwritten).
+    pub exists: bool,
+}
+
+/// One database in the overview or a backup preview.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DbInfo {
+    /// Database name.
+    pub name: String,
+    /// Its version.
+    pub version: u64,
+    /// Its stores.
+    pub stores: Vec<StoreInfo>,
+    /// For a preview: whether the database exists now.
+    pub exists: bool,
+}
+
+/// Why the worker waits before it starts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum WaitReason {
+    /// Another tab holds the lock: it runs a backup, restore or key
+    /// replacement.
+    OtherTab,
+    /// Other connections keep a database open that must be upgraded.
+    DatabaseInUse {
+        /// The database.
+        database: String,
+    },
+}
+
+/// Events.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Event {
+    /// The worker has loaded and takes requests.
+    Ready {
+        /// A random id of this worker instance; it tags the worker's
+        /// BroadcastChannel messages so a tab can ignore its own.
+        instance: u32,
+    },
+    /// Progress of request `id`.
+    Progress {
+        /// What is happening.
+        phase: Phase,
+        /// How far.
+        progress: ProgressInfo,
+    },
+    /// Waiting for something outside (another tab's lock or connection).
+    Waiting(WaitReason),
+    /// Request `id` succeeded.
+    Done(Outcome),
+    /// Request `id` failed; nothing was written.
+    Failed(Failure),
+}
+
+/// A request type and the one outcome type it ends with.
+pub trait Call: Into<Request> {
+    /// What a successful call yields.
+    type Outcome;
+    /// Wraps the outcome for the wire (the worker's side).
+    fn wrap(outcome: Self::Outcome) -> Outcome;
+    /// Unwraps the outcome of this request; `None` if `outcome` belongs to
+    /// another request (the page's side reports that once, as
+    /// [`Failure::unexpected`]).
+    fn unwrap(outcome: Outcome) -> Option<Self::Outcome>;
+}
+
+macro_rules! calls {
+    ($($(#[doc = $doc:literal])* $name:ident => $out:ty;)*) => {
+        /// Every request, for the wire. Those marked "file" carry a
+        /// `File`/`Blob` in the message's `file` field.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "type", rename_all = "kebab-case")]
+        pub enum Request {
+            $($(#[doc = $doc])* $name($name),)*
+        }
+
+        /// Every outcome, for the wire: one variant per request.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
+        pub enum Outcome {
+            $($(#[doc = $doc])* $name($out),)*
+        }
+
+        $(
+            impl From<$name> for Request {
+                fn from(r: $name) -> Request {
+                    Request::$name(r)
+                }
+            }
+
+            impl Call for $name {
+                type Outcome = $out;
+                fn wrap(outcome: $out) -> Outcome {
+                    Outcome::$name(outcome)
+                }
+                fn unwrap(outcome: Outcome) -> Option<$out> {
+                    match outcome {
+                        Outcome::$name(o) => Some(o),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }
+                }
+            }
+        )*
+    };
+}
+
+calls! {
+    /// List databases and stores with counts and sizes.
+    Overview => OverviewData;
+    /// Create a backup.
+    Backup => BackupDone;
+    /// (file) Validate a backup completely and describe it.
+    Inspect => Preview;
+    /// (file) Restore from a backup.
+    Restore => Restored;
+    /// Export the master key as a key file (attached as `file`).
+    ExportKey => KeyExported;
+    /// Replace the master key, re-sealing every encrypted store.
+    ReplaceKey => KeyReplaced;
+    /// Create the demo database.
+    LoadSample => SampleLoaded;
+    /// Delete databases.
+    DeleteDatabases => Empty;
+    /// Store API: create (if needed) and register an encrypted store.
+    StoreCreate => Empty;
+    /// Store API: seal and put the attached `value` under the attached `key`.
+    StorePut => Empty;
+    /// Store API: get and open the value under the attached `key`.
+    StoreGet => StoreValue;
+    /// Store API: delete the record under the attached `key`.
+    StoreDelete => Empty;
+    /// Store API: list the keys of an encrypted store.
+    StoreList => StoreKeys;
+    /// Benchmark: time the engine's sealing in the worker.
+    Measure => Measured;
+}
+
+/// List databases and stores (those `scope` allows) with counts and sizes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Overview {
+    /// Which databases to list.
+    #[serde(default)]
+    pub scope: Scope,
+}
+
+/// Create a backup of `selection` (within `scope`); locked with
+/// `passphrase` if given.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Backup {
+    /// What to back up.
+    pub selection: Selection,
+    /// Databases outside it are never read.
+    #[serde(default)]
+    pub scope: Scope,
+    /// Whole-backup passphrase.
+    pub passphrase: Option<String>,
+    /// `Date.now()` of the page, the backup's creation time.
+    pub now_ms: f64,
+    /// The page will download the file: the worker sends an object URL
+    /// with it.
+    #[serde(default)]
+    pub download: bool,
+}
+
+/// (file) Validate a backup completely and describe the databases of it
+/// that `scope` allows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Inspect {
+    /// Which databases to describe.
+    #[serde(default)]
+    pub scope: Scope,
+    /// Passphrase of a locked backup.
+    pub passphrase: Option<String>,
+    /// The key file for encrypted stores sealed under another key.
+    pub key_file: Option<KeyFileInput>,
+}
+
+/// (file) Restore `selection` (within `scope`) from a backup.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Restore {
+    /// What to restore.
+    pub selection: Selection,
+    /// Databases outside it are never written.
+    #[serde(default)]
+    pub scope: Scope,
+    /// Passphrase of a locked backup.
+    pub passphrase: Option<String>,
+    /// The key file for encrypted stores sealed under another key.
+    pub key_file: Option<KeyFileInput>,
+}
+
+/// Export the master key as a key file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportKey {
+    /// Protect the file with this passphrase.
+    pub passphrase: Option<String>,
+    /// The page will download the file: the worker sends an object URL
+    /// with it.
+    #[serde(default)]
+    pub download: bool,
+}
+
+/// Replace the master key, re-sealing every encrypted store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplaceKey {
+    /// The new key.
+    pub source: KeySource,
+    /// `Date.now()` of the page, the new key's creation time.
+    pub now_ms: f64,
+}
+
+/// Create the demo database.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadSample {
+    /// `Date.now()` of the page.
+    pub now_ms: f64,
+}
+
+/// Delete databases (the "wipe" of the end-to-end tests).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteDatabases {
+    /// Their names.
+    pub names: Vec<String>,
+}
+
+macro_rules! store_requests {
+    ($($(#[doc = $doc:literal])* $name:ident;)*) => {$(
+        $(#[doc = $doc])*
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            /// Database name.
+            pub db: String,
+            /// Store name.
+            pub store: String,
+        }
+    )*};
+}
+
+store_requests! {
+    /// Store API: create (if needed) and register an encrypted store.
+    StoreCreate;
+    /// Store API: seal and put the attached `value` under the attached `key`.
+    StorePut;
+    /// Store API: get and open the value under the attached `key`.
+    StoreGet;
+    /// Store API: delete the record under the attached `key`.
+    StoreDelete;
+    /// Store API: list the keys of an encrypted store.
+    StoreList;
+}
+
+/// Benchmark: time the engine's sealing in this worker on `mib` MiB of
+/// random data under a throw-away key (the page's `coffer.measure()`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Measure {
+    /// Data per figure, in MiB.
+    pub mib: u32,
+}
+
+/// The origin's databases and the current key id.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OverviewData {
+    /// Databases of the origin (within the request's scope, never Coffer's
+    /// own).
+    pub databases: Vec<DbInfo>,
+    /// The current master key's id, if one exists.
+    pub key_id: Option<String>,
+}
+
+/// A finished backup (its Blob is attached as `file`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupDone {
+    /// Suggested file name.
+    pub file_name: String,
+    /// Records written.
+    pub records: u64,
+    /// Size of the file in bytes.
+    pub bytes: u64,
+}
+
+/// What a validated backup holds and how it relates to this origin.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preview {
+    /// The backup's creation time (RFC 3339).
+    pub created: String,
+    /// Whether the whole backup was passphrase-locked.
+    pub locked: bool,
+    /// The key id the backup's encrypted stores were sealed under.
+    pub backup_key_id: Option<String>,
+    /// The current master key's id.
+    pub current_key_id: Option<String>,
+    /// Whether the backup's encrypted stores can be restored with the keys
+    /// at hand (same key, or the right key file given).
+    pub key_ok: bool,
+    /// Whether the backup's key differs from the current one (records will
+    /// be re-sealed).
+    pub reseal: bool,
+    /// Databases in the backup.
+    pub databases: Vec<DbInfo>,
+    /// Records in total.
+    pub records: u64,
+    /// Uncompressed bytes of data.
+    pub bytes: u64,
+}
+
+/// A finished restore.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Restored {
+    /// Databases restored.
+    pub databases: u64,
+    /// Stores restored.
+    pub stores: u64,
+    /// Records restored.
+    pub records: u64,
+    /// Records re-sealed to the current key.
+    pub resealed: u64,
+}
+
+/// An exported key file (attached as `file`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyExported {
+    /// Suggested file name.
+    pub file_name: String,
+    /// The key id.
+    pub key_id: String,
+}
+
+/// A replaced key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyReplaced {
+    /// The old key id.
+    pub old_key_id: Option<String>,
+    /// The new key id.
+    pub key_id: String,
+    /// Records re-sealed.
+    pub resealed: u64,
+}
+
+/// Sample data loaded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SampleLoaded {
+    /// Records created.
+    pub records: u64,
+}
+
+/// Done, nothing to report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Empty {}
+
+/// A store API value (attached as `value`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreValue {
+    /// Whether a record was found.
+    pub found: bool,
+}
+
+/// A store API key list (attached as `value`, an array).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreKeys {
+    /// Number of keys.
+    pub count: u64,
+}
+
+/// Engine timings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Measured {
+    /// The figures.
+    pub timings: Vec<Timing>,
+}
+
+impl ToWorker {
+    /// A request with the current protocol version.
+    pub fn new(id: u32, req: Request) -> Self {
+        ToWorker {
+            v: PROTOCOL_VERSION,
+            id,
+            req,
+        }
+    }
+}
+
+impl FromWorker {
+    /// An event with the current protocol version.
+    pub fn new(id: u32, ev: Event) -> Self {
+        FromWorker {
+            v: PROTOCOL_VERSION,
+            id,
+            ev,
+        }
+    }
+}
+
+/// Why a message could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError(pub String);
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Parses a [`ToWorker`], checking the version.
+pub fn decode_request(json: &str) -> Result<ToWorker, DecodeError> {
+    let m: ToWorker =
+        serde_json::from_str(json).map_err(|e| DecodeError(format!("malformed request: {e}")))?;
+    if m.v != PROTOCOL_VERSION {
+        return Err(DecodeError(format!(
+            "protocol version {} (this worker speaks {PROTOCOL_VERSION})",
+            m.v
+        )));
+    }
+    Ok(m)
+}
+
+/// Parses a [`FromWorker`], checking the version.
+pub fn decode_event(json: &str) -> Result<FromWorker, DecodeError> {
+    let m: FromWorker =
+        serde_json::from_str(json).map_err(|e| DecodeError(format!("malformed event: {e}")))?;
+    if m.v != PROTOCOL_VERSION {
+        return Err(DecodeError(format!(
+            "protocol version {} (this page speaks {PROTOCOL_VERSION})",
+            m.v
+        )));
+    }
+    Ok(m)
+}
+
+/// Encodes a message as JSON (cannot fail for these types).
+pub fn encode<T: Serialize>(m: &T) -> String {
+    serde_json::to_string(m).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn requests_round_trip() {
+        let reqs: Vec<Request> = vec![
+            Overview::default().into(),
+            Backup {
+                selection: Selection {
+                    databases: vec![SelectedDb {
+                        name: "a".into(),
+                        stores: vec!["s".into()],
+                    }],
+                },
+                scope: Scope {
+                    include: vec!["a".into()],
+                    exclude: vec![],
+                },
+                passphrase: Some("pw".into()),
+                now_ms: 1.5e12,
+                download: true,
+            }
+            .into(),
+            ReplaceKey {
+                source: KeySource::Import {
+                    text: "{}".into(),
+                    passphrase: None,
+                },
+                now_ms: 0.0,
+            }
+            .into(),
+            StorePut {
+                db: "d".into(),
+                store: "s".into(),
+            }
+            .into(),
+            Measure { mib: 4 }.into(),
+        ];
+        for (i, r) in reqs.into_iter().enumerate() {
+            let m = ToWorker::new(i as u32, r);
+            assert_eq!(decode_request(&encode(&m)), Ok(m));
+        }
+    }
+
+    #[test]
+    fn events_round_trip_and_versions_are_checked() {
+        let done = FromWorker::new(
+            3,
+            Event::Done(Restore::wrap(Restored {
+                databases: 1,
+                stores: 2,
+                records: 3,
+                resealed: 0,
+            })),
+        );
+        let waiting = FromWorker::new(
+            4,
+            Event::Waiting(WaitReason::DatabaseInUse {
+                database: "db".into(),
+            }),
+        );
+        let failed = FromWorker::new(
+            5,
+            Event::Failed(Failure::new(ErrorCode::KeyRequired, "x").with_key_id("ab")),
+        );
+        let empty = FromWorker::new(6, Event::Done(StoreCreate::wrap(Empty {})));
+        for m in [done.clone(), waiting, failed, empty] {
+            assert_eq!(decode_event(&encode(&m)), Ok(m));
+        }
+        let mut old = done;
+        old.v = 99;
+        assert!(decode_event(&encode(&old)).is_err());
+        assert!(decode_event("nonsense").is_err());
+    }
+
+    #[test]
+    fn each_request_unwraps_only_its_own_outcome() {
+        let o = Backup::wrap(BackupDone::default());
+        assert!(Backup::unwrap(o.clone()).is_some());
+        assert!(Inspect::unwrap(o.clone()).is_none());
+        // Requests sharing an outcome type still have their own variant.
+        let e = StorePut::wrap(Empty {});
+        assert!(StorePut::unwrap(e.clone()).is_some());
+        assert!(StoreDelete::unwrap(e).is_none());
+    }
+
+    fn db(name: &str, stores: &[&str]) -> DbInfo {
+        DbInfo {
+            name: name.into(),
+            stores: stores
+                .iter()
+                .map(|s| StoreInfo {
+                    name: (*s).into(),
+                    ..StoreInfo::default()
+                })
+                .collect(),
+            ..DbInfo::default()
+        }
+    }
+
+    #[test]
+    fn selection_of_everything_in_scope() {
+        let scope = Scope {
+            include: vec![],
+            exclude: vec!["skip".into()],
+        };
+        let dbs = vec![db("a", &["x", "y"]), db("skip", &["z"]), db("empty", &[])];
+        let sel = Selection::everything(&dbs, &scope, None);
+        assert_eq!(sel.databases.len(), 1);
+        assert!(sel.contains("a", "x") && sel.contains("a", "y"));
+        assert!(!sel.contains("a", "z"));
+        assert!(
+            Selection::everything(&dbs, &scope, Some(&["other".to_owned()]))
+                .databases
+                .is_empty()
+        );
+    }
+}

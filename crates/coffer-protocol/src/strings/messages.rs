@@ -1,0 +1,385 @@
+//! Sentences with figures and names in them, and [`Msg`], the status
+//! line's announcements as data.
+
+use super::{failure, Lang, OTHER_TAB_KEY, OTHER_TAB_RESTORE, WAITING_FOR_LOCK};
+use crate::error::Failure;
+use crate::messages::WaitReason;
+
+/// An announcement of the status line. Kept as data and rendered when it
+/// is shown, so it follows the UI's language.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Msg {
+    /// Nothing to say.
+    #[default]
+    None,
+    /// The sample database was created.
+    SampleLoaded {
+        /// Records created.
+        records: u64,
+    },
+    /// A backup was saved.
+    BackupCreated {
+        /// Its file name.
+        file_name: String,
+        /// Records in it.
+        records: u64,
+        /// Its size.
+        bytes: u64,
+    },
+    /// The host app made a backup through the element's API.
+    BackupCreatedByApp {
+        /// Records in it.
+        records: u64,
+    },
+    /// A backup was validated.
+    BackupChecked {
+        /// Records in it.
+        records: u64,
+        /// Databases in it.
+        databases: u64,
+        /// Bytes of data in it.
+        bytes: u64,
+    },
+    /// A restore finished.
+    RestoreComplete {
+        /// Records restored.
+        records: u64,
+        /// Stores restored.
+        stores: u64,
+        /// Databases restored.
+        databases: u64,
+        /// Records re-sealed to the current key.
+        resealed: u64,
+    },
+    /// The host app restored a backup through the element's API.
+    RestoreByApp {
+        /// Records restored.
+        records: u64,
+    },
+    /// The key file was downloaded.
+    KeyDownloaded {
+        /// Its file name.
+        file_name: String,
+        /// The key id's first 8 hex digits.
+        short_id: String,
+        /// Whether it is passphrase-protected.
+        protected: bool,
+    },
+    /// The master key was replaced here.
+    KeyReplaced {
+        /// The new key id's first 8 hex digits.
+        short_id: String,
+        /// Records re-sealed.
+        resealed: u64,
+    },
+    /// The host app replaced the key through the element's API.
+    KeyReplacedByApp,
+    /// Another tab replaced the master key.
+    OtherTabKey,
+    /// Another tab restored a backup.
+    OtherTabRestore,
+    /// The worker waits before it can start.
+    Waiting(WaitReason),
+    /// An operation failed.
+    Failed(Failure),
+}
+
+impl Msg {
+    /// Whether this reports a failure.
+    pub fn is_error(&self) -> bool {
+        matches!(self, Msg::Failed(_))
+    }
+
+    /// The sentence in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        let de = lang.de();
+        match self {
+            Msg::None => String::new(),
+            Msg::SampleLoaded { records } => if de {
+                format!("Beispieldaten geladen: {records} Datensätze in der Datenbank „coffer-demo“.")
+            } else {
+                format!("Sample data loaded: {records} records in database “coffer-demo”.")
+            },
+            Msg::BackupCreated { file_name, records, bytes: size } => if de {
+                format!("Backup erstellt: {file_name}, {records} Datensätze, {}.", bytes(*size))
+            } else {
+                format!("Backup created: {file_name}, {records} records, {}.", bytes(*size))
+            },
+            Msg::BackupCreatedByApp { records } => if de {
+                format!("Backup durch die App erstellt: {records} Datensätze.")
+            } else {
+                format!("Backup created by the app: {records} records.")
+            },
+            Msg::BackupChecked { records, databases, bytes: size } => if de {
+                format!("Backup geprüft: {records} Datensätze in {databases} Datenbank(en), {}. Noch wurde nichts geschrieben.", bytes(*size))
+            } else {
+                format!("Backup checked: {records} records in {databases} database(s), {}. Nothing has been written yet.", bytes(*size))
+            },
+            Msg::RestoreComplete { records, stores, databases, resealed } => {
+                let mut t = if de {
+                    format!("Wiederherstellung abgeschlossen: {records} Datensätze in {stores} Speicher(n) von {databases} Datenbank(en).")
+                } else {
+                    format!("Restore complete: {records} records in {stores} store(s) of {databases} database(s).")
+                };
+                if *resealed > 0 {
+                    t.push_str(&if de {
+                        format!(" {resealed} verschlüsselte Datensätze wurden mit dem aktuellen Hauptschlüssel neu versiegelt.")
+                    } else {
+                        format!(" {resealed} encrypted records were re-sealed to the current master key.")
+                    });
+                }
+                t
+            }
+            Msg::RestoreByApp { records } => if de {
+                format!("Wiederherstellung durch die App abgeschlossen: {records} Datensätze.")
+            } else {
+                format!("Restore by the app complete: {records} records.")
+            },
+            Msg::KeyDownloaded { file_name, short_id, protected } => match (de, protected) {
+                (false, false) => format!("Key file {file_name} downloaded (key id {short_id}…)."),
+                (false, true) => format!("Key file {file_name} downloaded (key id {short_id}…, protected by your passphrase)."),
+                (true, false) => format!("Schlüsseldatei {file_name} heruntergeladen (Schlüssel-ID {short_id}…)."),
+                (true, true) => format!("Schlüsseldatei {file_name} heruntergeladen (Schlüssel-ID {short_id}…, durch Ihre Passphrase geschützt)."),
+            },
+            Msg::KeyReplaced { short_id, resealed } => if de {
+                format!("Hauptschlüssel ersetzt: neue Schlüssel-ID {short_id}…; {resealed} verschlüsselte Datensätze neu versiegelt. Ältere Backups brauchen die alte Schlüsseldatei. Exportieren Sie jetzt den neuen Schlüssel.")
+            } else {
+                format!("Master key replaced: new key id {short_id}…; {resealed} encrypted records re-sealed. Backups made before need the old key file. Export the new key now.")
+            },
+            Msg::KeyReplacedByApp => if de {
+                "Hauptschlüssel durch die App ersetzt.".to_owned()
+            } else {
+                "Master key replaced by the app.".to_owned()
+            },
+            Msg::OtherTabKey => lang.t(OTHER_TAB_KEY).to_owned(),
+            Msg::OtherTabRestore => lang.t(OTHER_TAB_RESTORE).to_owned(),
+            Msg::Waiting(WaitReason::OtherTab) => lang.t(WAITING_FOR_LOCK).to_owned(),
+            Msg::Waiting(WaitReason::DatabaseInUse { database }) => if de {
+                format!("Warte darauf, dass andere Tabs die Datenbank „{database}“ schließen…")
+            } else {
+                format!("Waiting for other tabs to close database “{database}”…")
+            },
+            Msg::Failed(f) => failure(lang, f),
+        }
+    }
+}
+
+impl Lang {
+    /// Accessible name of a database checkbox; `restore` chooses the verb.
+    pub fn select_db(self, restore: bool, name: &str) -> String {
+        match (self.de(), restore) {
+            (false, false) => format!("Back up database {name}"),
+            (false, true) => format!("Restore database {name}"),
+            (true, false) => format!("Datenbank {name} sichern"),
+            (true, true) => format!("Datenbank {name} wiederherstellen"),
+        }
+    }
+
+    /// Accessible name of a store checkbox; `restore` chooses the verb.
+    pub fn select_store(self, restore: bool, db: &str, store: &str) -> String {
+        match (self.de(), restore) {
+            (false, false) => format!("Back up store {db}/{store}"),
+            (false, true) => format!("Restore store {db}/{store}"),
+            (true, false) => format!("Speicher {db}/{store} sichern"),
+            (true, true) => format!("Speicher {db}/{store} wiederherstellen"),
+        }
+    }
+
+    /// The master key id under the overview.
+    pub fn master_key_id(self, id: &str) -> String {
+        if self.de() {
+            format!("Hauptschlüssel-ID: {id}")
+        } else {
+            format!("Master key id: {id}")
+        }
+    }
+
+    /// The (shortened) current key id on the export card.
+    pub fn current_key_id(self, short: &str) -> String {
+        if self.de() {
+            format!("Aktuelle Schlüssel-ID: {short}…")
+        } else {
+            format!("Current key id: {short}…")
+        }
+    }
+
+    /// The encrypted stores need the key file of key `id`.
+    pub fn need_key_file(self, id: &str) -> String {
+        if self.de() {
+            format!("Die verschlüsselten Speicher brauchen die Schlüsseldatei der Hauptschlüssel-ID {id}.")
+        } else {
+            format!("The encrypted stores need the key file of master key id {id}.")
+        }
+    }
+
+    /// When a backup was created (and whether it is locked).
+    pub fn created(self, when: &str, locked: bool) -> String {
+        match (self.de(), locked) {
+            (false, false) => format!("Created {when}"),
+            (false, true) => format!("Created {when} · passphrase-locked"),
+            (true, false) => format!("Erstellt {when}"),
+            (true, true) => format!("Erstellt {when} · mit Passphrase gesperrt"),
+        }
+    }
+
+    /// How the backup's key relates to this site's.
+    pub fn backup_key(self, id: Option<&str>, current: Option<&str>, key_ok: bool) -> String {
+        let de = self.de();
+        match id {
+            Some(b) if Some(b) == current => {
+                if de {
+                    format!("Hauptschlüssel-ID {b}: entspricht dem Schlüssel dieser Website.")
+                } else {
+                    format!("Master key id {b}: matches this site's key.")
+                }
+            }
+            Some(b) if key_ok => {
+                if de {
+                    format!("Versiegelt unter Schlüssel-ID {b}: Datensätze werden mit dem Schlüssel dieser Website neu versiegelt.")
+                } else {
+                    format!(
+                        "Sealed under key id {b}: records will be re-sealed to this site's key."
+                    )
+                }
+            }
+            Some(b) => {
+                if de {
+                    format!(
+                        "Versiegelt unter Schlüssel-ID {b}: nicht der Schlüssel dieser Website."
+                    )
+                } else {
+                    format!("Sealed under key id {b}: not this site's key.")
+                }
+            }
+            None => self.t("No master key recorded.").to_owned(),
+        }
+    }
+
+    /// Progress: `done of total`.
+    pub fn of(self, done: &str, total: &str) -> String {
+        if self.de() {
+            format!("{done} von {total}")
+        } else {
+            format!("{done} of {total}")
+        }
+    }
+
+    /// Progress: `n records`.
+    pub fn records(self, n: &str) -> String {
+        if self.de() {
+            format!("{n} Datensätze")
+        } else {
+            format!("{n} records")
+        }
+    }
+}
+
+/// Human-readable byte count.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    /// One of each announcement.
+    fn every_msg() -> Vec<Msg> {
+        vec![
+            Msg::SampleLoaded { records: 1 },
+            Msg::BackupCreated {
+                file_name: "f.zip".into(),
+                records: 1,
+                bytes: 2,
+            },
+            Msg::BackupCreatedByApp { records: 1 },
+            Msg::BackupChecked {
+                records: 1,
+                databases: 1,
+                bytes: 1,
+            },
+            Msg::RestoreComplete {
+                records: 1,
+                stores: 1,
+                databases: 1,
+                resealed: 1,
+            },
+            Msg::RestoreByApp { records: 1 },
+            Msg::KeyDownloaded {
+                file_name: "k.json".into(),
+                short_id: "abcd".into(),
+                protected: true,
+            },
+            Msg::KeyReplaced {
+                short_id: "abcd".into(),
+                resealed: 3,
+            },
+            Msg::KeyReplacedByApp,
+            Msg::OtherTabKey,
+            Msg::OtherTabRestore,
+            Msg::Waiting(WaitReason::OtherTab),
+            Msg::Waiting(WaitReason::DatabaseInUse {
+                database: "db".into(),
+            }),
+            Msg::Failed(Failure::new(ErrorCode::HashMismatch, "x")),
+        ]
+    }
+
+    #[test]
+    fn every_announcement_is_translated() {
+        for m in every_msg() {
+            let (en, de) = (m.text(Lang::En), m.text(Lang::De));
+            assert!(!en.is_empty(), "{m:?}");
+            assert_ne!(en, de, "untranslated: {m:?}");
+        }
+        assert_eq!(Msg::None.text(Lang::De), "");
+    }
+
+    #[test]
+    fn every_wait_reason_says_what_it_waits_for() {
+        let tab = Msg::Waiting(WaitReason::OtherTab);
+        assert!(tab.text(Lang::En).starts_with("Waiting for another tab"));
+        assert!(tab
+            .text(Lang::De)
+            .starts_with("Warte auf einen anderen Tab"));
+        let db = Msg::Waiting(WaitReason::DatabaseInUse {
+            database: "notes".into(),
+        });
+        assert!(db.text(Lang::De).contains("„notes“"));
+    }
+
+    #[test]
+    fn byte_formatting() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(5 << 20), "5.0 MiB");
+    }
+
+    #[test]
+    fn figures_in_both_languages() {
+        let m = Msg::RestoreComplete {
+            records: 1,
+            stores: 2,
+            databases: 3,
+            resealed: 4,
+        };
+        assert!(m.text(Lang::De).starts_with("Wiederherstellung"));
+        assert!(m
+            .text(Lang::En)
+            .contains("4 encrypted records were re-sealed"));
+        assert_eq!(Lang::De.of("1", "2"), "1 von 2");
+    }
+}

@@ -1,0 +1,181 @@
+//! The worker's message loop: decodes requests, runs each as its own task
+//! (backup, restore and key replacement under the origin-wide Web Lock)
+//! and posts its one outcome, or its failure.
+
+use coffer_protocol::{
+    decode_request, Call, Empty, ErrorCode, Event, Failure, Outcome, Request, StoreKeys,
+    StoreValue, ToWorker, LOCK_NAME, META_DB,
+};
+use js_sys::Reflect;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Blob, MessageEvent};
+
+use crate::error::{AppError, AppResult};
+use crate::report::{post, scope, Attach, Reporter};
+use crate::{backup, keys, lock, measure, overview, restore, sample, stores, tabs};
+
+/// What came with a request besides its JSON.
+struct Attached {
+    file: Option<Blob>,
+    key: JsValue,
+    value: JsValue,
+}
+
+impl Attached {
+    fn file(&self) -> AppResult<Blob> {
+        self.file
+            .clone()
+            .ok_or_else(|| AppError::new(ErrorCode::BadArgument, "no file was given"))
+    }
+}
+
+/// `outcome` of request type `C`, with nothing attached.
+fn plain<C: Call>(outcome: C::Outcome) -> (Outcome, Attach) {
+    (C::wrap(outcome), Attach::default())
+}
+
+async fn handle(id: u32, req: Request, att: Attached) -> AppResult<(Outcome, Attach)> {
+    use coffer_protocol as p;
+    let rep = Reporter::new(id);
+    Ok(match req {
+        Request::Overview(r) => plain::<p::Overview>(overview::overview(&r.scope).await?),
+        Request::Backup(r) => {
+            let _guard = lock::acquire(LOCK_NAME, &rep).await?;
+            let (done, blob) = backup::backup(&r, &rep).await?;
+            (
+                p::Backup::wrap(done),
+                Attach {
+                    file: Some(blob),
+                    download: r.download,
+                    ..Attach::default()
+                },
+            )
+        }
+        Request::Inspect(r) => plain::<p::Inspect>(restore::inspect(att.file()?, &r, &rep).await?),
+        Request::Restore(r) => {
+            let file = att.file()?;
+            let _guard = lock::acquire(LOCK_NAME, &rep).await?;
+            plain::<p::Restore>(restore::restore(file, &r, &rep).await?)
+        }
+        Request::ExportKey(r) => {
+            let (done, blob) = keys::export_key(r.passphrase.as_deref()).await?;
+            (
+                p::ExportKey::wrap(done),
+                Attach {
+                    file: Some(blob),
+                    download: r.download,
+                    ..Attach::default()
+                },
+            )
+        }
+        Request::ReplaceKey(r) => {
+            let _guard = lock::acquire(LOCK_NAME, &rep).await?;
+            plain::<p::ReplaceKey>(keys::replace_key(&r.source, r.now_ms, &rep).await?)
+        }
+        Request::LoadSample(r) => plain::<p::LoadSample>(sample::load_sample(r.now_ms).await?),
+        Request::Measure(r) => plain::<p::Measure>(p::Measured {
+            timings: measure::measure(r.mib.clamp(1, 256))?,
+        }),
+        Request::DeleteDatabases(r) => {
+            for n in r.names {
+                if n == META_DB {
+                    return Err(AppError::new(
+                        ErrorCode::Misuse,
+                        "Coffer's own key storage cannot be deleted here",
+                    ));
+                }
+                crate::browser::idb::delete_database(&n).await?;
+            }
+            plain::<p::DeleteDatabases>(Empty {})
+        }
+        Request::StoreCreate(r) => {
+            stores::create_encrypted_store(&r.db, &r.store).await?;
+            plain::<p::StoreCreate>(Empty {})
+        }
+        Request::StorePut(r) => {
+            stores::put(&r.db, &r.store, &att.key, &att.value).await?;
+            plain::<p::StorePut>(Empty {})
+        }
+        Request::StoreGet(r) => {
+            let v = stores::get(&r.db, &r.store, &att.key).await?;
+            let found = v.is_some();
+            let (value, transfer) = v.map_or((None, Vec::new()), |o| (Some(o.value), o.buffers));
+            (
+                p::StoreGet::wrap(StoreValue { found }),
+                Attach {
+                    value,
+                    transfer,
+                    ..Attach::default()
+                },
+            )
+        }
+        Request::StoreDelete(r) => {
+            stores::delete(&r.db, &r.store, &att.key).await?;
+            plain::<p::StoreDelete>(Empty {})
+        }
+        Request::StoreList(r) => {
+            let keys = stores::list(&r.db, &r.store).await?;
+            (
+                p::StoreList::wrap(StoreKeys {
+                    count: u64::from(keys.length()),
+                }),
+                Attach {
+                    value: Some(keys.into()),
+                    ..Attach::default()
+                },
+            )
+        }
+    })
+}
+
+fn on_message(e: MessageEvent) {
+    let data = e.data();
+    let get = |k: &str| Reflect::get(&data, &k.into()).unwrap_or(JsValue::UNDEFINED);
+    let text = get("msg").as_string().unwrap_or_default();
+    let m: ToWorker = match decode_request(&text) {
+        Ok(m) => m,
+        Err(err) => {
+            let f = Failure::new(ErrorCode::Protocol, err.to_string());
+            post(0, Event::Failed(f), Attach::default());
+            return;
+        }
+    };
+    let att = Attached {
+        file: get("file").dyn_into::<Blob>().ok(),
+        key: get("key"),
+        value: get("value"),
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let id = m.id;
+        match handle(id, m.req, att).await {
+            Ok((o, attach)) => post(id, Event::Done(o), attach),
+            Err(err) => post(id, Event::Failed(*err.0), Attach::default()),
+        }
+    });
+}
+
+/// The worker's entry point: installs the handler and posts `Ready`.
+pub fn run() {
+    console_error_panic_hook::set_once();
+    let Some(s) = scope() else {
+        return;
+    };
+    let f = Closure::<dyn FnMut(MessageEvent)>::new(on_message);
+    s.set_onmessage(Some(f.as_ref().unchecked_ref()));
+    f.forget();
+    // Finish a key replacement a previous session was interrupted in.
+    wasm_bindgen_futures::spawn_local(async {
+        let rep = Reporter::silent();
+        if let Ok(_g) = lock::acquire(LOCK_NAME, &rep).await {
+            let _ = keys::resume_pending().await;
+        }
+    });
+    post(
+        0,
+        Event::Ready {
+            instance: tabs::instance(),
+        },
+        Attach::default(),
+    );
+}

@@ -1,0 +1,291 @@
+//! wasm-bindgen tests (a dedicated worker of headless Chromium) of
+//! restores: in place when the schema matches, all or nothing when a record fails midway (in place and by an upgrade), and a restore right after an inspection skips only the second full verification.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use coffer_engine::model::{DatabaseSchema, IndexSchema, KeyPath, StoreSchema, Value};
+use coffer_engine::{BackupWriter, Key, MemorySpool, WriteOptions};
+use coffer_worker::browser::idb::{self, Opened};
+use coffer_worker::{restore, Reporter};
+use common::*;
+use js_sys::{Array, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+#[wasm_bindgen_test]
+async fn a_restore_onto_the_same_schema_replaces_records_in_place() {
+    let setup = "db.createObjectStore('a');
+         const b = db.createObjectStore('b', { keyPath: 'id' });
+         b.createIndex('by-v', 'v', { unique: true });
+         db.createObjectStore('untouched');";
+    let db = fresh_db("t-inplace", setup).await;
+    put_all(
+        &db,
+        "a",
+        &[(JsValue::from_str("k1"), JsValue::from_str("backed up"))],
+    )
+    .await;
+    put_all(&db, "untouched", &[(JsValue::from_f64(1.0), js("'kept'"))]).await;
+    put_values(
+        &db,
+        "b",
+        (0..3).map(|i| format!("{{ id: {i}, v: 'v{i}' }}")),
+    )
+    .await;
+    db.close();
+    let blob = backup_of("t-inplace", &["a", "b"]).await;
+    // The app changes things after the backup.
+    let db = idb::open("t-inplace").await.unwrap();
+    put_all(
+        &db,
+        "a",
+        &[
+            (JsValue::from_str("k1"), JsValue::from_str("changed")),
+            (JsValue::from_str("k2"), JsValue::from_str("added")),
+        ],
+    )
+    .await;
+    put_all(&db, "untouched", &[(JsValue::from_f64(2.0), js("'new'"))]).await;
+    db.close();
+    // An app connection stays open during the restore and is never asked
+    // to close.
+    let (app, asked) = watch_upgrades("t-inplace").await;
+    restore_from(blob.clone(), "t-inplace", &["a", "b"]).await;
+    assert!(!asked.get(), "no upgrade: the app's connection stayed open");
+    assert_eq!(version_of("t-inplace").await, Some(1));
+    let (ak, av) = get_all(&app, "a").await;
+    assert_eq!(
+        (ak.length(), ak.get(0).as_string(), av.get(0).as_string()),
+        (1, Some("k1".into()), Some("backed up".into()))
+    );
+    let (bk, _) = get_all(&app, "b").await;
+    assert_eq!(bk.length(), 3);
+    let (uk, _) = get_all(&app, "untouched").await;
+    assert_eq!(uk.length(), 2, "stores not restored are left alone");
+    app.close();
+    // A store whose shape differs (here: one index more) is recreated by
+    // an upgrade, which asks open connections to close.
+    let Ok(Opened::Upgrade {
+        db, tx, request, ..
+    }) = idb::open_versioned("t-inplace", 2.0, || {}).await
+    else {
+        panic!("version 2 must upgrade");
+    };
+    tx.object_store("b")
+        .unwrap()
+        .create_index_with_str("extra", "v")
+        .unwrap();
+    idb::finish_open(&request).await.unwrap();
+    db.close();
+    let (app, asked) = watch_upgrades("t-inplace").await;
+    restore_from(blob, "t-inplace", &["a", "b"]).await;
+    assert!(asked.get(), "the upgrade asked the app to close");
+    assert_eq!(version_of("t-inplace").await, Some(3));
+    let s = schemas("t-inplace").await;
+    let b = s.iter().find(|s| s.name == "b").unwrap();
+    assert_eq!(
+        b.indexes
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>(),
+        ["by-v"],
+        "the backup's schema"
+    );
+    drop(app);
+}
+
+#[wasm_bindgen_test]
+async fn a_restore_failing_midway_leaves_the_database_as_it_was() {
+    // Same shape: restored in place (one readwrite transaction).
+    failing_restore_changes_nothing(false).await;
+    // Another shape of store "b": restored by an upgrade.
+    failing_restore_changes_nothing(true).await;
+}
+
+async fn failing_restore_changes_nothing(upgrade: bool) {
+    // Current state: store "a" with one record, store "b" with one record.
+    let db = fresh_db(
+        "t-atomic",
+        "db.createObjectStore('a'); db.createObjectStore('b', { keyPath: 'id' });",
+    )
+    .await;
+    put_all(
+        &db,
+        "a",
+        &[(JsValue::from_str("old"), JsValue::from_str("old value"))],
+    )
+    .await;
+    put_values(&db, "b", ["{ id: 1, v: 'old' }".to_owned()]).await;
+    db.close();
+    // A (valid) backup whose store "a" restores fine but whose store "b"
+    // holds a record IndexedDB rejects (no value at the key path): the
+    // restore fails after store "a" was already rewritten.
+    let mut w = BackupWriter::new(
+        WriteOptions::new(time::OffsetDateTime::UNIX_EPOCH),
+        MemorySpool::default(),
+    );
+    let mut b = StoreSchema::new("b");
+    b.key_path = Some(KeyPath::Single("id".into()));
+    if upgrade {
+        b.indexes.push(IndexSchema {
+            name: "by-v".into(),
+            key_path: KeyPath::Single("v".into()),
+            unique: false,
+            multi_entry: false,
+        });
+    }
+    let d = w
+        .add_database(DatabaseSchema {
+            name: "t-atomic".into(),
+            version: 1,
+            stores: vec![StoreSchema::new("a"), b],
+        })
+        .unwrap();
+    for i in 0..50 {
+        w.add_record(d, 0, &Key::Number(f64::from(i)), Value::string("new"))
+            .unwrap();
+    }
+    w.add_record(d, 1, &Key::Number(1.0), Value::string("not an object"))
+        .unwrap();
+    let (zip, _) = w.finish(Vec::new()).unwrap();
+    let blob = coffer_worker::browser::blobio::blob_from_bytes(&zip, "application/zip").unwrap();
+    let (app, asked) = watch_upgrades("t-atomic").await;
+    let err = restore::restore(
+        blob,
+        &restore_req(select("t-atomic", &["a", "b"])),
+        &Reporter::silent(),
+    )
+    .await
+    .expect_err("the restore must fail");
+    assert_eq!(
+        err.code().kind(),
+        coffer_protocol::ErrorKind::Browser,
+        "{err:?}"
+    );
+    assert_eq!(asked.get(), upgrade, "in place unless the shape differs");
+    app.close();
+    assert_eq!(version_of("t-atomic").await, Some(1), "version unchanged");
+    let db = idb::open("t-atomic").await.unwrap();
+    let (ak, av) = get_all(&db, "a").await;
+    assert_eq!(
+        (ak.length(), av.get(0).as_string().as_deref()),
+        (1, Some("old value"))
+    );
+    let (_, bv) = get_all(&db, "b").await;
+    assert_eq!(
+        Reflect::get(&bv.get(0), &"v".into())
+            .unwrap()
+            .as_string()
+            .as_deref(),
+        Some("old")
+    );
+    db.close();
+    let _ = JsValue::from(ak).dyn_into::<Array>();
+}
+
+#[wasm_bindgen_test]
+async fn a_restore_right_after_inspect_skips_only_the_second_verification() {
+    use coffer_protocol::Phase;
+    use std::cell::Cell;
+    use std::rc::Rc;
+    // A stored (not deflated) backup, so that one record's bytes can be
+    // changed without changing the manifest.
+    let mut opts = WriteOptions::new(time::OffsetDateTime::UNIX_EPOCH);
+    opts.deflate_level = 0;
+    let mut w = BackupWriter::new(opts, MemorySpool::default());
+    let d = w
+        .add_database(DatabaseSchema {
+            name: "t-verify".into(),
+            version: 1,
+            stores: vec![StoreSchema::new("s")],
+        })
+        .unwrap();
+    for i in 0..20 {
+        w.add_record(
+            d,
+            0,
+            &Key::Number(f64::from(i)),
+            Value::string(&format!("needle-{i:04}-needle")),
+        )
+        .unwrap();
+    }
+    let (zip, _) = w.finish(Vec::new()).unwrap();
+    let needle = b"needle-0007-needle";
+    let at = zip
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("the record is stored as is");
+    let mut changed = zip.clone();
+    changed[at] ^= 1;
+    let good = || coffer_worker::browser::blobio::blob_from_bytes(&zip, "application/zip").unwrap();
+    let bad = coffer_worker::browser::blobio::blob_from_bytes(&changed, "application/zip").unwrap();
+    let counting = || {
+        let n = Rc::new(Cell::new(0u32));
+        let n2 = n.clone();
+        let rep = Reporter::observed(move |phase, _| {
+            if phase == Phase::Verifying {
+                n2.set(n2.get() + 1);
+            }
+        });
+        (rep, n)
+    };
+    let sel = select("t-verify", &["s"]);
+    let _ = idb::delete_database("t-verify").await;
+
+    // Inspected a moment ago by this worker: the restore does not verify
+    // the whole file again.
+    restore::inspect(
+        good(),
+        &coffer_protocol::Inspect::default(),
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap();
+    let (rep, verified) = counting();
+    restore::restore(good(), &restore_req(sel.clone()), &rep)
+        .await
+        .unwrap();
+    assert_eq!(verified.get(), 0, "no second full verification");
+    // Without a fresh inspection (the mark is used once), it does.
+    let (rep, verified) = counting();
+    restore::restore(good(), &restore_req(sel.clone()), &rep)
+        .await
+        .unwrap();
+    assert!(verified.get() > 0, "a second restore verifies");
+
+    // A file that changed after the inspection (same size, type and
+    // manifest) still fails while its records part is read, and nothing is
+    // written.
+    let db = idb::open("t-verify").await.unwrap();
+    put_all(
+        &db,
+        "s",
+        &[(JsValue::from_str("extra"), JsValue::from_str("kept"))],
+    )
+    .await;
+    db.close();
+    restore::inspect(
+        good(),
+        &coffer_protocol::Inspect::default(),
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap();
+    let (rep, verified) = counting();
+    let err = restore::restore(bad, &restore_req(sel.clone()), &rep)
+        .await
+        .expect_err("a changed part is caught while restoring");
+    assert_eq!(verified.get(), 0);
+    // (The ZIP entry's CRC notices it even before the part's hash.)
+    assert!(
+        ["damaged-zip", "hash-mismatch"].contains(&err.code().as_str()),
+        "{err:?}"
+    );
+    let db = idb::open("t-verify").await.unwrap();
+    let (keys, _) = get_all(&db, "s").await;
+    assert_eq!(keys.length(), 21, "the failed restore wrote nothing");
+    db.close();
+}

@@ -1,0 +1,431 @@
+//! The typed operations of Coffer, for everything on the page: the cards,
+//! the overview, `window.coffer`, the `<coffer-backup>` element and the
+//! encrypted-store API all call these. Each sends one request, turns its
+//! outcome into a result (with the attached Blob or value where there is
+//! one) and tells the engine's [`Observer`](super::Observer) how it ended.
+
+use coffer_protocol as p;
+use coffer_protocol::{
+    DbInfo, ErrorCode, Failure, KeyFileInput, KeyReplaced, KeySource, OverviewData, Preview,
+    Restored, Scope, Selection, Timing,
+};
+use wasm_bindgen::JsValue;
+use web_sys::Blob;
+
+use super::engine::{Attached, Attachments, EngineClient, Progress};
+
+/// A result of the API.
+pub type ApiResult<T> = Result<T, Failure>;
+
+/// Tells the observer how `r` ended: `ok` on success, `failed` otherwise.
+fn report<T>(engine: &EngineClient, r: ApiResult<T>, ok: impl FnOnce(&T)) -> ApiResult<T> {
+    match &r {
+        Ok(v) => ok(v),
+        Err(f) => engine.observe(|o| o.failed(f)),
+    }
+    r
+}
+
+fn no_progress(_: Progress) {}
+
+fn missing(what: &str) -> Failure {
+    Failure::new(
+        ErrorCode::Protocol,
+        format!("the engine worker sent no {what}"),
+    )
+}
+
+/// The origin's databases that `scope` allows, and the current key id.
+pub async fn overview(engine: &EngineClient, scope: &Scope) -> ApiResult<OverviewData> {
+    let r = engine
+        .call(
+            p::Overview {
+                scope: scope.clone(),
+            },
+            Attachments::default(),
+            no_progress,
+        )
+        .await
+        .map(|(o, _)| o);
+    report(engine, r, |o| engine.observe(|ob| ob.overview(o)))
+}
+
+/// What to back up.
+#[derive(Clone, Debug, Default)]
+pub struct BackupOptions {
+    /// The stores to back up.
+    pub selection: Selection,
+    /// Databases outside it are never read.
+    pub scope: Scope,
+    /// Lock the whole backup with this passphrase.
+    pub passphrase: Option<String>,
+    /// The page will download the file (the worker makes its object URL).
+    pub download: bool,
+}
+
+/// A finished backup.
+#[derive(Clone, Debug)]
+pub struct BackupFile {
+    /// The backup (a zip archive).
+    pub blob: Blob,
+    /// An object URL of `blob`, when a download was asked for.
+    pub url: Option<String>,
+    /// Suggested file name.
+    pub file_name: String,
+    /// Records written.
+    pub records: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+/// Backs up `opts.selection`.
+pub async fn backup(
+    engine: &EngineClient,
+    opts: BackupOptions,
+    on_progress: impl FnMut(Progress) + 'static,
+) -> ApiResult<BackupFile> {
+    let r = async {
+        if opts.selection.databases.iter().all(|d| d.stores.is_empty()) {
+            return Err(Failure::new(
+                ErrorCode::NothingSelected,
+                "there is no data to back up (no database with stores is selected)",
+            ));
+        }
+        let (done, att) = engine
+            .call(
+                p::Backup {
+                    selection: opts.selection,
+                    scope: opts.scope,
+                    passphrase: opts.passphrase.filter(|p| !p.is_empty()),
+                    now_ms: js_sys::Date::now(),
+                    download: opts.download,
+                },
+                Attachments::default(),
+                on_progress,
+            )
+            .await?;
+        Ok(BackupFile {
+            blob: att.file.ok_or_else(|| missing("backup file"))?,
+            url: att.url,
+            file_name: done.file_name,
+            records: done.records,
+            bytes: done.bytes,
+        })
+    }
+    .await;
+    report(engine, r, |b| engine.observe(|o| o.backup_done(b)))
+}
+
+/// How to open a backup.
+#[derive(Clone, Debug, Default)]
+pub struct UnlockOptions {
+    /// The passphrase of a locked backup.
+    pub passphrase: Option<String>,
+    /// The key file of the master key the backup's encrypted stores were
+    /// sealed under, when that is not this origin's key.
+    pub key_file: Option<KeyFileInput>,
+}
+
+impl UnlockOptions {
+    /// Options from optional texts; empty strings count as absent.
+    pub fn new(
+        passphrase: Option<String>,
+        key_text: Option<String>,
+        key_passphrase: Option<String>,
+    ) -> Self {
+        UnlockOptions {
+            passphrase: passphrase.filter(|p| !p.is_empty()),
+            key_file: key_text.map(|text| KeyFileInput {
+                text,
+                passphrase: key_passphrase.filter(|p| !p.is_empty()),
+            }),
+        }
+    }
+}
+
+/// Validates a backup completely and describes the databases of it that
+/// `scope` allows; writes nothing.
+pub async fn inspect(
+    engine: &EngineClient,
+    file: &Blob,
+    scope: &Scope,
+    unlock: &UnlockOptions,
+    on_progress: impl FnMut(Progress) + 'static,
+) -> ApiResult<Preview> {
+    let r = engine
+        .call(
+            p::Inspect {
+                scope: scope.clone(),
+                passphrase: unlock.passphrase.clone(),
+                key_file: unlock.key_file.clone(),
+            },
+            Attachments::file(file.clone()),
+            on_progress,
+        )
+        .await
+        .map(|(o, _)| o);
+    report(engine, r, |_| {})
+}
+
+/// Restores `selection` (within `scope`) from `file`: the worker validates
+/// it again (unless it just did), then replaces those stores, one
+/// transaction per database.
+pub async fn restore(
+    engine: &EngineClient,
+    file: &Blob,
+    selection: Selection,
+    scope: &Scope,
+    unlock: &UnlockOptions,
+    on_progress: impl FnMut(Progress) + 'static,
+) -> ApiResult<Restored> {
+    let r = engine
+        .call(
+            p::Restore {
+                selection,
+                scope: scope.clone(),
+                passphrase: unlock.passphrase.clone(),
+                key_file: unlock.key_file.clone(),
+            },
+            Attachments::file(file.clone()),
+            on_progress,
+        )
+        .await
+        .map(|(o, _)| o);
+    report(engine, r, |x| engine.observe(|o| o.restored(x)))
+}
+
+/// Validates `file`, then restores every store of the databases it holds
+/// that `scope` allows (and `only` names, when given).
+pub async fn restore_all(
+    engine: &EngineClient,
+    file: &Blob,
+    scope: &Scope,
+    unlock: &UnlockOptions,
+    only: Option<&[String]>,
+    on_progress: impl FnMut(Progress) + Clone + 'static,
+) -> ApiResult<Restored> {
+    let preview = inspect(engine, file, scope, unlock, on_progress.clone()).await?;
+    let selection = Selection::everything(&preview.databases, scope, only);
+    if selection.databases.is_empty() {
+        let f = Failure::new(
+            ErrorCode::NothingSelected,
+            "the backup holds none of the selected databases",
+        );
+        engine.observe(|o| o.failed(&f));
+        return Err(f);
+    }
+    restore(engine, file, selection, scope, unlock, on_progress).await
+}
+
+/// Backs up every store of the databases `scope` allows (and `only`
+/// names, when given).
+pub async fn backup_all(
+    engine: &EngineClient,
+    scope: &Scope,
+    only: Option<&[String]>,
+    passphrase: Option<String>,
+    on_progress: impl FnMut(Progress) + 'static,
+) -> ApiResult<BackupFile> {
+    let dbs: Vec<DbInfo> = overview(engine, scope).await?.databases;
+    backup(
+        engine,
+        BackupOptions {
+            selection: Selection::everything(&dbs, scope, only),
+            scope: scope.clone(),
+            passphrase,
+            download: false,
+        },
+        on_progress,
+    )
+    .await
+}
+
+/// An exported master key.
+#[derive(Clone, Debug)]
+pub struct ExportedKey {
+    /// The key file (JSON).
+    pub blob: Blob,
+    /// An object URL of `blob`, when a download was asked for.
+    pub url: Option<String>,
+    /// Suggested file name.
+    pub file_name: String,
+    /// The key id.
+    pub key_id: String,
+}
+
+/// Exports the master key as a key file, protected by `passphrase` if
+/// given. The key never reaches the page other than inside this Blob.
+pub async fn export_key(
+    engine: &EngineClient,
+    passphrase: Option<String>,
+    download: bool,
+) -> ApiResult<ExportedKey> {
+    let r = async {
+        let (k, att) = engine
+            .call(
+                p::ExportKey {
+                    passphrase: passphrase.filter(|p| !p.is_empty()),
+                    download,
+                },
+                Attachments::default(),
+                no_progress,
+            )
+            .await?;
+        Ok(ExportedKey {
+            blob: att.file.ok_or_else(|| missing("key file"))?,
+            url: att.url,
+            file_name: k.file_name,
+            key_id: k.key_id,
+        })
+    }
+    .await;
+    report(engine, r, |k| engine.observe(|o| o.key_exported(k)))
+}
+
+/// Replaces the master key (a fresh one, or the one in a key file),
+/// re-sealing every encrypted store.
+pub async fn replace_key(
+    engine: &EngineClient,
+    source: KeySource,
+    on_progress: impl FnMut(Progress) + 'static,
+) -> ApiResult<KeyReplaced> {
+    let r = engine
+        .call(
+            p::ReplaceKey {
+                source,
+                now_ms: js_sys::Date::now(),
+            },
+            Attachments::default(),
+            on_progress,
+        )
+        .await
+        .map(|(o, _)| o);
+    report(engine, r, |k| engine.observe(|o| o.key_replaced(k)))
+}
+
+/// Creates the demo database; resolves to the number of records.
+pub async fn load_sample(engine: &EngineClient) -> ApiResult<u64> {
+    let r = engine
+        .call(
+            p::LoadSample {
+                now_ms: js_sys::Date::now(),
+            },
+            Attachments::default(),
+            no_progress,
+        )
+        .await
+        .map(|(o, _)| o.records);
+    report(engine, r, |_| {})
+}
+
+/// Deletes databases (never Coffer's own).
+pub async fn delete_databases(engine: &EngineClient, names: Vec<String>) -> ApiResult<()> {
+    let r = engine
+        .call(
+            p::DeleteDatabases { names },
+            Attachments::default(),
+            no_progress,
+        )
+        .await
+        .map(|_| ());
+    report(engine, r, |_| {})
+}
+
+/// Times the engine's sealing in the worker on `mib` MiB.
+pub async fn measure(engine: &EngineClient, mib: u32) -> ApiResult<Vec<Timing>> {
+    let r = engine
+        .call(p::Measure { mib }, Attachments::default(), no_progress)
+        .await
+        .map(|(o, _)| o.timings);
+    report(engine, r, |_| {})
+}
+
+/// Store API: creates `db`/`store` if missing and registers it as an
+/// encrypted store.
+pub async fn store_create(engine: &EngineClient, db: &str, store: &str) -> ApiResult<()> {
+    let req = p::StoreCreate {
+        db: db.to_owned(),
+        store: store.to_owned(),
+    };
+    let r = engine
+        .call(req, Attachments::default(), no_progress)
+        .await
+        .map(|_| ());
+    report(engine, r, |_| {})
+}
+
+fn store_attachments(key: Option<&JsValue>, value: Option<&JsValue>) -> Attachments {
+    Attachments {
+        key: key.cloned(),
+        value: value.cloned(),
+        ..Attachments::default()
+    }
+}
+
+/// Store API: seals `value` and stores it under `key`.
+pub async fn store_put(
+    engine: &EngineClient,
+    db: &str,
+    store: &str,
+    key: &JsValue,
+    value: &JsValue,
+) -> ApiResult<()> {
+    let req = p::StorePut {
+        db: db.to_owned(),
+        store: store.to_owned(),
+    };
+    let r = engine
+        .call(req, store_attachments(Some(key), Some(value)), no_progress)
+        .await
+        .map(|_| ());
+    report(engine, r, |_| {})
+}
+
+/// Store API: the opened value under `key`, or `None`.
+pub async fn store_get(
+    engine: &EngineClient,
+    db: &str,
+    store: &str,
+    key: &JsValue,
+) -> ApiResult<Option<JsValue>> {
+    let req = p::StoreGet {
+        db: db.to_owned(),
+        store: store.to_owned(),
+    };
+    let r = engine
+        .call(req, store_attachments(Some(key), None), no_progress)
+        .await
+        .map(|(o, Attached { value, .. })| o.found.then_some(value));
+    report(engine, r, |_| {})
+}
+
+/// Store API: deletes the record under `key`.
+pub async fn store_delete(
+    engine: &EngineClient,
+    db: &str,
+    store: &str,
+    key: &JsValue,
+) -> ApiResult<()> {
+    let req = p::StoreDelete {
+        db: db.to_owned(),
+        store: store.to_owned(),
+    };
+    let r = engine
+        .call(req, store_attachments(Some(key), None), no_progress)
+        .await
+        .map(|_| ());
+    report(engine, r, |_| {})
+}
+
+/// Store API: the keys of an encrypted store (a JS array).
+pub async fn store_list(engine: &EngineClient, db: &str, store: &str) -> ApiResult<js_sys::Array> {
+    let req = p::StoreList {
+        db: db.to_owned(),
+        store: store.to_owned(),
+    };
+    let r = engine
+        .call(req, Attachments::default(), no_progress)
+        .await
+        .map(|(_, att)| js_sys::Array::from(&att.value));
+    report(engine, r, |_| {})
+}

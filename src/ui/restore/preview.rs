@@ -1,0 +1,33 @@
+//! What a checked backup holds, and what restoring it would overwrite.
+
+use coffer_protocol::Preview;
+use leptos::prelude::*;
+
+use crate::ui::use_ctx;
+
+/// The backup's creation time, key relation and one row per store.
+#[component]
+pub fn PreviewTable(
+    /// The checked backup.
+    preview: Preview,
+) -> impl IntoView {
+    let l = use_ctx().lang();
+    let p = preview;
+    view! {
+        <p>{l.created(&p.created, p.locked)}</p>
+        <p>{l.backup_key(p.backup_key_id.as_deref(), p.current_key_id.as_deref(), p.key_ok)}</p>
+        <table>
+            <thead><tr><th scope="col">{l.t("Database")}</th><th scope="col">{l.t("Store")}</th><th scope="col" class="num">{l.t("Records")}</th><th scope="col">{l.t("Effect")}</th></tr></thead>
+            <tbody>
+                {p.databases.iter().flat_map(|d| d.stores.iter().map(move |s| view! {
+                    <tr>
+                        <td>{d.name.clone()}</td>
+                        <td>{s.name.clone()}{s.encrypted.then(|| view! { <span class="badge">{l.t("encrypted")}</span> })}</td>
+                        <td class="num">{s.records}</td>
+                        <td>{l.t(if s.exists { "overwrites existing store" } else { "new" })}</td>
+                    </tr>
+                })).collect_view()}
+            </tbody>
+        </table>
+    }
+}
