@@ -657,4 +657,41 @@ test.describe('in a German browser', () => {
     await expect(page.getByRole('button', { name: 'Hauptschlüssel ersetzen' })).toBeVisible();
     await expect(page.locator('html')).toHaveAttribute('lang', 'de');
   });
+
+  // Issue 12: the worker sends codes and reasons, never sentences; the page
+  // says them in its language. A damaged file and a wait for another tab
+  // are said in German, with no English sentence in the status line.
+  test('failures and waiting reasons are said in German', async ({ context }, info) => {
+    const a = await context.newPage();
+    const b = await context.newPage();
+    await logStatus(b);
+    for (const p of [a, b]) {
+      await p.addInitScript(() => { delete window.showSaveFilePicker; });
+      await p.goto('/');
+      await expect(p.getByRole('heading', { name: 'Backup-Verwaltung' })).toBeVisible();
+    }
+    // A file that is not a backup.
+    const bad = info.outputPath('not-a-backup.zip');
+    writeFileSync(bad, 'this is not a backup');
+    await b.getByLabel('Backup-Datei').setInputFiles(bad);
+    await expect(status(b)).toHaveClass(/error/);
+    await expect(status(b)).toHaveText('Diese Datei ist kein Coffer-Backup. (not-a-backup)');
+
+    // Tab B waits for tab A's backup, and says so in German.
+    await seedBig(a, { blobs: 64 });
+    await b.evaluate(() => window.coffer.refresh());
+    await b.getByRole('button', { name: 'Hauptschlüssel ersetzen' }).click();
+    const confirm = b.getByRole('dialog', { name: 'Hauptschlüssel ersetzen?' }).getByRole('button', { name: 'Schlüssel ersetzen' });
+    await expect(confirm).toBeVisible();
+    await a.bringToFront();
+    await a.getByRole('button', { name: 'Backup erstellen' }).click();
+    await a.waitForFunction(() => / [1-9]\d* von \d+ Datensätze/.test(document.querySelector('.progress-text')?.textContent || ''), null, { polling: 20 });
+    await confirm.click();
+    await expect.poll(() => firstTime(b, /^Warte auf einen anderen Tab: Dort läuft ein Backup/), { intervals: [50] }).toBeGreaterThan(0);
+    await expect(status(b)).toContainText('Hauptschlüssel ersetzt', { timeout: 60_000 });
+    const said = (await b.evaluate(() => window.__statusLog)).map(([, t]) => t).filter(Boolean);
+    for (const english of [/Waiting/, /another tab/, /Master key/, /not a Coffer backup/]) {
+      expect(said.filter((t) => english.test(t))).toEqual([]);
+    }
+  });
 });

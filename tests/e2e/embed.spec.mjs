@@ -387,3 +387,35 @@ test('locale="de" shows German texts; switching back to en restores English', as
   });
   await expect(page.locator('#second').getByRole('button', { name: 'Backup erstellen' })).toBeVisible();
 });
+
+// Issue 12: the language is per element, not per thread.
+test('two elements with different locales each keep their language', async ({ page }) => {
+  await openHost(page);
+  await seed(page);
+  await page.evaluate(() => {
+    for (const [id, locale] of [['de-el', 'de'], ['en-el', 'en']]) {
+      const e = document.createElement('coffer-backup');
+      e.id = id;
+      e.setAttribute('locale', locale);
+      e.setAttribute('include', 'host-app');
+      document.body.append(e);
+    }
+  });
+  const de = page.locator('#de-el');
+  const en = page.locator('#en-el');
+  await page.evaluate(() => Promise.all(['#de-el', '#en-el'].map((s) => document.querySelector(s).ready)));
+  // Both update their status line, one after the other, in reactive updates.
+  await page.evaluate(async () => { await document.querySelector('#de-el').backup(); await document.querySelector('#en-el').backup(); });
+  await expect(de.getByRole('status')).toHaveText(/^Backup durch die App erstellt: 7 Datensätze\.$/);
+  await expect(en.getByRole('status')).toHaveText(/^Backup created by the app: 7 records\.$/);
+  // A failure in each, again in its own language.
+  await page.evaluate(async () => {
+    for (const s of ['#en-el', '#de-el']) await document.querySelector(s).restore(new Blob(['nope'])).catch(() => {});
+  });
+  await expect(de.getByRole('status')).toHaveText('Diese Datei ist kein Coffer-Backup. (not-a-backup)');
+  await expect(en.getByRole('status')).toHaveText('This file is not a Coffer backup. (not-a-backup)');
+  await expect(de.getByRole('button', { name: 'Backup erstellen' })).toBeVisible();
+  await expect(en.getByRole('button', { name: 'Create backup' })).toBeVisible();
+  await expect(de.getByRole('button', { name: 'Create backup' })).toHaveCount(0);
+  await expect(en.getByRole('button', { name: 'Backup erstellen' })).toHaveCount(0);
+});

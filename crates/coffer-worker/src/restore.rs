@@ -2,12 +2,12 @@
 //!
 //! A backup is validated completely by the engine (every hash, record,
 //! sealed record and the MAC) before anything is written. Each database is
-//! then restored in **one versionchange transaction**: the selected stores
-//! are deleted and recreated with the backup's schema, filled, and their key
-//! generators raised, all or nothing. Stores that are not selected or not
-//! in the backup are left alone. Because IndexedDB changes schema only in an
-//! upgrade, a database that already exists at a version ≥ the backup's gets
-//! version `current + 1`.
+//! then restored all or nothing ([`Target`] is what one database's restore
+//! writes with): **in place**, in one readwrite transaction, when every
+//! selected store already has the backup's shape and no key generator is
+//! past the backup's; otherwise **by an upgrade**, in one versionchange
+//! transaction that deletes and recreates the selected stores. Stores that
+//! are not selected or not in the backup are left alone.
 //!
 //! Records of encrypted stores sealed under another master key are
 //! re-sealed to the current key, given that key's file.

@@ -1,49 +1,36 @@
-//! Creating backups, and the store overview.
+//! Creating backups.
 //!
-//! Per database: the schema is read, the key generators of auto-increment
-//! stores are probed, and every selected store is read in **one readonly
-//! transaction** (a consistent snapshot), in pages of [`PAGE`] records
-//! (`getAllRecords`, or `getAllKeys` + `getAll`). Plain values are encoded
-//! a page at a time in JavaScript ([`crate::encoder`]) and handed to the
-//! engine while the snapshot is open; Blob bodies load in the background
-//! ([`crate::bodies`]) with a bound on the bytes in flight. Encoded data
-//! waits in a Blob-backed spool and the archive is written into Blob
-//! parts, so neither sits in wasm memory.
-//!
-//! Key generators: IndexedDB has no getter, so a throw-away readwrite
-//! transaction `add`s a record without key to each auto-increment store
-//! (the generated key is the next key), then aborts, which reverts both
-//! the record and the generator. This probe runs right before the snapshot
-//! and again after it; the backup records the largest of both probes and
-//! of the largest numeric key read ([`crate::generator::recorded`]), set
-//! with `BackupWriter::set_key_generator` once the records are in. So ids
-//! that any tab used (even if it deleted them again) while the backup ran
-//! are never handed out again after a restore.
+//! Per database ([`read_database`]): a schema snapshot (the stores'
+//! schemas, the key-generator probe and **one readonly transaction** over
+//! every selected store, a consistent snapshot: `snapshot.rs`), then each
+//! store read page by page into its own sink (`reader.rs` → `sink.rs` →
+//! the writer; Blob bodies load in the background, `bodies.rs`), then the
+//! key generators recorded. Encoded data waits in a Blob-backed spool and
+//! the archive is written into Blob parts, so neither sits in wasm memory.
+//! A passphrase locks the whole archive.
 
 use coffer_engine::locked::{lock_writer, Lock};
-use coffer_engine::model::DatabaseSchema;
 use coffer_engine::primitives::kdf::KdfParams;
-use std::cell::RefCell;
-
-use coffer_engine::{BackupWriter, Key, WriteOptions};
-use js_sys::{Array, Object, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Blob, IdbDatabase, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransactionMode};
-
+use coffer_engine::{BackupWriter, WriteOptions};
 use coffer_protocol::{Backup, BackupDone, ErrorCode, Phase, ProgressInfo, SelectedDb, META_DB};
+use web_sys::{Blob, IdbDatabase};
 
-use self::bodies::{Bodies, Body, Pending, MAX_IN_FLIGHT};
-use crate::browser::blobio::{BlobBatch, BlobParts, BlobSpool};
-use crate::browser::convert::{js_to_key, ToValue};
-use crate::browser::encoder::{EncodeFailure, EncodedPage, PageEncoder};
+use self::reader::Reading;
+use self::sink::{StoreSink, Writer};
+use self::snapshot::{record_generators, Snapshot};
+use crate::browser::blobio::{BlobParts, BlobSpool};
+use crate::browser::encoder::PageEncoder;
 use crate::browser::idb;
 use crate::error::{AppError, AppResult};
-use crate::generator;
-use crate::generators::Probe;
 use crate::timing::{measure, now, time_from_ms};
 use crate::{keys, progress_info, Reporter};
 
 mod bodies;
+mod reader;
+mod sink;
+mod snapshot;
+
+pub use reader::PAGE;
 
 thread_local! {
     static PAGE_ENCODER: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
@@ -69,14 +56,8 @@ const MEASURE_READING: &str = "coffer-backup:reading";
 /// See [`MEASURE_SETUP`].
 const MEASURE_WRITING: &str = "coffer-backup:writing";
 
-/// Records read per request.
-pub const PAGE: u32 = 500;
-
 /// Records-part size of browser backups.
 pub const PART_SIZE: usize = 4 << 20;
-
-/// Blob bytes read with one `FileReaderSync` call (at most, plus one Blob).
-const BLOB_BATCH: u64 = 8 << 20;
 
 /// The file name of a backup made at `now_ms`.
 pub fn backup_file_name(now_ms: f64) -> String {
@@ -92,429 +73,49 @@ pub fn backup_file_name(now_ms: f64) -> String {
     )
 }
 
-/// Reads schema, key generators and all records of `stores` of `db` into
-/// the writer. Returns when (`performance.now()`) its first store began to
-/// be read, after the schema, the key-generator probe and the counts.
-#[allow(clippy::too_many_arguments)]
-async fn read_database(
-    w: &mut BackupWriter<BlobSpool>,
-    db: &IdbDatabase,
-    name: &str,
+/// One database to back up.
+struct DbPlan<'a> {
+    db: &'a IdbDatabase,
+    name: &'a str,
     version: u64,
-    stores: &[String],
-    encrypted: &[String],
+    /// The selected stores that exist, sorted.
+    stores: Vec<String>,
+    /// Those of its stores that are registered as encrypted.
+    encrypted: Vec<String>,
+}
+
+/// Reads the schema, key generators and every record of `plan` into `w`:
+/// schema snapshot, each store through its sink, then the generators.
+/// Returns when (`performance.now()`) its first store began to be read,
+/// after the schema, the key-generator probe and the counts.
+async fn read_database(
+    w: &mut Writer,
+    plan: &DbPlan<'_>,
     rep: &Reporter,
     progress: &mut ProgressInfo,
 ) -> AppResult<f64> {
-    // Schema.
-    let mut schemas = Vec::new();
-    {
-        let tx = idb::transaction(db, stores, IdbTransactionMode::Readonly)?;
-        for s in stores {
-            let st = tx
-                .object_store(s)
-                .map_err(|e| AppError::js("cannot open a store", e))?;
-            let mut schema = idb::read_store_schema(&st)?;
-            schema.encrypted = encrypted.contains(s);
-            schemas.push(schema);
-        }
-    }
-    if let Some(s) = schemas.iter().find(|s| s.encrypted && s.key_path.is_some()) {
-        return Err(AppError::new(
-            ErrorCode::InvalidEncryptedStore,
-            format!(
-                "encrypted store {name}/{} has inline keys; encrypted stores need out-of-line keys",
-                s.name
-            ),
-        ));
-    }
-    // Key generator probe (aborted), then the snapshot, created back to back.
-    let probe = Probe::start(db, &schemas)?;
-    let snap = idb::transaction(db, stores, IdbTransactionMode::Readonly)?;
-    let mut counts = Vec::new();
-    for s in stores {
-        let st = snap
-            .object_store(s)
-            .map_err(|e| AppError::js("cannot open a store", e))?;
-        let r = st
-            .count()
-            .map_err(|e| AppError::js("cannot count records", e))?;
-        counts.push(idb::track(&r));
-    }
-    for (store, g) in probe.finish().await {
-        if let Some(s) = schemas.iter_mut().find(|s| s.name == store) {
-            s.key_generator = g;
-        }
-    }
-    for c in counts {
-        let n = c
-            .await
-            .map_err(|e| AppError::js("cannot count records", e))?;
-        progress.total_records += n.as_f64().unwrap_or(0.0) as u64;
-    }
-    let dbi = w.add_database(DatabaseSchema {
-        name: name.to_owned(),
-        version,
-        stores: schemas.clone(),
-    })?;
-    let batch = RefCell::new(BlobBatch::default());
-    let encoder = if use_page_encoder() {
-        PageEncoder::new()
-    } else {
-        None
-    };
-    let threshold = w.inline_threshold();
-    let mut read_blob = |b: &Blob| Ok(batch.borrow_mut().defer(b));
-    let mut conv = ToValue::new(&mut read_blob);
-    let mut max_keys: Vec<Option<f64>> = vec![None; schemas.len()];
-    // Earlier stores' records still waiting for Blob bodies: their reads go
-    // on while later stores are read (the writer takes stores in any
-    // order, each in key order).
-    let mut earlier: Vec<(usize, Bodies)> = Vec::new();
-    let mut last_store = None;
+    let DbPlan {
+        db, name, version, ..
+    } = *plan;
+    let snap = Snapshot::take(db, name, &plan.stores, &plan.encrypted).await?;
+    progress.total_records += snap.records;
+    let dbi = w.add_database(snap.schema(name, version))?;
     let began = now();
-    for (si, schema) in schemas.iter().enumerate() {
-        let st = snap
-            .object_store(&schema.name)
-            .map_err(|e| AppError::js("cannot open a store", e))?;
-        let store = schema.name.as_str();
-        // Keep at most MAX_IN_FLIGHT bytes of earlier stores being read.
-        while earlier.iter().map(|(_, b)| b.in_flight()).sum::<u64>() >= MAX_IN_FLIGHT {
-            let Some((ei, b)) = earlier.first_mut() else {
-                break;
-            };
-            let e_store = schemas[*ei].name.as_str();
-            b.wait_front(&st, &mut adder(w, dbi, *ei, name, e_store))
-                .await?;
-            earlier.retain(|(_, b)| !b.is_empty());
-        }
-        // Records waiting for their Blob bodies (read in the background).
-        let mut bodies = Bodies::default();
-        // Pipelined: the next page is requested before this one is
-        // converted, so IndexedDB reads while the engine encodes.
-        let gar = get_all_records(&st, encoder.as_ref());
-        let mut next = Some(request_page(&st, None, gar.as_ref())?);
-        while let Some(request) = next.take() {
-            let (ks, vs) = request
-                .receive(encoder.as_ref(), |n, last| {
-                    if n == PAGE {
-                        next = Some(request_page(&st, Some(last), gar.as_ref())?);
-                    }
-                    Ok(())
-                })
-                .await?;
-            let n = ks.length();
-            bodies.drain_ready(&mut adder(w, dbi, si, name, store))?;
-            for (ei, b) in &mut earlier {
-                let e_store = schemas[*ei].name.as_str();
-                b.drain_ready(&mut adder(w, dbi, *ei, name, e_store))?;
-            }
-            earlier.retain(|(_, b)| !b.is_empty());
-            // Plain stores: the whole page encoded in JavaScript at once.
-            let page = match (&encoder, schema.encrypted) {
-                (Some(enc), false) => match enc.encode(&vs, threshold)? {
-                    Ok(p) => Some(p),
-                    Err(EncodeFailure { index, error }) => {
-                        let key = js_to_key(&ks.get(index))?;
-                        return Err(located(name, store, &key, error));
-                    }
-                },
-                _ => None,
-            };
-            let mut hole = 0;
-            for i in 0..n {
-                let kjs = ks.get(i);
-                let key: Key = js_to_key(&kjs)?;
-                if let Key::Number(n) = key {
-                    max_keys[si] = Some(max_keys[si].map_or(n, |m| m.max(n)));
-                }
-                if let Some(page) = &page {
-                    let record = encoded_record(page, i as usize, &mut hole, &batch)?;
-                    match record {
-                        Ok(bytes) if bodies.idle(&batch.borrow()) => w
-                            .add_encoded_record(dbi, si, &key, bytes, &[])
-                            .map_err(|e| located(name, store, &key, e.into()))?,
-                        Ok(bytes) => bodies.push(
-                            &batch.borrow(),
-                            key,
-                            Pending::Encoded {
-                                bytes: bytes.to_vec(),
-                                bodies: Vec::new(),
-                            },
-                            &mut adder(w, dbi, si, name, store),
-                        )?,
-                        Err(p) => bodies.push(
-                            &batch.borrow(),
-                            key,
-                            p,
-                            &mut adder(w, dbi, si, name, store),
-                        )?,
-                    }
-                } else if schema.encrypted {
-                    let vjs = vs.get(i);
-                    let env = keys::sealed_bytes(&vjs).ok_or_else(|| {
-                        located(
-                            name,
-                            store,
-                            &key,
-                            AppError::new(
-                                ErrorCode::InvalidSealedRecord,
-                                "the value of an encrypted store is not sealed",
-                            ),
-                        )
-                    })?;
-                    progress.done_bytes += env.len() as u64;
-                    w.add_sealed_record(dbi, si, &key, &env)
-                        .map_err(|e| located(name, store, &key, e.into()))?;
-                    progress.done_records += 1;
-                    continue;
-                } else {
-                    let v = conv
-                        .convert(&vs.get(i))
-                        .map_err(|e| located(name, store, &key, e))?;
-                    bodies.push(
-                        &batch.borrow(),
-                        key,
-                        Pending::Value(v),
-                        &mut adder(w, dbi, si, name, store),
-                    )?;
-                }
-                if batch.borrow().bytes() >= BLOB_BATCH {
-                    bodies.flush(&mut batch.borrow_mut());
-                    if bodies.full() {
-                        bodies
-                            .wait_front(&st, &mut adder(w, dbi, si, name, store))
-                            .await?;
-                    }
-                }
-                progress.done_records += 1;
-            }
-            bodies.flush(&mut batch.borrow_mut());
-            rep.progress(Phase::Reading, *progress, false);
-        }
-        bodies.flush(&mut batch.borrow_mut());
-        if !bodies.is_empty() {
-            earlier.push((si, bodies));
-        }
-        last_store = Some(st);
+    let encoder = use_page_encoder().then(PageEncoder::new).flatten();
+    let mut reading = Reading::new(w, encoder, rep, progress);
+    let mut last = None;
+    for (si, schema) in snap.schemas.iter().enumerate() {
+        let st = snap.store(&schema.name)?;
+        let sink = StoreSink::new(dbi, si, name, &schema.name);
+        reading.read_store(&st, schema, sink).await?;
+        last = Some(st);
     }
-    if let Some(st) = &last_store {
-        for (ei, b) in &mut earlier {
-            let e_store = schemas[*ei].name.as_str();
-            b.finish(&batch, st, &mut adder(w, dbi, *ei, name, e_store))
-                .await?;
-        }
-    }
-    // Probe again once the snapshot is done (the readwrite transaction
-    // waits for it): ids another tab used in the meantime count too.
-    drop(snap);
-    let after = Probe::start(db, &schemas)?.finish().await;
-    for (si, schema) in schemas.iter().enumerate() {
-        if !schema.auto_increment {
-            continue;
-        }
-        let post = after
-            .iter()
-            .find(|(n, _)| *n == schema.name)
-            .and_then(|(_, g)| *g);
-        if let Some(g) = generator::recorded(schema.key_generator, max_keys[si], post) {
-            w.set_key_generator(dbi, si, g)?;
-        }
-    }
+    let max_keys = reading.finish(last.as_ref()).await?;
+    let Snapshot { schemas, tx, .. } = snap;
+    // The probe after the snapshot waits for it to end.
+    drop(tx);
+    record_generators(w, dbi, db, &schemas, &max_keys).await?;
     Ok(began)
-}
-
-/// A page of records being read.
-enum PageRequest {
-    /// `getAllKeys` + `getAll`.
-    Split(
-        wasm_bindgen_futures::JsFuture,
-        wasm_bindgen_futures::JsFuture,
-    ),
-    /// `getAllRecords` (one request, where the browser has it).
-    Records(wasm_bindgen_futures::JsFuture),
-}
-
-impl PageRequest {
-    /// The page's primary keys and values. As soon as the page's size and
-    /// last primary key are known, before its values are touched (reading
-    /// a value deserializes it), `then(size, last_key)` runs: requesting
-    /// the next page there lets IndexedDB read it while this one is
-    /// deserialized.
-    async fn receive(
-        self,
-        encoder: Option<&PageEncoder>,
-        then: impl FnOnce(u32, &JsValue) -> AppResult<()>,
-    ) -> AppResult<(Array, Array)> {
-        let last = |a: &Array, n: u32| {
-            if n == 0 {
-                JsValue::UNDEFINED
-            } else {
-                a.get(n - 1)
-            }
-        };
-        match (self, encoder) {
-            (PageRequest::Split(kf, vf), _) => {
-                let ks = Array::from(&kf.await.map_err(|e| AppError::js("cannot read keys", e))?);
-                then(ks.length(), &last(&ks, ks.length()))?;
-                let vs = vf
-                    .await
-                    .map_err(|e| AppError::js("cannot read records", e))?;
-                Ok((ks, Array::from(&vs)))
-            }
-            (PageRequest::Records(rf), Some(enc)) => {
-                let records = Array::from(
-                    &rf.await
-                        .map_err(|e| AppError::js("cannot read records", e))?,
-                );
-                let n = records.length();
-                let key = match n {
-                    0 => JsValue::UNDEFINED,
-                    _ => js_sys::Reflect::get(&last(&records, n), &"primaryKey".into())
-                        .map_err(|e| AppError::js("cannot read records", e))?,
-                };
-                then(n, &key)?;
-                enc.split(&records)
-            }
-            (PageRequest::Records(_), None) => Err(AppError::new(
-                ErrorCode::BrowserError,
-                "records read with getAllRecords need the page encoder",
-            )),
-        }
-    }
-}
-
-/// `getAllRecords` of `st`, when the browser has it and `encoder` (which
-/// splits its result) exists.
-fn get_all_records(st: &IdbObjectStore, encoder: Option<&PageEncoder>) -> Option<js_sys::Function> {
-    encoder?;
-    js_sys::Reflect::get(st, &"getAllRecords".into())
-        .ok()?
-        .dyn_into()
-        .ok()
-}
-
-/// Requests the page of records after `after` (from the start: `None`),
-/// with `get_all_records` when given, else `getAllKeys` + `getAll`.
-fn request_page(
-    st: &IdbObjectStore,
-    after: Option<&JsValue>,
-    get_all_records: Option<&js_sys::Function>,
-) -> AppResult<PageRequest> {
-    let q: JsValue = match after {
-        Some(k) => IdbKeyRange::lower_bound_with_open(k, true)
-            .map_err(|e| AppError::js("cannot page records", e))?
-            .into(),
-        None => JsValue::UNDEFINED,
-    };
-    if let Some(f) = get_all_records {
-        let options = Object::new();
-        let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&options, &k.into(), v);
-        if !q.is_undefined() {
-            let _ = set("query", &q);
-        }
-        let _ = set("count", &JsValue::from(PAGE));
-        let r: IdbRequest = f
-            .call1(st, &options)
-            .map_err(|e| AppError::js("cannot read records", e))?
-            .unchecked_into();
-        return Ok(PageRequest::Records(idb::track(&r)));
-    }
-    let kr = st
-        .get_all_keys_with_key_and_limit(&q, PAGE)
-        .map_err(|e| AppError::js("cannot read keys", e))?;
-    let vr = st
-        .get_all_with_key_and_limit(&q, PAGE)
-        .map_err(|e| AppError::js("cannot read records", e))?;
-    Ok(PageRequest::Split(idb::track(&kr), idb::track(&vr)))
-}
-
-/// Record `i` of an encoded page: its bytes when it has no bodies, else
-/// the record with its bodies (Blobs deferred to `batch`). `hole` is the
-/// page's first hole not yet taken.
-fn encoded_record<'p>(
-    page: &'p EncodedPage,
-    i: usize,
-    hole: &mut usize,
-    batch: &RefCell<BlobBatch>,
-) -> AppResult<Result<&'p [u8], Pending>> {
-    let start = if i == 0 { 0 } else { page.ends[i - 1] as usize };
-    let end = page.ends[i] as usize;
-    let bytes = page.bytes.get(start..end).ok_or_else(|| {
-        AppError::new(
-            ErrorCode::BrowserError,
-            "the record encoder returned too little",
-        )
-    })?;
-    let mut bodies = Vec::new();
-    while let Some(&at) = page.holes.get(*hole) {
-        let at = at as usize;
-        // Every value starts with a tag, so a hole is never at a value's
-        // start; one at its end is its own (its last body).
-        if at > end {
-            break;
-        }
-        if at == start {
-            return Err(AppError::new(
-                ErrorCode::BrowserError,
-                "the record encoder misplaced a body",
-            ));
-        }
-        let body = page.bodies.get(*hole as u32);
-        let body = match body.dyn_ref::<Blob>() {
-            Some(b) => Body::Deferred(batch.borrow_mut().defer_index(b)),
-            None => Body::Bytes(Uint8Array::new(&body).to_vec()),
-        };
-        bodies.push((at - start, body));
-        *hole += 1;
-    }
-    if bodies.is_empty() {
-        return Ok(Ok(bytes));
-    }
-    Ok(Err(Pending::Encoded {
-        bytes: bytes.to_vec(),
-        bodies,
-    }))
-}
-
-/// `e`, with the record it concerns in front of its message.
-fn located(db: &str, store: &str, key: &Key, e: AppError) -> AppError {
-    let mut e = e.about(format!("{db}/{store}"));
-    e.0.message = format!("{db}/{store}, key {key:?}: {}", e.0.message);
-    e
-}
-
-/// Adds plain records of store `si` of database `dbi` to `w`.
-fn adder<'a>(
-    w: &'a mut BackupWriter<BlobSpool>,
-    dbi: usize,
-    si: usize,
-    db: &'a str,
-    store: &'a str,
-) -> impl FnMut(Key, Pending) -> AppResult<()> + 'a {
-    move |key, p| {
-        let r = match p {
-            Pending::Value(v) => w.add_record(dbi, si, &key, v),
-            Pending::Encoded { bytes, bodies } => {
-                let mut parts = Vec::with_capacity(bodies.len());
-                for (at, b) in &bodies {
-                    match b {
-                        Body::Bytes(x) => parts.push((*at, x.as_slice())),
-                        Body::Deferred(_) => {
-                            return Err(located(
-                                db,
-                                store,
-                                &key,
-                                AppError::new(ErrorCode::Io, "a Blob body was not read"),
-                            ))
-                        }
-                    }
-                }
-                w.add_encoded_record(dbi, si, &key, &bytes, &parts)
-            }
-        };
-        r.map_err(|e| located(db, store, &key, e.into()))
-    }
 }
 
 /// Backs up `selection` and returns the archive as a Blob.
@@ -572,17 +173,14 @@ pub async fn backup(req: &Backup, rep: &Reporter) -> AppResult<(BackupDone, Blob
             .filter(|(d, _)| *d == sel.name)
             .map(|(_, s)| s.clone())
             .collect();
-        let r = read_database(
-            &mut w,
-            &db,
-            &sel.name,
-            *version,
-            &stores,
-            &encrypted,
-            rep,
-            &mut progress,
-        )
-        .await;
+        let plan = DbPlan {
+            db: &db,
+            name: &sel.name,
+            version: *version,
+            stores,
+            encrypted,
+        };
+        let r = read_database(&mut w, &plan, rep, &mut progress).await;
         db.close();
         reading_began.get_or_insert(r?);
     }
