@@ -9,6 +9,7 @@ mod keys;
 mod overview;
 mod restore;
 mod selection;
+mod storage;
 mod task;
 
 use coffer_protocol::{Failure, Lang, Msg, OverviewData, Scope, CHANNEL_NAME};
@@ -41,6 +42,8 @@ pub struct Ctx {
     pub lang: RwSignal<Lang>,
     /// The databases this UI shows, backs up and restores.
     pub scope: RwSignal<Scope>,
+    /// The origin's storage use and persistence.
+    pub storage: RwSignal<Option<storage::StorageInfo>>,
     /// Counts overview requests, so that only the newest one's answer is
     /// shown (answers can arrive out of order).
     pub refreshes: StoredValue<u64>,
@@ -51,6 +54,7 @@ impl Ctx {
     pub fn refresh(self) {
         let engine = self.engine.get_value();
         let scope = self.scope.get_untracked();
+        storage::refresh(self);
         self.refreshes.update_value(|n| *n += 1);
         let this = self.refreshes.get_value();
         leptos::task::spawn_local(async move {
@@ -156,6 +160,7 @@ pub fn BackupManagement(
         lang: RwSignal::new(lang),
         scope: RwSignal::new(scope),
         refreshes: StoredValue::new(0),
+        storage: RwSignal::new(None),
     };
     provide_context(ctx);
     ctx.refresh();
@@ -213,6 +218,14 @@ pub fn App() -> impl IntoView {
     let view = BackupManagement(BackupManagementProps::builder().lang(lang).build());
     if let Some(ctx) = use_context::<Ctx>() {
         crate::js_api::install(ctx);
+        // A backup tool's own site should not be evicted: ask once at
+        // start (the overview says whether the browser agreed).
+        leptos::task::spawn_local(async move {
+            if !storage::read().await.is_some_and(|s| s.persisted) {
+                storage::ask_persistent().await;
+            }
+            storage::refresh(ctx);
+        });
     }
     view
 }

@@ -4,6 +4,7 @@
 use coffer_protocol::{strings, Msg};
 use leptos::prelude::*;
 
+use super::storage::StorageLine;
 use super::task::Task;
 use super::use_ctx;
 use crate::client::api;
@@ -82,6 +83,7 @@ pub fn Overview() -> impl IntoView {
                 }
                 .into_any(),
             }}
+            <StorageLine />
         </section>
     }
 }

@@ -695,3 +695,34 @@ test.describe('in a German browser', () => {
     }
   });
 });
+
+// Issue 13: a restore into an origin whose quota is smaller than the backup
+// fails with a clear error naming the space it needs, and changes nothing.
+test('disk full: a restore that does not fit says how much space it needs and writes nothing', async ({ page }, info) => {
+  await open(page);
+  await seedBig(page, { records: 200, blobs: 4 });
+  const file = await createBackup(page, info.outputPath('quota.zip'));
+  await wipe(page);
+  await page.evaluate(() => window.coffer.refresh());
+  await expect(page.getByTestId('row-e2e-big-files')).toHaveCount(0);
+  // The overview shows the origin's storage.
+  await expect(page.getByTestId('storage')).toContainText(/Storage: .* of .* used\./);
+  await expect(page.getByTestId('storage')).toContainText(/persistent/i);
+  const cdp = await page.context().newCDPSession(page);
+  const origin = new URL(page.url()).origin;
+  const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage);
+  // 1 MiB more than is used now: the 4 MiB backup does not fit.
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + (1 << 20) });
+  await chooseBackup(page, file);
+  await expect(status(page)).toContainText('Backup checked');
+  await page.getByRole('button', { name: 'Restore backup' }).click();
+  await page.getByRole('dialog', { name: 'Restore this backup?' }).getByRole('button', { name: 'Restore now' }).click();
+  await expect(status(page)).toHaveClass(/error/);
+  await expect(status(page)).toContainText(/^Not enough storage space: this needs about \d+\.\d MiB more\. \(browser-quota\)$/);
+  // Nothing was written: the database does not exist.
+  expect(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name))).not.toContain('e2e-big');
+  // With the quota back, the same file restores.
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+  await restoreNow(page);
+  await expect(page.getByTestId('row-e2e-big-files')).toContainText('4');
+});

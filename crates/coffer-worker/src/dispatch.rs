@@ -13,7 +13,7 @@ use web_sys::{Blob, MessageEvent};
 
 use crate::error::{AppError, AppResult};
 use crate::report::{post, scope, Attach, Reporter};
-use crate::{backup, keys, lock, measure, overview, restore, sample, stores, tabs};
+use crate::{backup, keys, lock, measure, overview, registry, restore, sample, stores, tabs};
 
 /// What came with a request besides its JSON.
 struct Attached {
@@ -164,11 +164,13 @@ pub fn run() {
     let f = Closure::<dyn FnMut(MessageEvent)>::new(on_message);
     s.set_onmessage(Some(f.as_ref().unchecked_ref()));
     f.forget();
-    // Finish a key replacement a previous session was interrupted in.
+    // Finish a key replacement, and settle the registrations of a restore,
+    // that a previous session was interrupted in.
     wasm_bindgen_futures::spawn_local(async {
         let rep = Reporter::silent();
         if let Ok(_g) = lock::acquire(LOCK_NAME, &rep).await {
             let _ = keys::resume_pending().await;
+            let _ = registry::settle_restore().await;
         }
     });
     post(

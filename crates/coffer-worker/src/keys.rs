@@ -1,12 +1,6 @@
-//! The master key and the encrypted-store registry, both kept in Coffer's
-//! own database [`META_DB`] (never part of a backup), plus key export and
-//! replacement.
-//!
-//! Layout of [`META_DB`] (version 1):
-//! - `keys`: `"current"` and, during a replacement, `"pending"`, each
-//!   `{ id: "<hex key id>", key: Uint8Array(32), created: <ms> }`;
-//! - `encrypted-stores`: one record per encrypted store, key
-//!   `[database, store]`, value `{ database, store }`.
+//! The master key, kept in Coffer's own database ([`crate::meta`]): created
+//! on first use, exported as a key file, replaced with every encrypted
+//! store re-sealed.
 //!
 //! Replacement is crash-safe: the new key is first saved as `pending`, then
 //! every database's encrypted stores are re-sealed in one transaction per
@@ -25,15 +19,14 @@ use web_sys::{Blob, IdbDatabase, IdbTransactionMode};
 
 use crate::browser::blobio::blob_from_bytes;
 use crate::browser::convert::{js_to_key, key_to_js};
-use crate::browser::idb::{self, Opened};
+use crate::browser::idb;
 use crate::error::{AppError, AppResult};
+use crate::meta::{self, KEYS};
+use crate::registry::registry;
 use crate::timing::{date_now, time_from_ms};
 use crate::Reporter;
 use coffer_protocol::ErrorCode;
-use coffer_protocol::{KeyExported, KeyReplaced, KeySource, Phase, ProgressInfo, META_DB};
-
-const KEYS: &str = "keys";
-const REGISTRY: &str = "encrypted-stores";
+use coffer_protocol::{KeyExported, KeyReplaced, KeySource, Phase, ProgressInfo};
 
 /// A master key and when it was created.
 pub struct KeyRecord {
@@ -41,28 +34,6 @@ pub struct KeyRecord {
     pub key: MasterKey,
     /// Creation time, JS milliseconds.
     pub created_ms: f64,
-}
-
-/// Opens (creating if needed) Coffer's own database.
-pub async fn meta_db() -> AppResult<IdbDatabase> {
-    match idb::open_versioned(META_DB, 1.0, || {}).await? {
-        Opened::Open(db) => Ok(db),
-        Opened::Upgrade {
-            db, tx: _, request, ..
-        } => {
-            let names = idb::store_names(&db);
-            if !names.iter().any(|n| n == KEYS) {
-                db.create_object_store(KEYS)
-                    .map_err(|e| AppError::js("cannot set up key storage", e))?;
-            }
-            if !names.iter().any(|n| n == REGISTRY) {
-                db.create_object_store(REGISTRY)
-                    .map_err(|e| AppError::js("cannot set up key storage", e))?;
-            }
-            idb::finish_open(&request).await?;
-            Ok(db)
-        }
-    }
 }
 
 fn record_to_js(k: &KeyRecord) -> JsValue {
@@ -108,7 +79,7 @@ pub async fn load(db: &IdbDatabase) -> AppResult<(Option<KeyRecord>, Option<KeyR
 
 /// The current master key, generated and saved on first use.
 pub async fn current_key() -> AppResult<KeyRecord> {
-    let db = meta_db().await?;
+    let db = meta::open().await?;
     let r = current_key_in(&db).await;
     db.close();
     r
@@ -143,58 +114,6 @@ async fn current_key_in(db: &IdbDatabase) -> AppResult<KeyRecord> {
             "cannot create the master key",
         )),
     }
-}
-
-/// The current key's id, if a key exists (never creates one).
-pub async fn current_key_id() -> AppResult<Option<String>> {
-    let db = meta_db().await?;
-    let r = load(&db).await;
-    db.close();
-    Ok(r?.0.map(|k| k.key.id().to_hex()))
-}
-
-/// Every registered encrypted store as `(database, store)`.
-pub async fn registry() -> AppResult<Vec<(String, String)>> {
-    let db = meta_db().await?;
-    let tx = idb::transaction(&db, &[REGISTRY.into()], IdbTransactionMode::Readonly)?;
-    let s = tx
-        .object_store(REGISTRY)
-        .map_err(|e| AppError::js("registry", e))?;
-    let keys = idb::req("cannot read the encrypted-store registry", s.get_all_keys()).await?;
-    db.close();
-    let mut out = Vec::new();
-    for k in Array::from(&keys).iter() {
-        let a = Array::from(&k);
-        if let (Some(d), Some(st)) = (a.get(0).as_string(), a.get(1).as_string()) {
-            out.push((d, st));
-        }
-    }
-    Ok(out)
-}
-
-/// Registers `(database, store)` as encrypted.
-pub async fn register(pairs: &[(String, String)]) -> AppResult<()> {
-    if pairs.is_empty() {
-        return Ok(());
-    }
-    let db = meta_db().await?;
-    let tx = idb::transaction(&db, &[REGISTRY.into()], IdbTransactionMode::Readwrite)?;
-    let s = tx
-        .object_store(REGISTRY)
-        .map_err(|e| AppError::js("registry", e))?;
-    for (d, st) in pairs {
-        let key: Array = [JsValue::from_str(d), JsValue::from_str(st)]
-            .iter()
-            .collect();
-        let v = Object::new();
-        let _ = Reflect::set(&v, &"database".into(), &JsValue::from_str(d));
-        let _ = Reflect::set(&v, &"store".into(), &JsValue::from_str(st));
-        s.put_with_key(&v, &key)
-            .map_err(|e| AppError::js("cannot register an encrypted store", e))?;
-    }
-    idb::done(&tx).await?;
-    db.close();
-    Ok(())
 }
 
 /// Exports the current key as a key file, optionally passphrase-wrapped
@@ -369,7 +288,7 @@ pub async fn replace_key(
             created_ms: now_ms,
         },
     };
-    let db = meta_db().await?;
+    let db = meta::open().await?;
     let (current, _) = load(&db).await?;
     let old_id = current.as_ref().map(|c| c.key.id().to_hex());
     if let Some(c) = &current {
@@ -399,7 +318,7 @@ pub async fn replace_key(
 
 /// Finishes a replacement that was interrupted (pending key present).
 pub async fn resume_pending() -> AppResult<()> {
-    let db = meta_db().await?;
+    let db = meta::open().await?;
     let (current, pending) = load(&db).await?;
     if let Some(p) = pending {
         if let Some(c) = &current {
@@ -414,7 +333,7 @@ pub async fn resume_pending() -> AppResult<()> {
 
 /// Both keys a sealed record may be under right now (current first).
 pub async fn usable_keys() -> AppResult<Vec<MasterKey>> {
-    let db = meta_db().await?;
+    let db = meta::open().await?;
     let (c, p) = load(&db).await?;
     db.close();
     let mut out = Vec::new();

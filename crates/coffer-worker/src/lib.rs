@@ -13,7 +13,8 @@
 //! - [`backup`] (IndexedDB → `coffer_engine::BackupWriter` → Blob),
 //!   [`restore`] (File → `coffer_engine::BackupReader` → IndexedDB),
 //!   [`overview`] (the census of databases and stores), [`keys`] (master
-//!   key, encrypted-store registry, export, replacement), [`stores`] (the
+//!   key, export, replacement), [`registry`] (the encrypted stores, and a
+//!   restore's journal), [`meta`] (Coffer's own database), [`stores`] (the
 //!   encrypted-store API), [`sample`] (the demo database), [`measure`].
 //! - [`browser`]: the adapters to browser APIs: IndexedDB, structured-clone
 //!   conversion, Blob I/O and the JavaScript page encoder.
@@ -35,7 +36,9 @@ pub mod generators;
 pub mod keys;
 pub mod lock;
 pub mod measure;
+pub mod meta;
 pub mod overview;
+pub mod registry;
 pub mod report;
 pub mod restore;
 pub mod sample;

@@ -14,7 +14,7 @@ use crate::keys;
 /// The origin's databases with counts and approximate sizes. A database
 /// deleted while this runs is left out (and never created again).
 pub async fn overview(scope: &Scope) -> AppResult<OverviewData> {
-    let reg = keys::registry().await?;
+    let reg = crate::registry::registry().await?;
     let mut databases = Vec::new();
     for (name, version) in idb::database_names().await? {
         if name == META_DB || !scope.allows(&name) {
@@ -34,7 +34,9 @@ pub async fn overview(scope: &Scope) -> AppResult<OverviewData> {
     }
     Ok(OverviewData {
         databases,
-        key_id: keys::current_key_id().await?,
+        // The master key exists from first use: every backup carries a
+        // MAC, and the overview (and an element's `keyId`) names it.
+        key_id: Some(keys::current_key().await?.key.id().to_hex()),
     })
 }
 

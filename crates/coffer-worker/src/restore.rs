@@ -31,8 +31,10 @@ use coffer_protocol::{
 use crate::browser::blobio::{read_blob_buffer, BlobParts, BlobReader};
 use crate::browser::convert::{key_to_js, ToJs};
 use crate::browser::idb::{self, Opened};
+use crate::browser::storage;
 use crate::error::{AppError, AppResult};
 use crate::generators::{self, Probe};
+use crate::registry::RestoreJournal;
 use crate::timing::date_now;
 use crate::{keys, progress_info, tabs, Reporter};
 
@@ -466,6 +468,20 @@ async fn restore_by_upgrade(t: &mut Target<'_>, existing_version: Option<u64>) -
     }
 }
 
+/// Not enough space: `needed` bytes, `free` available.
+fn quota_failure(needed: u64, free: u64) -> AppError {
+    let short = needed.saturating_sub(free).max(1);
+    AppError(Box::new(
+        coffer_protocol::Failure::new(
+            ErrorCode::BrowserQuota,
+            format!(
+                "not enough storage space: the restore needs {needed} bytes, {free} are available"
+            ),
+        )
+        .with_bytes(short),
+    ))
+}
+
 /// Restores `req.selection` (within `req.scope`) from a backup (the caller
 /// holds the lock).
 pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Restored> {
@@ -523,6 +539,22 @@ pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Res
     if !recently_verified(&file, &o) {
         verify(&mut o, rep)?;
     }
+    // A restore that cannot fit fails now, before it writes, saying how
+    // much more space it needs (a write that still hits the quota aborts
+    // its transaction and is reported the same way).
+    let needed: u64 = plan
+        .iter()
+        .flat_map(|(di, ss)| {
+            let d = &o.reader.manifest().databases()[*di];
+            ss.iter().map(move |&si| &d.stores[si])
+        })
+        .flat_map(|s| s.parts.iter().chain(&s.blobs))
+        .map(|e| e.size)
+        .sum();
+    let available = storage::available().await;
+    if let Some(free) = available.filter(|&free| free < needed) {
+        return Err(quota_failure(needed, free));
+    }
     let mut progress = ProgressInfo::default();
     let mut to_register = Vec::new();
     for (di, ss) in &plan {
@@ -535,7 +567,7 @@ pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Res
             }
         }
     }
-    keys::register(&to_register).await?;
+    let mut journal = RestoreJournal::begin(to_register).await?;
     let existing = idb::database_names().await?;
     let mut resealed = 0;
     let mut stores_done = 0;
@@ -558,9 +590,18 @@ pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Res
             progress: &mut progress,
             resealed: &mut resealed,
         };
-        restore_database(&mut t, ev).await?;
+        if let Err(e) = restore_database(&mut t, ev).await {
+            journal.end().await?;
+            if e.code() == ErrorCode::BrowserQuota {
+                let free = storage::available().await.or(available).unwrap_or(0);
+                return Err(quota_failure(needed, free));
+            }
+            return Err(e);
+        }
+        journal.committed(&name).await?;
         stores_done += ss.len() as u64;
     }
+    journal.end().await?;
     rep.progress(Phase::Restoring, progress, true);
     tabs::broadcast("restored");
     Ok(Restored {

@@ -149,7 +149,7 @@ pub async fn load_sample(now_ms: f64) -> AppResult<SampleLoaded> {
     }
     idb::finish_open(&request).await?;
     db.close();
-    keys::register(&[
+    crate::registry::register(&[
         (SAMPLE_DB.to_owned(), "secrets".to_owned()),
         (SAMPLE_DB.to_owned(), "sessions".to_owned()),
     ])

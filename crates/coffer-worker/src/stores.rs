@@ -17,7 +17,7 @@ use coffer_protocol::ErrorCode;
 use coffer_protocol::META_DB;
 
 async fn check_registered(db: &str, store: &str) -> AppResult<()> {
-    if keys::registry()
+    if crate::registry::registry()
         .await?
         .iter()
         .any(|(d, s)| d == db && s == store)
@@ -61,7 +61,7 @@ pub async fn create_encrypted_store(db: &str, store: &str) -> AppResult<()> {
             Opened::Open(conn) => conn.close(),
         }
     }
-    keys::register(&[(db.to_owned(), store.to_owned())]).await
+    crate::registry::register(&[(db.to_owned(), store.to_owned())]).await
 }
 
 /// Seals `value` and stores it under `key`.

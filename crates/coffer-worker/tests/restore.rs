@@ -289,3 +289,143 @@ async fn a_restore_right_after_inspect_skips_only_the_second_verification() {
     assert_eq!(keys.length(), 21, "the failed restore wrote nothing");
     db.close();
 }
+
+/// A backup of database `db` with an encrypted store `secrets` (one record
+/// sealed under `key`) and a plain store `b` whose one record IndexedDB
+/// refuses (no value at its key path) when `fail` is set.
+fn backup_with_secrets(db: &str, key: &coffer_engine::MasterKey, fail: bool) -> web_sys::Blob {
+    use coffer_engine::envelope::{seal_value, RecordContext};
+    let mut opts = WriteOptions::new(time::OffsetDateTime::UNIX_EPOCH);
+    opts.master_key = Some(key.clone());
+    let mut w = BackupWriter::new(opts, MemorySpool::default());
+    let mut secrets = StoreSchema::new("secrets");
+    secrets.encrypted = true;
+    let mut b = StoreSchema::new("b");
+    b.key_path = Some(KeyPath::Single("id".into()));
+    let d = w
+        .add_database(DatabaseSchema {
+            name: db.into(),
+            version: 1,
+            stores: vec![b, secrets],
+        })
+        .unwrap();
+    let k = Key::String("token".into());
+    let ctx = RecordContext {
+        database: db,
+        store: "secrets",
+        key: &k,
+    };
+    let env = seal_value(key, &ctx, &Value::string("s3cret")).unwrap();
+    w.add_sealed_record(d, 1, &k, &env).unwrap();
+    let bad = if fail {
+        Value::string("not an object")
+    } else {
+        Value::Object(vec![(
+            coffer_engine::model::JsString::from("id"),
+            Value::Number(1.0),
+        )])
+    };
+    w.add_record(d, 0, &Key::Number(1.0), bad).unwrap();
+    let (zip, _) = w.finish(Vec::new()).unwrap();
+    coffer_worker::browser::blobio::blob_from_bytes(&zip, "application/zip").unwrap()
+}
+
+async fn registered(db: &str) -> Vec<String> {
+    coffer_worker::registry::registry()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(d, _)| d == db)
+        .map(|(_, s)| s)
+        .collect()
+}
+
+/// Issue 13: a restore's registration of the backup's encrypted stores in
+/// Coffer's own database commits with the data or not at all; a crash
+/// between the two is settled on the next start.
+#[wasm_bindgen_test]
+async fn encrypted_stores_are_registered_only_with_their_data() {
+    let key = coffer_worker::keys::current_key().await.unwrap().key;
+    let sel = select("t-registry", &["b", "secrets"]);
+    // The restore fails after its registration intent was written (the
+    // plain store's record is refused): the registry is unchanged.
+    let _ = idb::delete_database("t-registry").await;
+    let err = restore::restore(
+        backup_with_secrets("t-registry", &key, true),
+        &restore_req(sel.clone()),
+        &Reporter::silent(),
+    )
+    .await
+    .expect_err("the restore must fail");
+    assert_eq!(
+        err.code().kind(),
+        coffer_protocol::ErrorKind::Browser,
+        "{err:?}"
+    );
+    assert!(registered("t-registry").await.is_empty());
+    assert_eq!(
+        coffer_worker::registry::settle_restore().await.unwrap(),
+        vec![],
+        "no intent is left behind"
+    );
+    // The same backup without the bad record: registered with its data.
+    restore::restore(
+        backup_with_secrets("t-registry", &key, false),
+        &restore_req(sel),
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(registered("t-registry").await, ["secrets"]);
+}
+
+#[wasm_bindgen_test]
+async fn a_restore_interrupted_after_its_data_is_settled_on_the_next_start() {
+    use coffer_engine::envelope::{seal_value, RecordContext};
+    use coffer_worker::registry::{settle_restore, RestoreJournal};
+    let key = coffer_worker::keys::current_key().await.unwrap().key;
+    // "t-crash/sealed" holds envelopes (its data committed before the
+    // crash); "t-crash/plain" does not (its restore never committed).
+    let db = fresh_db(
+        "t-crash",
+        "db.createObjectStore('sealed'); db.createObjectStore('plain'); db.createObjectStore('empty');",
+    )
+    .await;
+    let k = Key::Number(1.0);
+    let env = seal_value(
+        &key,
+        &RecordContext {
+            database: "t-crash",
+            store: "sealed",
+            key: &k,
+        },
+        &Value::Null,
+    )
+    .unwrap();
+    put_all(
+        &db,
+        "sealed",
+        &[(
+            JsValue::from_f64(1.0),
+            js_sys::Uint8Array::from(env.as_slice()).into(),
+        )],
+    )
+    .await;
+    put_all(&db, "plain", &[(JsValue::from_f64(1.0), js("'plain'"))]).await;
+    db.close();
+    // The intent survives (the journal is never ended, as in a crash).
+    let journal = RestoreJournal::begin(vec![
+        ("t-crash".into(), "sealed".into()),
+        ("t-crash".into(), "plain".into()),
+        ("t-crash".into(), "empty".into()),
+        ("t-crash-gone".into(), "x".into()),
+    ])
+    .await
+    .unwrap();
+    std::mem::forget(journal);
+    assert!(registered("t-crash").await.is_empty());
+    let settled = settle_restore().await.unwrap();
+    assert_eq!(settled, vec![("t-crash".to_owned(), "sealed".to_owned())]);
+    assert_eq!(registered("t-crash").await, ["sealed"]);
+    assert!(settle_restore().await.unwrap().is_empty(), "settled once");
+}

@@ -255,6 +255,25 @@ impl Lang {
         }
     }
 
+    /// How much of its quota the origin uses.
+    pub fn storage_usage(self, used: &str, quota: &str) -> String {
+        if self.de() {
+            format!("Speicher: {used} von {quota} belegt.")
+        } else {
+            format!("Storage: {used} of {quota} used.")
+        }
+    }
+
+    /// Whether the browser keeps the origin's data.
+    pub fn persistence(self, persisted: bool) -> &'static str {
+        match (self.de(), persisted) {
+            (false, true) => "Persistent: the browser will not evict this site's data.",
+            (false, false) => "Not persistent: the browser may delete this site's data when space runs low. Keep your backups elsewhere.",
+            (true, true) => "Dauerhaft: Der Browser löscht die Daten dieser Website nicht von sich aus.",
+            (true, false) => "Nicht dauerhaft: Der Browser darf die Daten dieser Website löschen, wenn der Platz knapp wird. Bewahren Sie Ihre Backups woanders auf.",
+        }
+    }
+
     /// Progress: `done of total`.
     pub fn of(self, done: &str, total: &str) -> String {
         if self.de() {
@@ -381,5 +400,15 @@ mod tests {
             .text(Lang::En)
             .contains("4 encrypted records were re-sealed"));
         assert_eq!(Lang::De.of("1", "2"), "1 von 2");
+        for persisted in [true, false] {
+            assert_ne!(
+                Lang::En.persistence(persisted),
+                Lang::De.persistence(persisted)
+            );
+        }
+        assert_eq!(
+            Lang::De.storage_usage("1 B", "2 B"),
+            "Speicher: 1 B von 2 B belegt."
+        );
     }
 }

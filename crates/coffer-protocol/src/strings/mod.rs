@@ -156,6 +156,7 @@ pub const DE: &[(&str, &str)] = &[
     ("encrypted", "verschlüsselt"),
     ("no stores", "keine Speicher"),
     ("No master key yet (one is created on first use).", "Noch kein Hauptschlüssel (er wird bei der ersten Verwendung erzeugt)."),
+    ("Ask the browser to keep this data", "Den Browser bitten, diese Daten zu behalten"),
     // Backup card.
     ("Enter a passphrase, or untick “Encrypt the whole backup”.", "Geben Sie eine Passphrase ein oder entfernen Sie das Häkchen bei „Ganzes Backup verschlüsseln“."),
     ("Encrypt the whole backup with a passphrase", "Ganzes Backup mit einer Passphrase verschlüsseln"),

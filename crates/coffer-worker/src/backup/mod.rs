@@ -124,7 +124,7 @@ pub async fn backup(req: &Backup, rep: &Reporter) -> AppResult<(BackupDone, Blob
     let started = now();
     let mut reading_began = None;
     let master = keys::current_key().await?;
-    let reg = keys::registry().await?;
+    let reg = crate::registry::registry().await?;
     let existing = idb::database_names().await?;
     let mut options = WriteOptions::new(time_from_ms(now_ms));
     options.master_key = Some(master.key.clone());

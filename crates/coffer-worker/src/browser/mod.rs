@@ -1,8 +1,10 @@
 //! Adapters to the browser APIs the worker uses: IndexedDB ([`idb`]),
 //! structured-clone values ⇄ the engine's model ([`convert`]), Blob I/O
-//! ([`blobio`]) and the JavaScript page encoder ([`encoder`], `encode.js`).
+//! ([`blobio`]), the JavaScript page encoder ([`encoder`], `encode.js`) and
+//! the storage quota ([`storage`]).
 
 pub mod blobio;
 pub mod convert;
 pub mod encoder;
 pub mod idb;
+pub mod storage;

@@ -1,0 +1,56 @@
+//! Coffer's own database, [`META_DB`]: never shown, never part of a backup.
+//!
+//! Layout (version [`META_VERSION`]):
+//! - `keys`: `"current"` and, during a replacement, `"pending"`, each
+//!   `{ id: "<hex key id>", key: Uint8Array(32), created: <ms> }`
+//!   ([`crate::keys`]);
+//! - `encrypted-stores`: one record per encrypted store, key
+//!   `[database, store]`, value `{ database, store }`
+//!   ([`crate::registry`]);
+//! - `journal`: what an operation that writes other databases will write
+//!   here once they committed, so that a crash in between is finished or
+//!   undone on the next start ([`crate::registry::settle_restore`]).
+
+use coffer_protocol::META_DB;
+use web_sys::IdbDatabase;
+
+use crate::browser::idb::{self, Opened};
+use crate::error::{AppError, AppResult};
+
+/// The master keys.
+pub const KEYS: &str = "keys";
+/// The encrypted-store registry.
+pub const REGISTRY: &str = "encrypted-stores";
+/// Intents of operations in progress.
+pub const JOURNAL: &str = "journal";
+
+/// The schema version this build writes.
+pub const META_VERSION: u32 = 2;
+
+const STORES: [&str; 3] = [KEYS, REGISTRY, JOURNAL];
+
+/// Opens Coffer's own database, creating it or adding missing stores when
+/// it is older than [`META_VERSION`] (a newer version, written by a newer
+/// Coffer in another tab, is opened as it is).
+pub async fn open() -> AppResult<IdbDatabase> {
+    if let Some(db) = idb::open_existing(META_DB).await? {
+        if db.version() >= f64::from(META_VERSION) {
+            return Ok(db);
+        }
+        db.close();
+    }
+    match idb::open_versioned(META_DB, f64::from(META_VERSION), || {}).await? {
+        Opened::Open(db) => Ok(db),
+        Opened::Upgrade { db, request, .. } => {
+            let names = idb::store_names(&db);
+            for s in STORES {
+                if !names.iter().any(|n| n == s) {
+                    db.create_object_store(s)
+                        .map_err(|e| AppError::js("cannot set up Coffer's own storage", e))?;
+                }
+            }
+            idb::finish_open(&request).await?;
+            Ok(db)
+        }
+    }
+}
