@@ -170,6 +170,7 @@ pub fn run() {
         let rep = Reporter::silent();
         if let Ok(_g) = lock::acquire(LOCK_NAME, &rep).await {
             let _ = keys::resume_pending().await;
+            let _ = restore::staging::settle().await;
             let _ = registry::settle_restore().await;
         }
     });

@@ -15,30 +15,32 @@
 use std::cell::RefCell;
 use std::io::Read;
 
-use coffer_engine::envelope::{reseal, RecordContext};
 use coffer_engine::locked::{is_locked, open_backup, Input, Unlock};
-use coffer_engine::model::{BlobRef, StoreSchema};
-use coffer_engine::{BackupReader, Key, Limits, MasterKey, RecordValue};
-use js_sys::Uint8Array;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Blob, IdbObjectStore, IdbTransactionMode};
+use coffer_engine::{BackupReader, Limits, MasterKey};
+use wasm_bindgen::JsCast;
+use web_sys::Blob;
 
 use coffer_protocol::{
     DbInfo, ErrorCode, Inspect, KeyFileInput, Phase, Preview, ProgressInfo, Restore, Restored,
-    Scope, StoreInfo, WaitReason, META_DB,
+    Scope, StoreInfo, META_DB,
 };
 
-use crate::browser::blobio::{read_blob_buffer, BlobParts, BlobReader};
-use crate::browser::convert::{key_to_js, ToJs};
-use crate::browser::idb::{self, Opened};
+use self::database::restore_database;
+use self::target::Target;
+use crate::browser::blobio::BlobReader;
+use crate::browser::idb;
 use crate::browser::storage;
 use crate::error::{AppError, AppResult};
-use crate::generators::{self, Probe};
 use crate::registry::RestoreJournal;
 use crate::timing::date_now;
 use crate::{keys, progress_info, tabs, Reporter};
 
-type Reader = BackupReader<Input<BlobReader>>;
+mod database;
+pub mod staging;
+mod target;
+
+/// The open backup.
+pub type Reader = BackupReader<Input<BlobReader>>;
 
 struct Opened2 {
     reader: Reader,
@@ -211,261 +213,6 @@ pub async fn inspect(file: Blob, req: &Inspect, rep: &Reporter) -> AppResult<Pre
     let seen = fingerprint(&file, &o);
     VERIFIED.with(|v| *v.borrow_mut() = Some((seen, date_now())));
     Ok(p)
-}
-
-/// What a database restore writes with, and where the records go.
-struct Target<'a> {
-    reader: &'a mut Reader,
-    di: usize,
-    stores: &'a [usize],
-    old_key: Option<&'a MasterKey>,
-    current: &'a MasterKey,
-    rep: &'a Reporter,
-    progress: &'a mut ProgressInfo,
-    resealed: &'a mut u64,
-}
-
-impl Target<'_> {
-    /// Writes the records of store `si` into `st` (empty, inside the
-    /// restore's transaction) and raises its key generator.
-    async fn fill(&mut self, st: &IdbObjectStore, si: usize) -> AppResult<()> {
-        let di = self.di;
-        let dm = &self.reader.manifest().databases()[di];
-        let (db_name, store) = (dm.name.clone(), &dm.stores[si]);
-        let (schema, parts) = (store.schema.clone(), store.parts.len());
-        let reader = &mut *self.reader;
-        let (progress, rep) = (&mut *self.progress, self.rep);
-        let (old_key, current, resealed) = (self.old_key, self.current, &mut *self.resealed);
-        let mut max_numeric: f64 = 0.0;
-        // The previous part's last request: its part is being written while
-        // this one is decoded, and it is awaited once this part is queued
-        // (two parts in flight at most).
-        let mut in_flight: Option<wasm_bindgen_futures::JsFuture> = None;
-        let failed = |e: JsValue| {
-            AppError::js(
-                &format!("cannot write a record of {db_name}/{}", schema.name),
-                e,
-            )
-        };
-        for p in 0..parts {
-            let records = reader.read_part(di, si, p)?;
-            let mut last = None;
-            for rec in records {
-                if let Key::Number(n) = rec.key {
-                    max_numeric = max_numeric.max(n);
-                }
-                let kjs = key_to_js(&rec.key);
-                let value = match rec.value {
-                    RecordValue::Plain(v) => {
-                        let r = &mut *reader;
-                        let mut resolve = |b: BlobRef| -> AppResult<Blob> {
-                            let mut out = BlobParts::new(4 << 20);
-                            r.copy_blob(di, si, b.index, &mut out)?;
-                            out.into_blob("")
-                        };
-                        let mut to_buffer = |b: &Blob| read_blob_buffer(b);
-                        let mut conv = ToJs::with_resolver(&mut resolve, &mut to_buffer);
-                        conv.convert(&v)?
-                    }
-                    RecordValue::Sealed(env) => {
-                        let ctx = RecordContext {
-                            database: &db_name,
-                            store: &schema.name,
-                            key: &rec.key,
-                        };
-                        let env = match old_key {
-                            Some(old) if old.id() != current.id() => {
-                                *resealed += 1;
-                                reseal(old, current, &ctx, &env)?
-                            }
-                            _ => env,
-                        };
-                        Uint8Array::from(env.as_slice()).into()
-                    }
-                };
-                let r = if schema.key_path.is_some() {
-                    st.put(&value)
-                } else {
-                    st.put_with_key(&value, &kjs)
-                };
-                let r = r.map_err(|e| {
-                    AppError::js(
-                        &format!("cannot write a record of {db_name}/{}", schema.name),
-                        e,
-                    )
-                })?;
-                // Only the part's last request is awaited: a failed put aborts
-                // the transaction, which fails every later request too.
-                last = Some(r);
-                progress.done_records += 1;
-                rep.progress(Phase::Restoring, *progress, false);
-            }
-            // Listen at once: the request may succeed during the next await.
-            let this = last.as_ref().map(idb::track);
-            if let Some(f) = std::mem::replace(&mut in_flight, this) {
-                f.await.map_err(failed)?;
-            }
-            rep.progress(Phase::Restoring, *progress, false);
-        }
-        if let Some(f) = in_flight {
-            f.await.map_err(failed)?;
-        }
-        if let Some(g) = schema.key_generator {
-            generators::raise(st, &schema, g, max_numeric).await?;
-        }
-        Ok(())
-    }
-}
-
-/// Whether an existing store has the shape `backup` needs: key path, key
-/// generator flag and indexes (in any order).
-fn same_shape(existing: &StoreSchema, backup: &StoreSchema) -> bool {
-    let sorted = |s: &StoreSchema| {
-        let mut ix = s.indexes.clone();
-        ix.sort_by(|a, b| a.name.cmp(&b.name));
-        ix
-    };
-    existing.key_path == backup.key_path
-        && existing.auto_increment == backup.auto_increment
-        && sorted(existing) == sorted(backup)
-}
-
-/// Restores the selected stores of `t`'s database, all or nothing: in place
-/// when it can ([`restore_in_place`]), else by an upgrade
-/// ([`restore_by_upgrade`]). `existing_version` is the database's version
-/// now (`None`: it does not exist).
-async fn restore_database(t: &mut Target<'_>, existing_version: Option<u64>) -> AppResult<()> {
-    let version = t.reader.manifest().databases()[t.di].version;
-    if existing_version.is_some_and(|v| v >= version) && restore_in_place(t).await? {
-        return Ok(());
-    }
-    restore_by_upgrade(t, existing_version).await
-}
-
-/// Restores in **one readwrite transaction with relaxed durability**, the
-/// database's version and other tabs' connections untouched: each selected
-/// store is cleared and refilled. Only when every selected store exists
-/// with the backup's shape, and no key generator is already past the
-/// backup's (a generator never goes down; only recreating the store resets
-/// it). Returns `false`, having written nothing, when that does not hold.
-/// On any error the transaction is aborted.
-async fn restore_in_place(t: &mut Target<'_>) -> AppResult<bool> {
-    let dm = t.reader.manifest().databases()[t.di].clone();
-    let Some(db) = idb::open_existing(&dm.name).await? else {
-        return Ok(false);
-    };
-    let result = async {
-        let present = idb::store_names(&db);
-        let wanted: Vec<StoreSchema> = t
-            .stores
-            .iter()
-            .map(|&si| dm.stores[si].schema.clone())
-            .collect();
-        if wanted.iter().any(|s| !present.contains(&s.name)) {
-            return Ok(false);
-        }
-        let names: Vec<String> = wanted.iter().map(|s| s.name.clone()).collect();
-        let tx = idb::transaction(&db, &names, IdbTransactionMode::Readonly)?;
-        for s in &wanted {
-            let st = tx
-                .object_store(&s.name)
-                .map_err(|e| AppError::js("cannot open a store", e))?;
-            if !same_shape(&idb::read_store_schema(&st)?, s) {
-                return Ok(false);
-            }
-        }
-        for (store, now) in Probe::start(&db, &wanted)?.finish().await {
-            let backup = wanted
-                .iter()
-                .find(|s| s.name == store)
-                .and_then(|s| s.key_generator)
-                .unwrap_or(0);
-            // `None`: the generator is exhausted (or the probe failed).
-            if now.is_none_or(|n| n > backup) {
-                return Ok(false);
-            }
-        }
-        let tx = idb::transaction(&db, &names, IdbTransactionMode::Readwrite)?;
-        let work = async {
-            for &si in t.stores {
-                let name = &dm.stores[si].schema.name;
-                let st = tx
-                    .object_store(name)
-                    .map_err(|e| AppError::js("cannot open a store", e))?;
-                st.clear()
-                    .map_err(|e| AppError::js(&format!("cannot clear store {name:?}"), e))?;
-                t.fill(&st, si).await?;
-            }
-            Ok::<(), AppError>(())
-        };
-        match work.await {
-            Ok(()) => idb::done(&tx).await.map(|()| true),
-            Err(e) => {
-                let _ = tx.abort();
-                Err(e)
-            }
-        }
-    }
-    .await;
-    db.close();
-    result
-}
-
-/// Restores in **one versionchange transaction**: the selected stores are
-/// deleted and recreated with the backup's schema, then filled. The
-/// database gets the backup's version, or `existing + 1` if it is already
-/// at that version or past it. On any error the transaction is aborted.
-async fn restore_by_upgrade(t: &mut Target<'_>, existing_version: Option<u64>) -> AppResult<()> {
-    let dm = t.reader.manifest().databases()[t.di].clone();
-    let rep = t.rep;
-    let target = match existing_version {
-        Some(v) => dm.version.max(v + 1),
-        None => dm.version.max(1),
-    };
-    let name = dm.name.clone();
-    let id = rep.id();
-    let waiting = WaitReason::DatabaseInUse {
-        database: name.clone(),
-    };
-    let opened = idb::open_versioned(&name, target as f64, move || {
-        Reporter::new(id).waiting(waiting.clone());
-    })
-    .await?;
-    let Opened::Upgrade {
-        db, tx, request, ..
-    } = opened
-    else {
-        return Err(AppError::new(
-            ErrorCode::BrowserVersion,
-            format!("database {name:?} could not be upgraded"),
-        ));
-    };
-    let work = async {
-        let present = idb::store_names(&db);
-        for &si in t.stores {
-            let schema = &dm.stores[si].schema;
-            if present.contains(&schema.name) {
-                db.delete_object_store(&schema.name)
-                    .map_err(|e| AppError::js("cannot replace a store", e))?;
-            }
-            let st = idb::create_store(&db, schema)?;
-            t.fill(&st, si).await?;
-        }
-        Ok::<(), AppError>(())
-    };
-    match work.await {
-        Ok(()) => {
-            idb::finish_open(&request).await?;
-            db.close();
-            Ok(())
-        }
-        Err(e) => {
-            let _ = tx.abort();
-            let _ = idb::finish_open(&request).await;
-            db.close();
-            Err(e)
-        }
-    }
 }
 
 /// Not enough space: `needed` bytes, `free` available.
