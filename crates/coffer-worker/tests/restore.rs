@@ -569,3 +569,90 @@ async fn a_staged_restore_is_all_or_nothing_at_every_step() {
         );
     }
 }
+
+/// Adds `n` records to `store` of `name` and deletes every record past key
+/// 3 again: the key generator moves on by `n`.
+async fn hand_out_ids(name: &str, store: &str, n: u32) {
+    let db = idb::open(name).await.unwrap();
+    let tx = idb::transaction(
+        &db,
+        &[store.to_owned()],
+        web_sys::IdbTransactionMode::Readwrite,
+    )
+    .unwrap();
+    let st = tx.object_store(store).unwrap();
+    for _ in 0..n {
+        st.add(&js("({ v: 'after the backup' })")).unwrap();
+    }
+    // Keys 1–3 are the backup's.
+    let added = web_sys::IdbKeyRange::lower_bound_with_open(&JsValue::from_f64(3.0), true).unwrap();
+    st.delete(&added).unwrap();
+    idb::done(&tx).await.unwrap();
+    db.close();
+}
+
+/// Issue 14 (the libraries suite, Dexie): ids handed out after the backup
+/// are never handed out again, whichever way a database is restored. A
+/// restore in place leaves a key generator that moved past the backup's
+/// where it is; a rebuild through a staging database (the live database is
+/// newer) and an upgrade (it is older) keep it there too.
+#[wasm_bindgen_test]
+async fn a_key_generator_past_the_backups_stays_there_however_the_database_is_restored() {
+    let setup = "db.createObjectStore('n', { keyPath: 'id', autoIncrement: true });";
+    let db = fresh_db("t-ids", setup).await;
+    put_values(&db, "n", (0..3).map(|i| format!("{{ v: 'backup {i}' }}"))).await;
+    db.close();
+    let blob = backup_of("t-ids", &["n"]).await;
+    let restored_ids = || async {
+        let db = idb::open("t-ids").await.unwrap();
+        let (keys, _) = get_all(&db, "n").await;
+        db.close();
+        keys.iter().map(|k| k.as_f64().unwrap()).collect::<Vec<_>>()
+    };
+
+    // In place: ids 4–8 were handed out after the backup.
+    hand_out_ids("t-ids", "n", 5).await;
+    restore_from(blob.clone(), "t-ids", &["n"]).await;
+    assert_eq!(restored_ids().await, [1.0, 2.0, 3.0]);
+    assert_eq!(next_key("t-ids", "n", "({})").await, 9.0, "in place");
+
+    // Through a staging database: ids up to 13 handed out, then the app's
+    // next version adds an index.
+    hand_out_ids("t-ids", "n", 5).await;
+    let Ok(Opened::Upgrade {
+        db, tx, request, ..
+    }) = idb::open_versioned("t-ids", 2.0, || {}).await
+    else {
+        panic!("version 2 must upgrade");
+    };
+    tx.object_store("n")
+        .unwrap()
+        .create_index_with_str("by-v", "v")
+        .unwrap();
+    idb::finish_open(&request).await.unwrap();
+    db.close();
+    restore_from(blob.clone(), "t-ids", &["n"]).await;
+    assert_eq!(version_of("t-ids").await, Some(1));
+    assert_eq!(restored_ids().await, [1.0, 2.0, 3.0]);
+    assert_eq!(
+        next_key("t-ids", "n", "({})").await,
+        14.0,
+        "through staging"
+    );
+
+    // By an upgrade: the backup is at version 3, the live database at 1
+    // with ids up to 20 handed out.
+    let Ok(Opened::Upgrade { db, request, .. }) = idb::open_versioned("t-ids", 3.0, || {}).await
+    else {
+        panic!("version 3 must upgrade");
+    };
+    idb::finish_open(&request).await.unwrap();
+    db.close();
+    let blob3 = backup_of("t-ids", &["n"]).await;
+    fresh_db("t-ids", setup).await.close();
+    hand_out_ids("t-ids", "n", 20).await;
+    restore_from(blob3, "t-ids", &["n"]).await;
+    assert_eq!(version_of("t-ids").await, Some(3));
+    assert_eq!(restored_ids().await, [1.0, 2.0, 3.0]);
+    assert_eq!(next_key("t-ids", "n", "({})").await, 21.0, "by an upgrade");
+}

@@ -19,7 +19,7 @@ use super::staging;
 use super::target::{same_shape, Target};
 use crate::browser::idb::{self, Opened};
 use crate::error::{AppError, AppResult};
-use crate::Reporter;
+use crate::{generators, Reporter};
 use coffer_protocol::ErrorCode;
 
 /// Restores the selected stores of `t`'s database, all or nothing, to the
@@ -28,8 +28,11 @@ use coffer_protocol::ErrorCode;
 pub async fn restore_database(t: &mut Target<'_>, existing_version: Option<u64>) -> AppResult<()> {
     let version = t.reader.manifest().databases()[t.di].version;
     match existing_version {
-        None => restore_by_upgrade(t).await,
-        Some(v) if v < version => restore_by_upgrade(t).await,
+        None => restore_by_upgrade(t, Vec::new()).await,
+        Some(v) if v < version => {
+            let live = live_generators(&t.reader.manifest().databases()[t.di].name).await?;
+            restore_by_upgrade(t, live).await
+        }
         Some(v) if v == version && restore_in_place(t).await? => Ok(()),
         Some(v) => staging::restore_by_staging(t, v).await,
     }
@@ -93,11 +96,26 @@ async fn restore_in_place(t: &mut Target<'_>) -> AppResult<bool> {
     result
 }
 
+/// The key generators of database `name`'s stores (store name, number).
+async fn live_generators(name: &str) -> AppResult<Vec<(String, Option<u64>)>> {
+    let Some(db) = idb::open_existing(name).await? else {
+        return Ok(Vec::new());
+    };
+    let schemas = staging::schemas_of(&db).await;
+    db.close();
+    Ok(schemas?
+        .into_iter()
+        .map(|s| (s.name, s.key_generator))
+        .collect())
+}
+
 /// Restores in **one versionchange transaction** to the backup's version,
 /// when the database does not exist or is older: the selected stores are
-/// deleted and recreated with the backup's schema, then filled. On any
-/// error the transaction is aborted.
-async fn restore_by_upgrade(t: &mut Target<'_>) -> AppResult<()> {
+/// deleted and recreated with the backup's schema, then filled; a key
+/// generator that the replaced store (`live`: store name, number) had
+/// moved past the backup's stays there. On any error the transaction is
+/// aborted.
+async fn restore_by_upgrade(t: &mut Target<'_>, live: Vec<(String, Option<u64>)>) -> AppResult<()> {
     let dm = t.reader.manifest().databases()[t.di].clone();
     let rep = t.rep;
     let target = dm.version.max(1);
@@ -129,6 +147,7 @@ async fn restore_by_upgrade(t: &mut Target<'_>) -> AppResult<()> {
             }
             let st = idb::create_store(&db, schema)?;
             t.fill(&st, si).await?;
+            generators::keep_live(&st, schema, generators::of(&live, &schema.name)).await?;
         }
         Ok::<(), AppError>(())
     };

@@ -2,12 +2,14 @@
 //!
 //! A backup is validated completely by the engine (every hash, record,
 //! sealed record and the MAC) before anything is written. Each database is
-//! then restored all or nothing ([`Target`] is what one database's restore
-//! writes with): **in place**, in one readwrite transaction, when every
-//! selected store already has the backup's shape and no key generator is
-//! past the backup's; otherwise **by an upgrade**, in one versionchange
-//! transaction that deletes and recreates the selected stores. Stores that
-//! are not selected or not in the backup are left alone.
+//! then restored all or nothing to the backup's version ([`Target`] is what
+//! one database's restore writes with; `database` says which way): **in
+//! place**, in one readwrite transaction, when every selected store
+//! already has the backup's shape; **by an upgrade** when the database is
+//! missing or older; otherwise **through a staging database**. A key
+//! generator the live store had moved past the backup's stays there every
+//! way, so ids are never handed out twice. Stores that are not selected or
+//! not in the backup are left alone.
 //!
 //! Records of encrypted stores sealed under another master key are
 //! re-sealed to the current key, given that key's file.

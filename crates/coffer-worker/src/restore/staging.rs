@@ -8,8 +8,9 @@
 //! 1. the intent goes into Coffer's journal (step `staging`);
 //! 2. a staging database (`coffer-staging:<name>`) is built at the
 //!    backup's version: the selected stores from the backup (one
-//!    versionchange transaction), the database's other stores copied from
-//!    one readonly snapshot of it, key generators included;
+//!    versionchange transaction; a key generator the live store had moved
+//!    past the backup's stays there), the database's other stores copied
+//!    from one readonly snapshot of it, key generators included;
 //! 3. the journal says `swap`: from here on the restore goes forward;
 //! 4. the live database is deleted and created again at the backup's
 //!    version from the staging database, in one versionchange transaction;
@@ -99,7 +100,7 @@ fn store_of(tx: &web_sys::IdbTransaction, name: &str) -> AppResult<IdbObjectStor
 }
 
 /// The schemas of every store of `db`, with their key generators.
-async fn schemas_of(db: &IdbDatabase) -> AppResult<Vec<StoreSchema>> {
+pub(super) async fn schemas_of(db: &IdbDatabase) -> AppResult<Vec<StoreSchema>> {
     let names = idb::store_names(db);
     if names.is_empty() {
         return Ok(Vec::new());
@@ -158,8 +159,12 @@ async fn stage(t: &mut Target<'_>, staging: &str, live_version: u64) -> AppResul
         }
         let selected: Vec<&StoreSchema> =
             t.stores.iter().map(|&si| &dm.stores[si].schema).collect();
-        let kept: Vec<StoreSchema> = schemas_of(&live)
-            .await?
+        let live_schemas = schemas_of(&live).await?;
+        let live_generators: Vec<(String, Option<u64>)> = live_schemas
+            .iter()
+            .map(|s| (s.name.clone(), s.key_generator))
+            .collect();
+        let kept: Vec<StoreSchema> = live_schemas
             .into_iter()
             .filter(|s| !selected.iter().any(|b| b.name == s.name))
             .collect();
@@ -174,8 +179,11 @@ async fn stage(t: &mut Target<'_>, staging: &str, live_version: u64) -> AppResul
         };
         let filled = async {
             for &si in t.stores {
-                let st = idb::create_store(&db, &dm.stores[si].schema)?;
+                let schema = &dm.stores[si].schema;
+                let st = idb::create_store(&db, schema)?;
                 t.fill(&st, si).await?;
+                let live = generators::of(&live_generators, &schema.name);
+                generators::keep_live(&st, schema, live).await?;
             }
             for s in &kept {
                 idb::create_store(&db, s)?;
