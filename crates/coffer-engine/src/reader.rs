@@ -15,13 +15,14 @@ use std::io::{self, Read, Seek, Write};
 use zip::result::ZipError;
 use zip::{CompressionMethod, ZipArchive};
 
-use crate::codec::{decode_key, decode_value, Cursor};
+use crate::codec::{decode_key, decode_value, Frame, Frames};
 use crate::envelope::{envelope_key_id, open_value, RecordContext};
 use crate::error::{Error, Result};
 use crate::format::manifest::{EntryInfo, Manifest};
 use crate::format::names::{EntryName, MANIFEST, MANIFEST_MAC};
 use crate::keys::{KeyId, MasterKey};
 use crate::limits::Limits;
+use crate::locked::LockedInfo;
 use crate::model::{Binary, BlobRef, Key, Value};
 use crate::progress::Progress;
 use crate::writer::manifest_mac;
@@ -75,6 +76,7 @@ pub struct BackupReader<R: Read + Seek> {
     mac: Option<String>,
     limits: Limits,
     index: HashMap<String, usize>,
+    locked: Option<LockedInfo>,
 }
 
 impl<R: Read + Seek> std::fmt::Debug for BackupReader<R> {
@@ -229,7 +231,21 @@ impl<R: Read + Seek> BackupReader<R> {
             mac,
             limits,
             index,
+            locked: None,
         })
+    }
+
+    pub(crate) fn with_locked(mut self, info: Option<LockedInfo>) -> Self {
+        self.locked = info;
+        self
+    }
+
+    /// Whether the backup was locked (FORMAT.md §6), and who could unlock it.
+    /// `None` for a plain backup, or one opened with [`BackupReader::open`]
+    /// (which reads plain archives only); set by
+    /// [`open_backup`](crate::locked::open_backup).
+    pub fn locked(&self) -> Option<&LockedInfo> {
+        self.locked.as_ref()
     }
 
     /// The validated manifest.
@@ -315,27 +331,23 @@ impl<R: Read + Seek> BackupReader<R> {
         let i = self.entry_index(&name)?;
         let bytes = read_verified(&mut self.archive, i, &info)?;
         let entry = info.entry.as_str();
-        let mut c = Cursor::new(&bytes);
         let mut records = Vec::new();
         let mut prev: Option<Key> = None;
         let max_key_id = self.key_id();
-        while !c.is_empty() {
-            let klen = c.len().map_err(|e| Error::corrupt(entry, e.to_string()))?;
-            let kbytes = c
-                .take(klen)
-                .map_err(|e| Error::corrupt(entry, e.to_string()))?;
-            let key = decode_key(kbytes).map_err(|e| Error::corrupt(entry, format!("key: {e}")))?;
-            let vlen = c.len().map_err(|e| Error::corrupt(entry, e.to_string()))?;
-            if (klen + vlen) as u64 > self.limits.max_record_size {
+        for frame in Frames::new(&bytes) {
+            let Frame {
+                key: kbytes,
+                value: vbytes,
+            } = frame.map_err(|e| Error::corrupt(entry, e.to_string()))?;
+            let size = (kbytes.len() + vbytes.len()) as u64;
+            if size > self.limits.max_record_size {
                 return Err(Error::limit(
                     format!("record size in {entry:?}"),
                     self.limits.max_record_size,
-                    (klen + vlen) as u64,
+                    size,
                 ));
             }
-            let vbytes = c
-                .take(vlen)
-                .map_err(|e| Error::corrupt(entry, e.to_string()))?;
+            let key = decode_key(kbytes).map_err(|e| Error::corrupt(entry, format!("key: {e}")))?;
             if let Some(p) = &prev {
                 if p.idb_cmp(&key) != std::cmp::Ordering::Less {
                     return Err(Error::corrupt(

@@ -56,9 +56,9 @@ pub fn run(_ctx: &Ctx, args: &InspectArgs, out: &mut dyn Write) -> Result<(), Cl
         None => None,
     };
     if args.json {
-        print_json(args, &source, &reader, mac, out)
+        print_json(args, &reader, mac, out)
     } else {
-        print_text(args, &source, &reader, mac, out)
+        print_text(args, &reader, mac, out)
     }
 }
 
@@ -78,7 +78,6 @@ fn locked_only(args: &InspectArgs, info: &LockedInfo, out: &mut dyn Write) -> Re
 /// Human-readable output.
 fn print_text(
     args: &InspectArgs,
-    source: &Source,
     reader: &Reader,
     mac: Option<bool>,
     out: &mut dyn Write,
@@ -98,7 +97,7 @@ fn print_text(
     outln!(out, "format version:  {}", j.format_version);
     outln!(out, "coffer version:  {}", j.coffer_version);
     outln!(out, "created:         {}", j.created);
-    match &source.locked {
+    match reader.locked() {
         Some(info) => outln!(out, "locked:          yes (unlock with: {})", methods(info)),
         None => outln!(out, "locked:          no"),
     }
@@ -161,7 +160,6 @@ fn print_text(
 /// JSON output.
 fn print_json(
     args: &InspectArgs,
-    source: &Source,
     reader: &Reader,
     mac: Option<bool>,
     out: &mut dyn Write,
@@ -193,8 +191,8 @@ fn print_json(
     let all = || m.databases().iter().flat_map(|d| &d.stores);
     let doc = json!({
         "file": args.backup.display().to_string(),
-        "locked": source.locked.is_some(),
-        "unlock": source.locked.as_ref().map(methods_json),
+        "locked": reader.locked().is_some(),
+        "unlock": reader.locked().map(methods_json),
         "format_version": j.format_version,
         "coffer_version": j.coffer_version,
         "created": j.created,

@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, args: &VerifyArgs, out: &mut dyn Write) -> Result<(), CliE
         count(report.records, "record"),
         HumanBytes(report.bytes)
     );
-    if source.locked.is_some() {
+    if reader.locked().is_some() {
         outln!(
             out,
             "  locked: unlocked and decrypted; header and payload authenticated"
