@@ -261,6 +261,13 @@ fn open_input_with_info<R: Read + Seek>(
     }
     let h = read_header(&mut r)?;
     let info = LockedInfo::of(&h);
+    // Every passphrase stanza's parameters are bounded before any unwrapping,
+    // whichever stanza unlocks (FORMAT.md §6.2).
+    for s in &h.stanzas {
+        if let Stanza::Passphrase { params, .. } = s {
+            params.check(limits)?;
+        }
+    }
     let mut file_key = None;
     if let Some(mk) = unlock.master_key {
         for s in &h.stanzas {
@@ -281,7 +288,6 @@ fn open_input_with_info<R: Read + Seek>(
                     wrapped,
                 } = s
                 {
-                    params.check(limits)?;
                     let wrap = kdf::derive(pass, salt, *params)?;
                     let k = aead::open(&wrap, &s.aad(), wrapped)
                         .map_err(|_| Error::WrongPassphrase("locked backup"))?;
@@ -328,11 +334,28 @@ fn open_input_with_info<R: Read + Seek>(
         return Err(Error::DecryptionFailed);
     }
     let key = payload_key(&fk, &h.payload_salt);
-    let stream = StreamReader::new(r, h.len as u64, &key).map_err(|e| match e.kind() {
+    let stream_error = |e: io::Error| match e.kind() {
         io::ErrorKind::UnexpectedEof => Error::Truncated("the locked payload is cut short".into()),
         io::ErrorKind::InvalidData => Error::DecryptionFailed,
         _ => Error::Io(e),
-    })?;
+    };
+    let mut stream = StreamReader::new(r, h.len as u64, &key).map_err(stream_error)?;
+    // The payload must be a plain backup (§6.3): say so for the two cases a
+    // plain reader would misreport.
+    if stream.plaintext_len() == 0 {
+        return Err(Error::NotABackup(
+            "the locked backup's payload is empty (it holds no archive)".into(),
+        ));
+    }
+    let mut prefix = [0u8; 8];
+    let n = read_up_to(&mut stream, &mut prefix).map_err(stream_error)?;
+    if is_locked(&prefix[..n]) {
+        return Err(Error::NotABackup(
+            "the locked backup's payload is another locked backup (a payload must be a plain backup)"
+                .into(),
+        ));
+    }
+    stream.rewind()?;
     Ok((Input::Locked(stream), Some(info)))
 }
 

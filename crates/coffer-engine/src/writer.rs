@@ -288,14 +288,37 @@ impl<S: Spool> BackupWriter<S> {
     /// Adds a record to a plain store. Large binary bodies inside `value`
     /// move to blob entries. Records of a store must arrive in strictly
     /// ascending key order ([`Key::idb_cmp`]), as IndexedDB returns them.
-    pub fn add_record(
+    pub fn add_record(&mut self, db: usize, store: usize, key: &Key, value: Value) -> Result<()> {
+        self.store_mut(db, store, false)?;
+        self.keeping_blobs_only_on_success(db, store, |w| {
+            w.add_record_unchecked(db, store, key, value)
+        })
+    }
+
+    /// Runs `f`, which may add blobs for one record, and drops the blobs it
+    /// added if it fails: every blob must be referenced by a record, exactly
+    /// once and in order (FORMAT.md §4.3), or the backup does not read back.
+    fn keeping_blobs_only_on_success(
+        &mut self,
+        db: usize,
+        store: usize,
+        f: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        let before = self.databases[db].stores[store].blobs.len();
+        let r = f(self);
+        if r.is_err() {
+            self.databases[db].stores[store].blobs.truncate(before);
+        }
+        r
+    }
+
+    fn add_record_unchecked(
         &mut self,
         db: usize,
         store: usize,
         key: &Key,
         mut value: Value,
     ) -> Result<()> {
-        self.store_mut(db, store, false)?;
         let threshold = self.options.inline_threshold;
         let mut failure = None;
         let mut big = Vec::new();
@@ -360,6 +383,19 @@ impl<S: Spool> BackupWriter<S> {
         bodies: &[(usize, &[u8])],
     ) -> Result<()> {
         self.store_mut(db, store, false)?;
+        self.keeping_blobs_only_on_success(db, store, |w| {
+            w.add_encoded_record_unchecked(db, store, key, value, bodies)
+        })
+    }
+
+    fn add_encoded_record_unchecked(
+        &mut self,
+        db: usize,
+        store: usize,
+        key: &Key,
+        value: &[u8],
+        bodies: &[(usize, &[u8])],
+    ) -> Result<()> {
         if bodies.is_empty() {
             check_value(value, MAX_DEPTH)
                 .ok()

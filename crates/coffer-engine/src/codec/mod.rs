@@ -11,9 +11,10 @@ mod key;
 mod record;
 pub(crate) mod value;
 
-pub use cursor::{write_varint, Cursor, DecodeError};
-pub use key::{decode_key, encode_key, encode_key_into};
+pub use cursor::{write_varint, Budget, Cursor, DecodeError, DecodeLimit};
+pub use key::{decode_key, decode_key_in, encode_key, encode_key_into};
 pub use record::{write_record_head, Frame, Frames};
 pub use value::{
-    check_value, decode_value, encode_value, encode_value_into, encode_value_without_bodies,
+    check_value, check_value_with, decode_value, decode_value_in, encode_value, encode_value_into,
+    encode_value_without_bodies,
 };

@@ -4,8 +4,9 @@
 //! pre-order as they are decoded; `REF` names an earlier number, which keeps
 //! shared and cyclic structure.
 
-use super::cursor::{write_varint, Cursor, DecodeError};
+use super::cursor::{write_varint, Budget, Cursor, DecodeError, RESERVE_MAX};
 use super::jsstr::{check_str, check_utf8, read_str, read_utf8, write_str, write_utf8};
+use crate::limits::Limits;
 use crate::model::{BigInt, Binary, BlobRef, JsString, Value, ViewKind};
 
 const UNDEFINED: u8 = 0x00;
@@ -105,7 +106,7 @@ impl Encoder<'_> {
             Value::Number(n) => num(out, NUMBER, *n),
             Value::BigInt(b) => {
                 out.push(BIGINT);
-                bigint(out, b);
+                bigint(out, b)?;
             }
             Value::String(s) => {
                 out.push(STRING);
@@ -211,7 +212,7 @@ impl Encoder<'_> {
             Value::BoxedNumber(n) => num(out, BOXED_NUMBER, *n),
             Value::BoxedBigInt(b) => {
                 out.push(BOXED_BIGINT);
-                bigint(out, b);
+                bigint(out, b)?;
             }
             Value::BoxedString(s) => {
                 out.push(BOXED_STRING);
@@ -261,10 +262,19 @@ fn num(out: &mut Vec<u8>, tag: u8, n: f64) {
     out.extend_from_slice(&n.to_le_bytes());
 }
 
-fn bigint(out: &mut Vec<u8>, b: &BigInt) {
+fn bigint(out: &mut Vec<u8>, b: &BigInt) -> Result<(), DecodeError> {
+    let max = Limits::default().max_bigint_bytes;
+    if b.magnitude().len() as u64 > max {
+        return Err(DecodeError::over_limit(
+            "bigint magnitude (bytes)",
+            max,
+            b.magnitude().len() as u64,
+        ));
+    }
     out.push(u8::from(b.is_negative()));
     write_varint(out, b.magnitude().len() as u64);
     out.extend_from_slice(b.magnitude());
+    Ok(())
 }
 
 /// Writes `b`, or (inline, with `bodies`) records it there.
@@ -312,24 +322,45 @@ fn check_view(kind: ViewKind, offset: u64, buffer_len: u64, len: u64) -> Result<
 }
 
 /// Decodes one value that must span all of `bytes`, nesting at most
-/// `max_depth` levels.
+/// `max_depth` levels, within the other default limits (FORMAT.md §7.3:
+/// `max_value_memory`, `max_bigint_bytes`).
 pub fn decode_value(bytes: &[u8], max_depth: u32) -> Result<Value, DecodeError> {
+    let limits = Limits {
+        max_depth,
+        ..Limits::default()
+    };
+    decode_value_in(bytes, &limits, &mut Budget::new(limits.max_value_memory))
+}
+
+/// Decodes one value that must span all of `bytes` within `limits`
+/// (`max_depth`, `max_bigint_bytes`), charging what it allocates to
+/// `budget`. Memory grows with the values actually decoded, never with the
+/// counts the input declares.
+pub fn decode_value_in(
+    bytes: &[u8],
+    limits: &Limits,
+    budget: &mut Budget,
+) -> Result<Value, DecodeError> {
     let mut c = Cursor::new(bytes);
     let mut d = Decoder {
         objects: 0,
-        max_depth,
+        max_depth: limits.max_depth,
+        max_bigint: limits.max_bigint_bytes,
+        budget,
     };
     let v = d.value(&mut c, 0)?;
     c.finish()?;
     Ok(v)
 }
 
-struct Decoder {
+struct Decoder<'b> {
     objects: u32,
     max_depth: u32,
+    max_bigint: u64,
+    budget: &'b mut Budget,
 }
 
-impl Decoder {
+impl Decoder<'_> {
     fn value(&mut self, c: &mut Cursor<'_>, depth: u32) -> Result<Value, DecodeError> {
         let tag = read_tag(c, &mut self.objects, depth, self.max_depth)?;
         Ok(match tag {
@@ -338,21 +369,21 @@ impl Decoder {
             FALSE => Value::Bool(false),
             TRUE => Value::Bool(true),
             NUMBER => Value::Number(c.f64()?),
-            BIGINT => Value::BigInt(read_bigint(c)?),
-            STRING => Value::String(read_str(c)?),
+            BIGINT => Value::BigInt(self.bigint(c)?),
+            STRING => Value::String(read_str(c, self.budget)?),
             DATE => Value::Date(c.f64()?),
             REGEXP => Value::RegExp {
-                source: read_str(c)?,
-                flags: read_utf8(c, "regexp flags")?,
+                source: read_str(c, self.budget)?,
+                flags: read_utf8(c, "regexp flags", self.budget)?,
             },
-            ARRAY_BUFFER => Value::ArrayBuffer(read_binary(c)?),
+            ARRAY_BUFFER => Value::ArrayBuffer(read_binary(c, self.budget)?),
             VIEW => {
                 let code = c.u8()?;
                 let kind = ViewKind::from_code(code)
                     .ok_or_else(|| DecodeError::new(format!("unknown view kind {code}")))?;
                 let byte_offset = c.varint()?;
                 let buffer_len = c.varint()?;
-                let bytes = read_binary(c)?;
+                let bytes = read_binary(c, self.budget)?;
                 check_view(kind, byte_offset, buffer_len, bytes.len())?;
                 Value::View {
                     kind,
@@ -362,22 +393,23 @@ impl Decoder {
                 }
             }
             BLOB => Value::Blob {
-                mime: read_str(c)?,
-                data: read_binary(c)?,
+                mime: read_str(c, self.budget)?,
+                data: read_binary(c, self.budget)?,
             },
             FILE => Value::File {
-                name: read_str(c)?,
-                mime: read_str(c)?,
+                name: read_str(c, self.budget)?,
+                mime: read_str(c, self.budget)?,
                 last_modified: c.f64()?,
-                data: read_binary(c)?,
+                data: read_binary(c, self.budget)?,
             },
             DENSE_ARRAY => {
                 let length = read_u32(c, "array length")?;
                 if length as usize > c.remaining() {
                     return Err(DecodeError::new("array length exceeds the data"));
                 }
-                let mut items = Vec::with_capacity(length as usize);
+                let mut items = Vec::with_capacity((length as usize).min(RESERVE_MAX));
                 for i in 0..length {
+                    self.budget.charge_n::<(u32, Value)>(1)?;
                     items.push((i, self.value(c, depth + 1)?));
                 }
                 let props = self.props(c, depth)?;
@@ -390,12 +422,13 @@ impl Decoder {
             SPARSE_ARRAY => {
                 let length = read_u32(c, "array length")?;
                 let n = c.len()?;
-                let mut items = Vec::with_capacity(n);
+                let mut items = Vec::with_capacity(n.min(RESERVE_MAX));
                 let mut prev: Option<u32> = None;
                 for _ in 0..n {
                     let idx = read_u32(c, "array index")?;
                     check_sparse_index(idx, prev, length)?;
                     prev = Some(idx);
+                    self.budget.charge_n::<(u32, Value)>(1)?;
                     items.push((idx, self.value(c, depth + 1)?));
                 }
                 if n as u64 == u64::from(length) {
@@ -413,8 +446,9 @@ impl Decoder {
             OBJECT => Value::Object(self.props(c, depth)?),
             MAP => {
                 let n = c.len()?;
-                let mut entries = Vec::with_capacity(n);
+                let mut entries = Vec::with_capacity(n.min(RESERVE_MAX));
                 for _ in 0..n {
+                    self.budget.charge_n::<(Value, Value)>(1)?;
                     let k = self.value(c, depth + 1)?;
                     let v = self.value(c, depth + 1)?;
                     entries.push((k, v));
@@ -423,8 +457,9 @@ impl Decoder {
             }
             SET => {
                 let n = c.len()?;
-                let mut items = Vec::with_capacity(n);
+                let mut items = Vec::with_capacity(n.min(RESERVE_MAX));
                 for _ in 0..n {
+                    self.budget.charge_n::<Value>(1)?;
                     items.push(self.value(c, depth + 1)?);
                 }
                 Value::Set(items)
@@ -435,14 +470,14 @@ impl Decoder {
                 b => return Err(DecodeError::new(format!("invalid boolean byte {b}"))),
             },
             BOXED_NUMBER => Value::BoxedNumber(c.f64()?),
-            BOXED_BIGINT => Value::BoxedBigInt(read_bigint(c)?),
-            BOXED_STRING => Value::BoxedString(read_str(c)?),
+            BOXED_BIGINT => Value::BoxedBigInt(self.bigint(c)?),
+            BOXED_STRING => Value::BoxedString(read_str(c, self.budget)?),
             ERROR => {
-                let name = read_str(c)?;
-                let message = read_str(c)?;
+                let name = read_str(c, self.budget)?;
+                let message = read_str(c, self.budget)?;
                 let stack = match c.u8()? {
                     0 => None,
-                    1 => Some(read_str(c)?),
+                    1 => Some(read_str(c, self.budget)?),
                     b => return Err(DecodeError::new(format!("invalid stack flag {b}"))),
                 };
                 Value::Error {
@@ -470,12 +505,19 @@ impl Decoder {
         depth: u32,
     ) -> Result<Vec<(JsString, Value)>, DecodeError> {
         let n = c.len()?;
-        let mut props = Vec::with_capacity(n);
+        let mut props = Vec::with_capacity(n.min(RESERVE_MAX));
         for _ in 0..n {
-            let k = read_str(c)?;
+            self.budget.charge_n::<(JsString, Value)>(1)?;
+            let k = read_str(c, self.budget)?;
             props.push((k, self.value(c, depth + 1)?));
         }
         Ok(props)
+    }
+
+    fn bigint(&mut self, c: &mut Cursor<'_>) -> Result<BigInt, DecodeError> {
+        let (negative, mag) = bigint_parts(c, self.max_bigint)?;
+        self.budget.charge(mag.len() as u64)?;
+        Ok(BigInt::from_parts(negative, mag.to_vec()))
     }
 }
 
@@ -483,11 +525,28 @@ impl Decoder {
 /// [`decode_value`] would accept it, without building the value. Returns
 /// how many external bodies (`binary` in its external form) it holds.
 pub fn check_value(bytes: &[u8], max_depth: u32) -> Result<u64, DecodeError> {
+    let limits = Limits {
+        max_depth,
+        ..Limits::default()
+    };
+    check_value_with(bytes, &limits, &mut |_| Ok(()))
+}
+
+/// [`check_value`] within `limits` (`max_depth`, `max_bigint_bytes`),
+/// calling `on_external` with every external body in encoding order. Uses
+/// memory only for the nesting, whatever the value holds.
+pub fn check_value_with(
+    bytes: &[u8],
+    limits: &Limits,
+    on_external: &mut dyn FnMut(BlobRef) -> Result<(), DecodeError>,
+) -> Result<u64, DecodeError> {
     let mut c = Cursor::new(bytes);
     let mut k = Checker {
         objects: 0,
-        max_depth,
+        max_depth: limits.max_depth,
+        max_bigint: limits.max_bigint_bytes,
         external: 0,
+        on_external,
     };
     k.value(&mut c, 0)?;
     c.finish()?;
@@ -495,13 +554,15 @@ pub fn check_value(bytes: &[u8], max_depth: u32) -> Result<u64, DecodeError> {
 }
 
 /// [`Decoder`]'s rules, minus the building ([`check_value`]).
-struct Checker {
+struct Checker<'f> {
     objects: u32,
     max_depth: u32,
+    max_bigint: u64,
     external: u64,
+    on_external: &'f mut dyn FnMut(BlobRef) -> Result<(), DecodeError>,
 }
 
-impl Checker {
+impl Checker<'_> {
     fn value(&mut self, c: &mut Cursor<'_>, depth: u32) -> Result<(), DecodeError> {
         let tag = read_tag(c, &mut self.objects, depth, self.max_depth)?;
         match tag {
@@ -510,7 +571,7 @@ impl Checker {
                 c.f64()?;
             }
             BIGINT | BOXED_BIGINT => {
-                bigint_parts(c)?;
+                bigint_parts(c, self.max_bigint)?;
             }
             STRING | BOXED_STRING => check_str(c)?,
             REGEXP => {
@@ -620,9 +681,11 @@ impl Checker {
         match c.u8()? {
             BIN_INLINE => Ok(c.bytes()?.len() as u64),
             BIN_EXTERNAL => {
-                read_u32(c, "blob index")?;
+                let index = read_u32(c, "blob index")?;
+                let len = c.varint()?;
                 self.external += 1;
-                c.varint()
+                (self.on_external)(BlobRef { index, len })?;
+                Ok(len)
             }
             b => Err(DecodeError::new(format!("unknown binary form {b}"))),
         }
@@ -666,13 +729,8 @@ fn check_sparse_index(idx: u32, prev: Option<u32>, length: u32) -> Result<(), De
     Ok(())
 }
 
-fn read_bigint(c: &mut Cursor<'_>) -> Result<BigInt, DecodeError> {
-    let (negative, mag) = bigint_parts(c)?;
-    Ok(BigInt::from_parts(negative, mag.to_vec()))
-}
-
-/// A canonical bigint's sign and magnitude.
-fn bigint_parts<'a>(c: &mut Cursor<'a>) -> Result<(bool, &'a [u8]), DecodeError> {
+/// A canonical bigint's sign and magnitude, at most `max` bytes of it.
+fn bigint_parts<'a>(c: &mut Cursor<'a>, max: u64) -> Result<(bool, &'a [u8]), DecodeError> {
     let negative = match c.u8()? {
         0 => false,
         1 => true,
@@ -682,12 +740,23 @@ fn bigint_parts<'a>(c: &mut Cursor<'a>) -> Result<(bool, &'a [u8]), DecodeError>
     if mag.last() == Some(&0) || (negative && mag.is_empty()) {
         return Err(DecodeError::new("non-canonical bigint"));
     }
+    if mag.len() as u64 > max {
+        return Err(DecodeError::over_limit(
+            "bigint magnitude (bytes)",
+            max,
+            mag.len() as u64,
+        ));
+    }
     Ok((negative, mag))
 }
 
-fn read_binary(c: &mut Cursor<'_>) -> Result<Binary, DecodeError> {
+fn read_binary(c: &mut Cursor<'_>, budget: &mut Budget) -> Result<Binary, DecodeError> {
     match c.u8()? {
-        BIN_INLINE => Ok(Binary::Inline(c.bytes()?.to_vec())),
+        BIN_INLINE => {
+            let bytes = c.bytes()?;
+            budget.charge(bytes.len() as u64)?;
+            Ok(Binary::Inline(bytes.to_vec()))
+        }
         BIN_EXTERNAL => {
             let index = read_u32(c, "blob index")?;
             let len = c.varint()?;
