@@ -58,7 +58,9 @@ pub use keys::{KeyId, MasterKey, KEY_ID_LEN, KEY_LEN};
 pub use limits::Limits;
 pub use model::{Key, Value};
 pub use progress::Progress;
-pub use reader::{BackupReader, Record, RecordValue, VerifyReport};
+pub use reader::{
+    Authentication, BackupReader, Record, RecordValue, StoreScan, Unauthenticated, VerifyReport,
+};
 #[cfg(not(target_arch = "wasm32"))]
 pub use spool::FileSpool;
 pub use spool::{MemorySpool, Spool};
