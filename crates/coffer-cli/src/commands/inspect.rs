@@ -4,12 +4,13 @@ use std::io::Write;
 
 use coffer_engine::format::manifest::StoreManifest;
 use coffer_engine::locked::LockedInfo;
+use coffer_engine::Authentication;
 use indicatif::HumanBytes;
 use serde_json::json;
 
 use crate::backup::{self, Reader, Source};
 use crate::cli::InspectArgs;
-use crate::commands::{count, Ctx};
+use crate::commands::{authentication_code, authentication_text, count, Ctx};
 use crate::error::CliError;
 use crate::outln;
 
@@ -47,18 +48,13 @@ pub fn run(_ctx: &Ctx, args: &InspectArgs, out: &mut dyn Write) -> Result<(), Cl
     }
     let reader = source.open()?;
     // With a key: check it is the backup's and that the MAC verifies.
-    let mac = match &source.key {
-        Some(k) => Some(
-            reader
-                .check_key(k)
-                .map_err(|e| CliError::backup(&args.backup, e))?,
-        ),
-        None => None,
-    };
+    let auth = reader
+        .authenticate(source.key.as_ref())
+        .map_err(|e| CliError::backup(&args.backup, e))?;
     if args.json {
-        print_json(args, &reader, mac, out)
+        print_json(args, &reader, &auth, out)
     } else {
-        print_text(args, &reader, mac, out)
+        print_text(args, &reader, &auth, out)
     }
 }
 
@@ -79,7 +75,7 @@ fn locked_only(args: &InspectArgs, info: &LockedInfo, out: &mut dyn Write) -> Re
 fn print_text(
     args: &InspectArgs,
     reader: &Reader,
-    mac: Option<bool>,
+    auth: &Authentication,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let m = reader.manifest();
@@ -105,14 +101,7 @@ fn print_text(
         Some(id) => outln!(out, "key id:          {id}"),
         None => outln!(out, "key id:          none"),
     }
-    match (mac, j.key_id) {
-        (Some(true), _) => outln!(out, "key:             matches; manifest MAC verified"),
-        (Some(false), _) => outln!(out, "key:             not needed (no encrypted stores)"),
-        (None, Some(_)) if encrypted > 0 => {
-            outln!(out, "key:             not given; manifest MAC not checked")
-        }
-        _ => {}
-    }
+    outln!(out, "{}", authentication_text(auth));
     outln!(
         out,
         "contents:        {}, {} ({encrypted} encrypted), {}, {}",
@@ -161,7 +150,7 @@ fn print_text(
 fn print_json(
     args: &InspectArgs,
     reader: &Reader,
-    mac: Option<bool>,
+    auth: &Authentication,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let m = reader.manifest();
@@ -197,7 +186,8 @@ fn print_json(
         "coffer_version": j.coffer_version,
         "created": j.created,
         "key_id": j.key_id.map(|k| k.to_hex()),
-        "mac_verified": mac,
+        "mac_verified": auth.is_verified(),
+        "authentication": authentication_code(auth),
         "databases_count": m.databases().len(),
         "stores_count": all().count(),
         "encrypted_stores": all().filter(|s| s.schema.encrypted).count(),
