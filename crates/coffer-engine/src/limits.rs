@@ -23,6 +23,10 @@ pub struct Limits {
     pub max_manifest_size: u64,
     /// Most bytes one encoded record (key plus value) may take.
     pub max_record_size: u64,
+    /// Most bytes one encoded key may take. Keys are decoded by every reader
+    /// (to check their order); at 16 bytes of memory per encoded byte at
+    /// most, the default keeps any key far inside `max_value_memory`.
+    pub max_key_size: u64,
     /// Highest uncompressed:compressed ratio allowed for an entry larger than
     /// [`Limits::ratio_threshold`].
     pub max_compression_ratio: u64,
@@ -63,6 +67,7 @@ impl Default for Limits {
             max_part_size: 1 << 30,
             max_manifest_size: 64 << 20,
             max_record_size: 512 << 20,
+            max_key_size: 16 << 20,
             max_compression_ratio: 500,
             ratio_threshold: 1 << 20,
             max_depth: 256,

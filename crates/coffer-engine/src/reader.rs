@@ -532,6 +532,13 @@ impl<R: Read + Seek> BackupReader<R> {
                     size,
                 ));
             }
+            if kbytes.len() as u64 > limits.max_key_size {
+                return Err(Error::limit(
+                    format!("key size in {entry:?}"),
+                    limits.max_key_size,
+                    kbytes.len() as u64,
+                ));
+            }
             // Keys held for ordering are charged too; one at a time when
             // the values are only checked.
             let mut key_budget = Budget::new(limits.max_value_memory);

@@ -412,3 +412,26 @@ fn fuzz_kdf_parallelism_overflow() {
     assert_eq!(err.code(), "not-a-backup");
     assert!(err.to_string().contains("Argon2id"), "{err}");
 }
+
+/// Keys are decoded by every reader (to check their order), so their size
+/// is capped on its own (`max_key_size`).
+#[test]
+fn key_size_is_capped() {
+    let mut part = Vec::new();
+    let key =
+        coffer_engine::codec::encode_key(&coffer_engine::Key::Binary(vec![7; 100])).expect("key");
+    frame(&mut part, &key, &[0x01]);
+    let file = Craft::stores(vec![CraftStore {
+        name: "s".into(),
+        parts: vec![(1, part)],
+        ..CraftStore::default()
+    }])
+    .build();
+    assert_eq!(verify(&file, None, Limits::default()), "ok");
+    let small = Limits {
+        max_key_size: 50,
+        ..Limits::default()
+    };
+    assert_eq!(verify(&file, None, small.clone()), "limit-exceeded");
+    assert_eq!(decode_all(&file, small), "limit-exceeded");
+}

@@ -1636,4 +1636,21 @@ fn h_file_vectors() {
     });
     let text = format!("{}\n", serde_json::to_string_pretty(&doc).expect("json"));
     artifact("vectors.json", text.as_bytes());
+
+    // FORMAT.md §10.8 prints every file vector with its outcome.
+    let spec = std::fs::read_to_string(root().join("../../FORMAT.md")).expect("FORMAT.md");
+    for v in doc["vectors"].as_array().expect("vectors") {
+        let outcome = match v["code"].as_str() {
+            Some(code) => format!("`{code}`"),
+            None => format!("accept, {}", v["authentication"].as_str().expect("auth")),
+        };
+        let file = format!("`{}`", v["file"].as_str().expect("file"));
+        let what = v["description"].as_str().expect("description");
+        assert!(
+            spec.lines().any(|l| l.starts_with(&format!("| {file} |"))
+                && l.contains(what)
+                && l.ends_with(&format!("| {outcome} |"))),
+            "FORMAT.md §10.8 does not print {file} ({what}) -> {outcome}"
+        );
+    }
 }
