@@ -435,3 +435,154 @@ fn key_size_is_capped() {
     assert_eq!(verify(&file, None, small.clone()), "limit-exceeded");
     assert_eq!(decode_all(&file, small), "limit-exceeded");
 }
+
+/// Writes `reliability/hostile-inputs.json` (RELIABILITY.md's table of
+/// hostile-input classes) with each attack rebuilt at its reported size,
+/// the limit that stops it, the code, and the time to reject it. Runs only
+/// with `COFFER_WRITE_RELIABILITY=1` (release build recommended):
+/// `COFFER_WRITE_RELIABILITY=1 cargo test --release -p coffer-engine --test hostile reliability`
+#[test]
+fn reliability_table() {
+    if std::env::var_os("COFFER_WRITE_RELIABILITY").is_none() {
+        return;
+    }
+    let timed = |bytes: &[u8], decode: bool| {
+        let t = std::time::Instant::now();
+        let code = if decode {
+            decode_all(bytes, Limits::default())
+        } else {
+            verify(bytes, None, Limits::default())
+        };
+        (code, t.elapsed().as_secs_f64() * 1000.0)
+    };
+    let mut rows = Vec::new();
+    let mut row = |class: &str, bytes: &[u8], decode: bool, limit: &str, expected: &str| {
+        let (code, ms) = timed(bytes, decode);
+        assert_eq!(code, expected, "{class}");
+        rows.push(serde_json::json!([
+            class,
+            format!("{:.1} KB", bytes.len() as f64 / 1000.0),
+            limit,
+            format!("`{code}`"),
+            format!("{ms:.0} ms"),
+        ]));
+    };
+    let nested_file = one_value(&nested(0x19, 200, 1 << 20));
+    row("Nested Maps declaring ~1M entries each, 200 levels (Sets, objects, sparse arrays alike; also sealed or locked)", &nested_file, true,
+        "at most 256 elements reserved before they are decoded; `max_value_memory` 512 MiB", "corrupt-record");
+    let n = 25_000_000usize;
+    let mut set = vec![0x1a];
+    write_varint(&mut set, n as u64);
+    set.extend((0..n).map(|i| (i * 7 % 4) as u8));
+    let set_file = one_value(&set);
+    drop(set);
+    row(
+        "One Set of 25 million one-byte members: verify",
+        &set_file,
+        false,
+        "verify builds no values (memory ≈ one part; `tests/alloc.rs` caps it at +80 MiB)",
+        "ok",
+    );
+    row(
+        "… the same, decoded for restore or extract",
+        &set_file,
+        true,
+        "`max_value_memory` 512 MiB",
+        "limit-exceeded",
+    );
+    let mut big = vec![0x05, 0x00];
+    write_varint(&mut big, 1 << 20);
+    big.extend(std::iter::repeat_n(0x01u8, 1 << 20));
+    row(
+        "A 1 MB BigInt (quadratic decimal conversion in extract)",
+        &one_value(&big),
+        false,
+        "`max_bigint_bytes` 8192 (65,536 bits)",
+        "limit-exceeded",
+    );
+    row(
+        "One blob entry referenced 1,000 times (1 GB of extract output)",
+        &store_with_blobs(&[0; 1000], 1),
+        false,
+        "each blob referenced exactly once, in order (§4.3)",
+        "corrupt-record",
+    );
+    let stores = Craft::stores(
+        (0..100_001)
+            .map(|i| CraftStore {
+                name: format!("s{i}"),
+                ..CraftStore::default()
+            })
+            .collect(),
+    )
+    .build();
+    row(
+        "100,001 empty stores (560,000 took 1.5 GB and minutes)",
+        &stores,
+        false,
+        "`max_stores` 100,000 (`max_databases` 10,000, `max_indexes` 100,000)",
+        "limit-exceeded",
+    );
+    let mut p0 = Vec::new();
+    frame(&mut p0, &num_key(1.0), &[0x01]);
+    let repeated = Craft::stores(vec![CraftStore {
+        name: "s".into(),
+        parts: vec![(1, p0.clone()), (1, p0)],
+        ..CraftStore::default()
+    }])
+    .build();
+    row(
+        "A record repeated in two parts (extract wrote it twice)",
+        &repeated,
+        true,
+        "keys ascend across parts for every reader of a store",
+        "corrupt-record",
+    );
+    let mut h = b"COFFERLK\x01\x01\x01".to_vec();
+    h.extend_from_slice(&8u32.to_le_bytes());
+    h.extend_from_slice(&1u32.to_le_bytes());
+    h.extend_from_slice(&0x2000_0001u32.to_le_bytes());
+    h.extend_from_slice(&[0u8; 16 + 72 + 16 + 32 + 16]);
+    row(
+        "Locked header with Argon2id p = 0x20000001 (found by fuzzing: overflow panic)",
+        &h,
+        false,
+        "`p ≥ 1`, `t ≥ 1`, `m ≥ 8·p` computed in 64 bits, before any Argon2 work",
+        "not-a-backup",
+    );
+    let key = master_key();
+    let mut with_key = Craft::stores(vec![CraftStore {
+        name: "s".into(),
+        ..CraftStore::default()
+    }]);
+    with_key.key = Some(key);
+    let stripped: Vec<_> = with_key
+        .entries()
+        .into_iter()
+        .filter(|(n, _)| n != "manifest.mac")
+        .collect();
+    row(
+        "A backup whose MAC was stripped off (key id kept)",
+        &build(&stripped),
+        false,
+        "a key id promises a MAC (§3.4)",
+        "mac-missing",
+    );
+    let doc = serde_json::json!({
+        "title": "Hostile files",
+        "text": [
+            "Each attack reported against the reader (issue 13), rebuilt at its reported size by `crates/coffer-engine/tests/hostile.rs` (`COFFER_WRITE_RELIABILITY=1 cargo test --release -p coffer-engine --test hostile reliability`), with the rule or limit of FORMAT.md §7 that now stops it, the error code, and the time to open and verify (or, for decoded rows, decode every store) on this machine. Each class is also a regular test. `coffer extract` adds one more bound: its output is at most `max_compression_ratio` × the backup's size, every file counted as 4 KiB at least (300,000 tiny inline bodies no longer become 300,000 files; `extract_output_is_bounded_by_the_ratio_limit` in the CLI tests).",
+        ],
+        "tables": [{
+            "columns": ["attack", "file size", "what stops it", "code", "time"],
+            "rows": rows,
+        }],
+    });
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../reliability/hostile-inputs.json");
+    std::fs::write(
+        &path,
+        format!("{}\n", serde_json::to_string_pretty(&doc).expect("json")),
+    )
+    .expect("write");
+}
