@@ -829,7 +829,7 @@ impl<R: Read + Seek> BackupReader<R> {
             }
         }
         report.bytes = p.total_bytes;
-        report.sealed_opened = key.is_some() && report.key_id.is_some();
+        report.sealed_opened = key.is_some();
         Ok(report)
     }
 }

@@ -137,3 +137,64 @@ fn deflate_stream_must_end_with_the_data() {
     ok[n - 6..n - 2].copy_from_slice(&(cd as u32).to_le_bytes());
     assert_eq!(code(&ok), "ok");
 }
+
+#[test]
+fn zip64_fields_and_descriptors() {
+    use std::io::Write;
+    // A streamed entry with large_file(true): ZIP64 extra fields and a
+    // 24-byte data descriptor, as Coffer writes entries of 4 GiB or more.
+    let mut z = ::zip::ZipWriter::new_stream(Vec::new());
+    let o = ::zip::write::SimpleFileOptions::default();
+    z.start_file(
+        "big",
+        o.compression_method(::zip::CompressionMethod::Deflated)
+            .large_file(true),
+    )
+    .unwrap();
+    z.write_all(&[1u8; 5000]).unwrap();
+    z.start_file("small", o).unwrap();
+    z.write_all(b"x").unwrap();
+    let a = z.finish().unwrap().into_inner();
+    let (d, data) = open(&a).unwrap();
+    assert_eq!(data[0], vec![1u8; 5000]);
+    assert_eq!(data[1], b"x");
+    assert_eq!(d.entries[0].size, 5000);
+}
+
+#[test]
+fn zip64_end_record() {
+    use std::io::Write;
+    // More than 65,535 entries: the zip crate writes a ZIP64 end record and
+    // locator; the parser takes the counts from them.
+    let mut z = ::zip::ZipWriter::new_stream(Vec::new());
+    let o = ::zip::write::SimpleFileOptions::default()
+        .compression_method(::zip::CompressionMethod::Stored);
+    for i in 0..65_537u32 {
+        z.start_file(format!("{i}"), o).unwrap();
+        z.write_all(&[i as u8]).unwrap();
+    }
+    let a = z.finish().unwrap().into_inner();
+    let n = a.len();
+    assert_eq!(&a[n - 42..n - 38], b"PK\x06\x07", "a ZIP64 locator");
+    let mut r = IoCursor::new(&a);
+    let mut d = ZipDirectory::read(&mut r, n as u64, 100_000).unwrap();
+    assert_eq!(d.entries.len(), 65_537);
+    d.check_local_headers(&mut r).unwrap();
+    assert_eq!(
+        ZipDirectory::read(&mut IoCursor::new(&a), n as u64, 65_536)
+            .unwrap_err()
+            .code(),
+        "limit-exceeded"
+    );
+    // The ZIP64 end record's count altered: the end record disagrees.
+    let mut b = a.clone();
+    let rec = n - 22 - 20 - 56;
+    assert_eq!(&b[rec..rec + 4], b"PK\x06\x06");
+    b[rec + 24] ^= 1;
+    assert_eq!(
+        ZipDirectory::read(&mut IoCursor::new(&b), n as u64, 100_000)
+            .unwrap_err()
+            .code(),
+        "damaged-zip"
+    );
+}
