@@ -78,10 +78,6 @@ fn damaged(msg: impl Into<String>) -> Error {
     Error::Zip(msg.into())
 }
 
-fn short<T>(what: &str) -> impl FnOnce(T) -> Error + '_ {
-    move |_| damaged(format!("{what} is cut short"))
-}
-
 fn read_at<R: Read + Seek>(r: &mut R, offset: u64, len: u64) -> Result<Vec<u8>> {
     r.seek(SeekFrom::Start(offset))?;
     let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(1 << 20));
@@ -92,26 +88,68 @@ fn read_at<R: Read + Seek>(r: &mut R, offset: u64, len: u64) -> Result<Vec<u8>> 
     Ok(buf)
 }
 
-fn u16le(c: &mut Cursor<'_>) -> std::result::Result<u16, crate::codec::DecodeError> {
-    Ok(u16::from_le_bytes(c.array()?))
+/// The little-endian fields of one ZIP structure, read in order; running
+/// out of bytes is `damaged-zip` naming the structure.
+struct Fields<'a, 'w> {
+    c: Cursor<'a>,
+    what: &'w str,
 }
-fn u32le(c: &mut Cursor<'_>) -> std::result::Result<u32, crate::codec::DecodeError> {
-    Ok(u32::from_le_bytes(c.array()?))
-}
-fn u64le(c: &mut Cursor<'_>) -> std::result::Result<u64, crate::codec::DecodeError> {
-    Ok(u64::from_le_bytes(c.array()?))
+
+impl<'a, 'w> Fields<'a, 'w> {
+    fn new(bytes: &'a [u8], what: &'w str) -> Self {
+        Fields {
+            c: Cursor::new(bytes),
+            what,
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        self.c
+            .take(n)
+            .map_err(|_| damaged(format!("{} is cut short", self.what)))
+    }
+
+    fn u16(&mut self) -> Result<u16> {
+        let b = self.take(2)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    fn u32(&mut self) -> Result<u32> {
+        let mut a = [0u8; 4];
+        a.copy_from_slice(self.take(4)?);
+        Ok(u32::from_le_bytes(a))
+    }
+
+    fn u64(&mut self) -> Result<u64> {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(self.take(8)?);
+        Ok(u64::from_le_bytes(a))
+    }
+
+    /// `narrow` widened, or the next 8-byte ZIP64 value when it is all ones.
+    fn wide(&mut self, narrow: u32) -> Result<u64> {
+        if narrow == u32::MAX {
+            self.u64()
+        } else {
+            Ok(u64::from(narrow))
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.c.is_empty()
+    }
 }
 
 /// The ZIP64 extended-information field among `extra`, after checking that
-/// the extra fields exactly fill their area.
+/// the extra fields exactly fill their area as `id ‖ len ‖ data` records.
 fn zip64_field<'a>(extra: &'a [u8], what: &str) -> Result<Option<&'a [u8]>> {
-    let mut c = Cursor::new(extra);
+    let label = format!("the extra fields of {what}");
+    let mut f = Fields::new(extra, &label);
     let mut found = None;
-    while !c.is_empty() {
-        let malformed = |_| damaged(format!("the extra fields of {what} are malformed"));
-        let id = u16le(&mut c).map_err(malformed)?;
-        let len = u16le(&mut c).map_err(malformed)?;
-        let data = c.take(usize::from(len)).map_err(malformed)?;
+    while !f.is_empty() {
+        let id = f.u16()?;
+        let len = f.u16()?;
+        let data = f.take(usize::from(len))?;
         if id == ZIP64_EXTRA_ID {
             if found.is_some() {
                 return Err(damaged(format!("{what} has two ZIP64 extra fields")));
@@ -122,128 +160,144 @@ fn zip64_field<'a>(extra: &'a [u8], what: &str) -> Result<Option<&'a [u8]>> {
     Ok(found)
 }
 
+/// Where the central directory is, from the end records: (entries, size,
+/// offset, where it must end).
+struct EndRecords {
+    entries: u64,
+    cd_size: u64,
+    cd_offset: u64,
+    cd_end: u64,
+}
+
+fn end_records<R: Read + Seek>(r: &mut R, len: u64) -> Result<EndRecords> {
+    let missing = || Error::Truncated("the ZIP end-of-central-directory record is missing".into());
+    if len < EOCD_LEN {
+        return Err(missing());
+    }
+    let tail_start = len.saturating_sub(EOCD_SEARCH);
+    let tail = read_at(r, tail_start, len - tail_start)?;
+    // The last signature with room for a whole end record after it.
+    let last = tail.len() - EOCD_LEN as usize;
+    let pos = (0..=last)
+        .rev()
+        .find(|&i| tail[i..i + 4] == EOCD_SIG.to_le_bytes())
+        .ok_or_else(missing)?;
+    let eocd_pos = tail_start + pos as u64;
+    let mut f = Fields::new(&tail[pos + 4..], "the end record");
+    let disk = f.u16()?;
+    let cd_disk = f.u16()?;
+    let disk_entries = f.u16()?;
+    let entries16 = f.u16()?;
+    let cd_size32 = f.u32()?;
+    let cd_offset32 = f.u32()?;
+    let comment = f.u16()?;
+    if comment != 0 || eocd_pos + EOCD_LEN != len {
+        return Err(damaged(
+            "bytes follow the end-of-central-directory record (an archive comment or appended data)",
+        ));
+    }
+    if disk != 0 || cd_disk != 0 || disk_entries != entries16 {
+        return Err(damaged("multi-disk archives are not supported"));
+    }
+    let mut end = EndRecords {
+        entries: u64::from(entries16),
+        cd_size: u64::from(cd_size32),
+        cd_offset: u64::from(cd_offset32),
+        cd_end: eocd_pos,
+    };
+    // ZIP64: a locator right before the end record, pointing at a ZIP64
+    // end record right before the locator.
+    if eocd_pos < ZIP64_LOCATOR_LEN {
+        return Ok(end);
+    }
+    let locator_pos = eocd_pos - ZIP64_LOCATOR_LEN;
+    let loc = read_at(r, locator_pos, ZIP64_LOCATOR_LEN)?;
+    let mut f = Fields::new(&loc, "the ZIP64 locator");
+    if f.u32()? != ZIP64_LOCATOR_SIG {
+        return Ok(end);
+    }
+    let z_disk = f.u32()?;
+    let z_offset = f.u64()?;
+    let disks = f.u32()?;
+    if z_disk != 0 || disks != 1 {
+        return Err(damaged("multi-disk archives are not supported"));
+    }
+    if Some(z_offset) != locator_pos.checked_sub(ZIP64_EOCD_LEN) {
+        return Err(damaged(
+            "the ZIP64 end record is not right before its locator",
+        ));
+    }
+    let rec = read_at(r, z_offset, ZIP64_EOCD_LEN)?;
+    let mut f = Fields::new(&rec, "the ZIP64 end record");
+    if f.u32()? != ZIP64_EOCD_SIG {
+        return Err(damaged("the ZIP64 end record has a wrong signature"));
+    }
+    if f.u64()? != ZIP64_EOCD_LEN - 12 {
+        return Err(damaged("the ZIP64 end record has extensible data"));
+    }
+    let _made_by = f.u16()?;
+    let _needed = f.u16()?;
+    let d1 = f.u32()?;
+    let d2 = f.u32()?;
+    let n1 = f.u64()?;
+    let n2 = f.u64()?;
+    let size = f.u64()?;
+    let offset = f.u64()?;
+    if d1 != 0 || d2 != 0 || n1 != n2 {
+        return Err(damaged("multi-disk archives are not supported"));
+    }
+    let agrees = |small: u64, sentinel: u64, big: u64| small == sentinel || small == big;
+    if !agrees(end.entries, 0xffff, n2)
+        || !agrees(end.cd_size, 0xffff_ffff, size)
+        || !agrees(end.cd_offset, 0xffff_ffff, offset)
+    {
+        return Err(damaged("the end record and the ZIP64 end record disagree"));
+    }
+    end = EndRecords {
+        entries: n2,
+        cd_size: size,
+        cd_offset: offset,
+        cd_end: z_offset,
+    };
+    Ok(end)
+}
+
 impl ZipDirectory {
     /// Finds the end record, reads the central directory and checks its
     /// framing (FORMAT.md §7.1 step 2). `len` is the archive's length.
     pub fn read<R: Read + Seek>(r: &mut R, len: u64, max_entries: u64) -> Result<ZipDirectory> {
-        if len < EOCD_LEN {
-            return Err(Error::Truncated(
-                "the ZIP end-of-central-directory record is missing".into(),
-            ));
-        }
-        let tail_start = len.saturating_sub(EOCD_SEARCH);
-        let tail = read_at(r, tail_start, len - tail_start)?;
-        // The last signature with room for a whole end record after it.
-        let last = tail.len() - EOCD_LEN as usize;
-        let pos = (0..=last)
-            .rev()
-            .find(|&i| tail[i..i + 4] == EOCD_SIG.to_le_bytes())
-            .ok_or_else(|| {
-                Error::Truncated("the ZIP end-of-central-directory record is missing".into())
-            })?;
-        let eocd_pos = tail_start + pos as u64;
-        let mut c = Cursor::new(&tail[pos + 4..]);
-        let e = |_| damaged("the end record is cut short");
-        let disk = u16le(&mut c).map_err(e)?;
-        let cd_disk = u16le(&mut c).map_err(e)?;
-        let disk_entries = u16le(&mut c).map_err(e)?;
-        let total16 = u16le(&mut c).map_err(e)?;
-        let cd_size32 = u32le(&mut c).map_err(e)?;
-        let cd_offset32 = u32le(&mut c).map_err(e)?;
-        let comment = u16le(&mut c).map_err(e)?;
-        if comment != 0 || eocd_pos + EOCD_LEN != len {
-            return Err(damaged(
-                "bytes follow the end-of-central-directory record (an archive comment or appended data)",
-            ));
-        }
-        if disk != 0 || cd_disk != 0 || disk_entries != total16 {
-            return Err(damaged("multi-disk archives are not supported"));
-        }
-        let mut total = u64::from(total16);
-        let mut cd_size = u64::from(cd_size32);
-        let mut cd_offset = u64::from(cd_offset32);
-        let mut cd_end = eocd_pos;
-        // ZIP64: a locator right before the end record, pointing at a ZIP64
-        // end record right before the locator.
-        if eocd_pos >= ZIP64_LOCATOR_LEN {
-            let loc = read_at(r, eocd_pos - ZIP64_LOCATOR_LEN, ZIP64_LOCATOR_LEN)?;
-            let mut c = Cursor::new(&loc);
-            if u32le(&mut c).map_err(e)? == ZIP64_LOCATOR_SIG {
-                let l = |_| damaged("the ZIP64 locator is cut short");
-                let z_disk = u32le(&mut c).map_err(l)?;
-                let z_offset = u64le(&mut c).map_err(l)?;
-                let disks = u32le(&mut c).map_err(l)?;
-                if z_disk != 0 || disks != 1 {
-                    return Err(damaged("multi-disk archives are not supported"));
-                }
-                let expected = (eocd_pos - ZIP64_LOCATOR_LEN).checked_sub(ZIP64_EOCD_LEN);
-                if Some(z_offset) != expected {
-                    return Err(damaged(
-                        "the ZIP64 end record is not right before its locator",
-                    ));
-                }
-                let rec = read_at(r, z_offset, ZIP64_EOCD_LEN)?;
-                let mut c = Cursor::new(&rec);
-                let z = |_| damaged("the ZIP64 end record is cut short");
-                if u32le(&mut c).map_err(z)? != ZIP64_EOCD_SIG {
-                    return Err(damaged("the ZIP64 end record has a wrong signature"));
-                }
-                if u64le(&mut c).map_err(z)? != ZIP64_EOCD_LEN - 12 {
-                    return Err(damaged("the ZIP64 end record has extensible data"));
-                }
-                let _made_by = u16le(&mut c).map_err(z)?;
-                let _needed = u16le(&mut c).map_err(z)?;
-                let d1 = u32le(&mut c).map_err(z)?;
-                let d2 = u32le(&mut c).map_err(z)?;
-                let n1 = u64le(&mut c).map_err(z)?;
-                let n2 = u64le(&mut c).map_err(z)?;
-                let size = u64le(&mut c).map_err(z)?;
-                let offset = u64le(&mut c).map_err(z)?;
-                if d1 != 0 || d2 != 0 || n1 != n2 {
-                    return Err(damaged("multi-disk archives are not supported"));
-                }
-                let agrees =
-                    |small: u64, sentinel: u64, big: u64| small == sentinel || small == big;
-                if !agrees(total, 0xffff, n2)
-                    || !agrees(cd_size, 0xffff_ffff, size)
-                    || !agrees(cd_offset, 0xffff_ffff, offset)
-                {
-                    return Err(damaged("the end record and the ZIP64 end record disagree"));
-                }
-                total = n2;
-                cd_size = size;
-                cd_offset = offset;
-                cd_end = z_offset;
-            }
-        }
-        if cd_offset.checked_add(cd_size) != Some(cd_end) {
+        let end = end_records(r, len)?;
+        if end.cd_offset.checked_add(end.cd_size) != Some(end.cd_end) {
             return Err(damaged(
                 "the central directory does not end where the end record starts",
             ));
         }
-        if total > max_entries {
-            return Err(Error::limit("number of entries", max_entries, total));
+        if end.entries > max_entries {
+            return Err(Error::limit("number of entries", max_entries, end.entries));
         }
-        if total == 0 {
+        if end.entries == 0 {
             return Err(Error::Manifest("the archive is empty".into()));
         }
-        if total.saturating_mul(CENTRAL_LEN) > cd_size {
+        if end.entries.saturating_mul(CENTRAL_LEN) > end.cd_size {
             return Err(damaged(
                 "the central directory is too small for the entries it counts",
             ));
         }
-        let cd = read_at(r, cd_offset, cd_size)?;
-        let mut c = Cursor::new(&cd);
-        let mut entries = Vec::with_capacity(total as usize);
-        for i in 0..total {
-            entries.push(central_header(&mut c, i)?);
+        let cd = read_at(r, end.cd_offset, end.cd_size)?;
+        let mut f = Fields::new(&cd, "the central directory");
+        let mut entries = Vec::with_capacity(end.entries as usize);
+        for i in 0..end.entries {
+            entries.push(central_header(&mut f, i)?);
         }
-        if !c.is_empty() {
+        if !f.is_empty() {
             return Err(damaged(
                 "the central directory holds bytes after its last entry",
             ));
         }
-        Ok(ZipDirectory { entries, cd_offset })
+        Ok(ZipDirectory {
+            entries,
+            cd_offset: end.cd_offset,
+        })
     }
 
     /// Checks every local header and data descriptor against the central
@@ -255,133 +309,7 @@ impl ZipDirectory {
         let mut at = 0u64;
         let cd_offset = self.cd_offset;
         for (i, e) in self.entries.iter_mut().enumerate() {
-            let what = format!("entry {i}");
-            if e.header_offset != at {
-                return Err(damaged(format!(
-                    "{what} does not start where the entry before it ends (unused or overlapping bytes)"
-                )));
-            }
-            let fixed_end = at
-                .checked_add(LOCAL_LEN)
-                .filter(|&end| end <= cd_offset)
-                .ok_or_else(|| {
-                    damaged(format!(
-                        "the local header of {what} runs into the central directory"
-                    ))
-                })?;
-            let h = read_at(r, at, LOCAL_LEN)?;
-            let mut c = Cursor::new(&h);
-            let s = short("a local header");
-            if u32le(&mut c).map_err(s)? != LOCAL_SIG {
-                return Err(damaged(format!("{what} has no local header")));
-            }
-            let s = short("a local header");
-            let _needed = u16le(&mut c).map_err(s)?;
-            let flags = u16le(&mut c).map_err(short("a local header"))?;
-            let method = u16le(&mut c).map_err(short("a local header"))?;
-            let _time = u32le(&mut c).map_err(short("a local header"))?;
-            let crc = u32le(&mut c).map_err(short("a local header"))?;
-            let csize = u32le(&mut c).map_err(short("a local header"))?;
-            let usize_ = u32le(&mut c).map_err(short("a local header"))?;
-            let name_len = u64::from(u16le(&mut c).map_err(short("a local header"))?);
-            let extra_len = u64::from(u16le(&mut c).map_err(short("a local header"))?);
-            if flags != e.flags || method != e.method {
-                return Err(damaged(format!(
-                    "the local header of {what} disagrees with the central directory (flags or method)"
-                )));
-            }
-            let var_end = fixed_end + name_len + extra_len;
-            if var_end > cd_offset {
-                return Err(damaged(format!(
-                    "the local header of {what} runs into the central directory"
-                )));
-            }
-            let var = read_at(r, fixed_end, name_len + extra_len)?;
-            let (name, extra) = var.split_at(name_len as usize);
-            if name != e.name.as_slice() {
-                return Err(damaged(format!(
-                    "the local header of {what} names another entry than the central directory"
-                )));
-            }
-            let zip64 = zip64_field(extra, &format!("the local header of {what}"))?;
-            e.data_offset = var_end;
-            let data_end = var_end
-                .checked_add(e.compressed_size)
-                .filter(|&end| end <= cd_offset)
-                .ok_or_else(|| {
-                    damaged(format!(
-                        "the data of {what} runs into the central directory"
-                    ))
-                })?;
-            at = if flags & FLAG_DESCRIPTOR != 0 {
-                // Sizes and CRC follow the data; ZIP64 sizes when the local
-                // header has a ZIP64 field.
-                let wide = zip64.is_some();
-                let dlen = if wide { 24 } else { 16 };
-                let end = data_end
-                    .checked_add(dlen)
-                    .filter(|&end| end <= cd_offset)
-                    .ok_or_else(|| {
-                        damaged(format!(
-                            "the data descriptor of {what} runs into the central directory"
-                        ))
-                    })?;
-                let d = read_at(r, data_end, dlen)?;
-                let mut c = Cursor::new(&d);
-                let s = |_| damaged(format!("the data descriptor of {what} is cut short"));
-                if u32le(&mut c).map_err(s)? != DESCRIPTOR_SIG {
-                    return Err(damaged(format!(
-                        "{what} has no data descriptor (with its signature) after its data"
-                    )));
-                }
-                let s = |_| damaged(format!("the data descriptor of {what} is cut short"));
-                let dcrc = u32le(&mut c).map_err(s)?;
-                let (dc, du) = if wide {
-                    let s2 = |_| damaged(format!("the data descriptor of {what} is cut short"));
-                    (
-                        u64le(&mut c).map_err(s2)?,
-                        u64le(&mut c).map_err(|_| damaged("cut short"))?,
-                    )
-                } else {
-                    let s2 = |_| damaged(format!("the data descriptor of {what} is cut short"));
-                    (
-                        u64::from(u32le(&mut c).map_err(s2)?),
-                        u64::from(u32le(&mut c).map_err(|_| damaged("cut short"))?),
-                    )
-                };
-                if dcrc != e.crc32 || dc != e.compressed_size || du != e.size {
-                    return Err(damaged(format!(
-                        "the data descriptor of {what} disagrees with the central directory"
-                    )));
-                }
-                end
-            } else {
-                let (lc, lu) = match zip64 {
-                    Some(z) => {
-                        let mut c = Cursor::new(z);
-                        let s = |_| damaged(format!("the ZIP64 field of {what} is cut short"));
-                        let lu = if usize_ == u32::MAX {
-                            u64le(&mut c).map_err(s)?
-                        } else {
-                            u64::from(usize_)
-                        };
-                        let s = |_| damaged(format!("the ZIP64 field of {what} is cut short"));
-                        let lc = if csize == u32::MAX {
-                            u64le(&mut c).map_err(s)?
-                        } else {
-                            u64::from(csize)
-                        };
-                        (lc, lu)
-                    }
-                    None => (u64::from(csize), u64::from(usize_)),
-                };
-                if crc != e.crc32 || lc != e.compressed_size || lu != e.size {
-                    return Err(damaged(format!(
-                        "the local header of {what} disagrees with the central directory (CRC or sizes)"
-                    )));
-                }
-                data_end
-            };
+            at = local_entry(r, i, e, at, cd_offset)?;
         }
         if at != cd_offset {
             return Err(damaged(
@@ -392,42 +320,125 @@ impl ZipDirectory {
     }
 }
 
+/// Checks entry `i`, which must start at `at` and end by `cd_offset`;
+/// returns where it ends.
+fn local_entry<R: Read + Seek>(
+    r: &mut R,
+    i: usize,
+    e: &mut ZipEntry,
+    at: u64,
+    cd_offset: u64,
+) -> Result<u64> {
+    let what = format!("entry {i}");
+    let within = |end: Option<u64>, part: &str| {
+        end.filter(|&end| end <= cd_offset).ok_or_else(|| {
+            damaged(format!(
+                "the {part} of {what} runs into the central directory"
+            ))
+        })
+    };
+    if e.header_offset != at {
+        return Err(damaged(format!(
+            "{what} does not start where the entry before it ends (unused or overlapping bytes)"
+        )));
+    }
+    let fixed_end = within(at.checked_add(LOCAL_LEN), "local header")?;
+    let h = read_at(r, at, LOCAL_LEN)?;
+    let label = format!("the local header of {what}");
+    let mut f = Fields::new(&h, &label);
+    if f.u32()? != LOCAL_SIG {
+        return Err(damaged(format!("{what} has no local header")));
+    }
+    let _needed = f.u16()?;
+    let flags = f.u16()?;
+    let method = f.u16()?;
+    let _time = f.u32()?;
+    let crc = f.u32()?;
+    let csize = f.u32()?;
+    let usize_ = f.u32()?;
+    let name_len = u64::from(f.u16()?);
+    let extra_len = u64::from(f.u16()?);
+    if flags != e.flags || method != e.method {
+        return Err(damaged(format!(
+            "{label} disagrees with the central directory (flags or method)"
+        )));
+    }
+    let var_end = within(Some(fixed_end + name_len + extra_len), "local header")?;
+    let var = read_at(r, fixed_end, name_len + extra_len)?;
+    let (name, extra) = var.split_at(name_len as usize);
+    if name != e.name.as_slice() {
+        return Err(damaged(format!(
+            "{label} names another entry than the central directory"
+        )));
+    }
+    let zip64 = zip64_field(extra, &label)?;
+    e.data_offset = var_end;
+    let data_end = within(var_end.checked_add(e.compressed_size), "data")?;
+    if flags & FLAG_DESCRIPTOR == 0 {
+        let label = format!("the ZIP64 field of {what}");
+        let mut z = Fields::new(zip64.unwrap_or_default(), &label);
+        let lu = z.wide(usize_)?;
+        let lc = z.wide(csize)?;
+        if crc != e.crc32 || lc != e.compressed_size || lu != e.size {
+            return Err(damaged(format!(
+                "the local header of {what} disagrees with the central directory (CRC or sizes)"
+            )));
+        }
+        return Ok(data_end);
+    }
+    // Sizes and CRC follow the data; 8-byte sizes when the local header has
+    // a ZIP64 field.
+    let wide = zip64.is_some();
+    let end = within(
+        data_end.checked_add(if wide { 24 } else { 16 }),
+        "data descriptor",
+    )?;
+    let d = read_at(r, data_end, end - data_end)?;
+    let label = format!("the data descriptor of {what}");
+    let mut f = Fields::new(&d, &label);
+    if f.u32()? != DESCRIPTOR_SIG {
+        return Err(damaged(format!(
+            "{what} has no data descriptor (with its signature) after its data"
+        )));
+    }
+    let dcrc = f.u32()?;
+    let (dc, du) = if wide {
+        (f.u64()?, f.u64()?)
+    } else {
+        (u64::from(f.u32()?), u64::from(f.u32()?))
+    };
+    if dcrc != e.crc32 || dc != e.compressed_size || du != e.size {
+        return Err(damaged(format!(
+            "{label} disagrees with the central directory"
+        )));
+    }
+    Ok(end)
+}
+
 /// Parses central-directory header `i`.
-fn central_header(c: &mut Cursor<'_>, i: u64) -> Result<ZipEntry> {
+fn central_header(f: &mut Fields<'_, '_>, i: u64) -> Result<ZipEntry> {
     let what = format!("central-directory entry {i}");
-    let s = |_| damaged(format!("{what} is cut short"));
-    if u32le(c).map_err(s)? != CENTRAL_SIG {
+    if f.u32()? != CENTRAL_SIG {
         return Err(damaged(format!("{what} has a wrong signature")));
     }
-    let mut fields = [0u8; 42];
-    fields.copy_from_slice(
-        c.take(42)
-            .map_err(|_| damaged(format!("{what} is cut short")))?,
-    );
-    let mut f = Cursor::new(&fields);
-    let x = |_| damaged("unreachable: fixed header");
-    let _made_by = u16le(&mut f).map_err(x)?;
-    let _needed = u16le(&mut f).map_err(x)?;
-    let flags = u16le(&mut f).map_err(x)?;
-    let method = u16le(&mut f).map_err(x)?;
-    let _time = u32le(&mut f).map_err(x)?;
-    let crc32 = u32le(&mut f).map_err(x)?;
-    let csize = u32le(&mut f).map_err(x)?;
-    let usize_ = u32le(&mut f).map_err(x)?;
-    let name_len = usize::from(u16le(&mut f).map_err(x)?);
-    let extra_len = usize::from(u16le(&mut f).map_err(x)?);
-    let comment_len = usize::from(u16le(&mut f).map_err(x)?);
-    let disk = u16le(&mut f).map_err(x)?;
-    let _internal = u16le(&mut f).map_err(x)?;
-    let _external = u32le(&mut f).map_err(x)?;
-    let offset = u32le(&mut f).map_err(x)?;
-    let cut = |_| damaged(format!("{what} is cut short"));
-    let name = c.take(name_len).map_err(cut)?.to_vec();
-    let extra = c
-        .take(extra_len)
-        .map_err(|_| damaged(format!("{what} is cut short")))?;
-    c.take(comment_len)
-        .map_err(|_| damaged(format!("{what} is cut short")))?;
+    let _made_by = f.u16()?;
+    let _needed = f.u16()?;
+    let flags = f.u16()?;
+    let method = f.u16()?;
+    let _time = f.u32()?;
+    let crc32 = f.u32()?;
+    let csize = f.u32()?;
+    let usize_ = f.u32()?;
+    let name_len = usize::from(f.u16()?);
+    let extra_len = usize::from(f.u16()?);
+    let comment_len = usize::from(f.u16()?);
+    let disk = f.u16()?;
+    let _internal = f.u16()?;
+    let _external = f.u32()?;
+    let offset = f.u32()?;
+    let name = f.take(name_len)?.to_vec();
+    let extra = f.take(extra_len)?;
+    f.take(comment_len)?;
     if flags & FLAG_ENCRYPTED != 0 {
         return Err(damaged(format!(
             "{what} uses ZIP encryption, which Coffer never writes"
@@ -443,31 +454,20 @@ fn central_header(c: &mut Cursor<'_>, i: u64) -> Result<ZipEntry> {
             "{what} uses compression method {method}, which Coffer never writes"
         )));
     }
-    let mut size = u64::from(usize_);
-    let mut compressed_size = u64::from(csize);
-    let mut header_offset = u64::from(offset);
-    let mut disk = u32::from(disk);
-    if let Some(z) = zip64_field(extra, &what)? {
-        let mut z = Cursor::new(z);
-        let s = |_| damaged(format!("the ZIP64 field of {what} is cut short"));
-        if usize_ == u32::MAX {
-            size = u64le(&mut z).map_err(s)?;
-        }
-        let s = |_| damaged(format!("the ZIP64 field of {what} is cut short"));
-        if csize == u32::MAX {
-            compressed_size = u64le(&mut z).map_err(s)?;
-        }
-        let s = |_| damaged(format!("the ZIP64 field of {what} is cut short"));
-        if offset == u32::MAX {
-            header_offset = u64le(&mut z).map_err(s)?;
-        }
-        let s = |_| damaged(format!("the ZIP64 field of {what} is cut short"));
-        if disk == 0xffff {
-            disk = u32le(&mut z).map_err(s)?;
-        }
-    } else if usize_ == u32::MAX || csize == u32::MAX || offset == u32::MAX {
+    let zip64 = zip64_field(extra, &what)?;
+    if zip64.is_none() && (usize_ == u32::MAX || csize == u32::MAX || offset == u32::MAX) {
         return Err(damaged(format!("{what} needs a ZIP64 field it lacks")));
     }
+    let label = format!("the ZIP64 field of {what}");
+    let mut z = Fields::new(zip64.unwrap_or_default(), &label);
+    let size = z.wide(usize_)?;
+    let compressed_size = z.wide(csize)?;
+    let header_offset = z.wide(offset)?;
+    let disk = if disk == 0xffff {
+        z.u32()?
+    } else {
+        u32::from(disk)
+    };
     if disk != 0 {
         return Err(damaged("multi-disk archives are not supported"));
     }
