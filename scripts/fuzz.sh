@@ -9,6 +9,9 @@
 #                                          (default 10,000,000), J targets at a
 #                                          time (default 1); writes the figures
 #                                          to reliability/fuzz.json
+#   scripts/fuzz.sh report [--runs N] [--targets a,b]
+#                                          rewrites reliability/fuzz.json from
+#                                          the campaign logs in fuzz/logs
 #
 # Corpora start from fuzz/seeds/<target> (committed) and grow in
 # fuzz/corpus/<target> (ignored by git). Crashing inputs land in
@@ -90,6 +93,21 @@ campaign() {
     while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 5; done
   done
   wait
+  report --runs "$runs" --targets "$targets"
+}
+
+# report [--runs N] [--targets a,b]: reliability/fuzz.json from the logs of a
+# campaign (also one whose runs were started or finished separately).
+report() {
+  local runs=10000000 targets
+  targets="$(all_targets | tr '\n' ',')"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --runs) runs="$2"; shift 2 ;;
+      --targets) targets="$2"; shift 2 ;;
+      *) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+  done
   : "${FUZZ_COMMIT:=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || true)}"
   export FUZZ_COMMIT
   python3 - "$logs" "$root/reliability/fuzz.json" "$runs" ${targets//,/ } <<'PY'
@@ -98,24 +116,32 @@ logs, out, runs, targets = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[
 rows, data, bad = [], [], 0
 for t in targets:
     log = open(os.path.join(logs, f"campaign-{t}.log"), errors="replace").read()
-    status, start, end = open(os.path.join(logs, f"campaign-{t}.status")).read().split()
     stat = dict(re.findall(r"stat::(\w+):\s+(\d+)", log))
-    execs = int(stat.get("number_of_executed_units", 0))
-    secs = max(1, int(end) - int(start))
+    progress = re.findall(r"^#(\d+)\s.*exec/s: (\d+)", log, re.M)
+    status_file = os.path.join(logs, f"campaign-{t}.status")
+    if os.path.exists(status_file):
+        status, start, end = open(status_file).read().split()
+        secs = max(1, int(end) - int(start))
+        execs = int(stat.get("number_of_executed_units", 0))
+    else:  # still running: the last progress line
+        status = "running"
+        execs, rate = map(int, progress[-1]) if progress else (0, 1)
+        secs = max(1, execs // max(1, rate))
     done = re.findall(r"#\d+\s+DONE\s+cov: (\d+) ft: (\d+) corp: (\d+)", log)
     last = re.findall(r"cov: (\d+) ft: (\d+) corp: (\d+)", log)
     cov, ft, corp = (done or last or [("0", "0", "0")])[-1]
     arts = os.path.join(os.path.dirname(logs), "artifacts", t)
     kinds = {k: len(glob.glob(os.path.join(arts, k + "-*"))) for k in ("crash", "timeout", "oom", "leak")}
     ok = status == "0" and execs >= runs and not any(kinds.values())
+    running = status == "running"
     bad += not ok
     d = dict(target=t, executions=execs, seconds=secs, exec_per_sec=round(execs / secs),
              coverage=int(cov), features=int(ft), corpus=int(corp),
              peak_rss_mb=int(stat.get("peak_rss_mb", 0)), crashes=kinds["crash"],
              timeouts=kinds["timeout"], ooms=kinds["oom"], leaks=kinds["leak"],
-             exit_status=int(status), complete=ok)
+             exit_status=None if running else int(status), complete=ok)
     data.append(d)
-    rows.append([t, f"{execs:,}", f"{secs / 60:.1f} min", f"{d['exec_per_sec']:,}", f"{cov} / {ft}",
+    rows.append([t + (" (still running)" if running else ""), f"{execs:,}", f"{secs / 60:.1f} min", f"{d['exec_per_sec']:,}", f"{cov} / {ft}",
                  f"{d['peak_rss_mb']} MB", f"{kinds['crash']} / {kinds['timeout']} / {kinds['oom']}"])
 os.makedirs(os.path.dirname(out), exist_ok=True)
 json.dump({
@@ -139,5 +165,6 @@ PY
 case "${1:-}" in
   smoke) shift; smoke "$@" ;;
   campaign) shift; campaign "$@" ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  report) shift; report "$@" ;;
+  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
