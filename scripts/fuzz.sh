@@ -154,6 +154,10 @@ json.dump({
              "Crashes, hangs (timeouts) and out-of-memory count the inputs libFuzzer saved."),
     "tables": [{"columns": ["target", "executions", "time", "exec/s", "coverage (cov / ft)",
                             "peak RSS", "crashes / hangs / OOM"], "rows": rows}],
+    "notes": ([f"Targets marked \"still running\" had not reached {runs:,} executions when these figures were taken "
+               "(their figures are from libFuzzer's last progress line); "
+               "finish them with `nice -n 10 scripts/fuzz.sh campaign --targets NAME`."]
+              if any(not d["complete"] for d in data) else []),
     "data": data,
 }, open(out, "w"), indent=2)
 open(out, "a").write("\n")
