@@ -1,7 +1,7 @@
 //! The manifest (FORMAT.md §3.3): a JSON document, the archive's first
 //! entry, describing every database, store and entry with sizes and hashes.
 //!
-//! [`ManifestJson`] is the raw document; [`Manifest::try_from`] validates
+//! [`ManifestJson`] is the raw document; [`Manifest::validate`] validates
 //! it (versions, names, counts, sizes, limits) so code holding a
 //! [`Manifest`] can trust its internal consistency.
 
