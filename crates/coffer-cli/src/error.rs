@@ -156,6 +156,15 @@ impl CliError {
         }
     }
 
+    /// The engine's stable error code (FORMAT.md §7.4) when the backup or a
+    /// key file was at fault.
+    pub fn engine_code(&self) -> Option<&'static str> {
+        match self {
+            CliError::Backup { error, .. } | CliError::KeyFile { error, .. } => Some(error.code()),
+            _ => None,
+        }
+    }
+
     /// A line of advice on what to do next, where there is one.
     pub fn hint(&self) -> Option<String> {
         match self {
@@ -273,6 +282,9 @@ pub fn report(err: &CliError, out: &mut dyn io::Write) -> io::Result<()> {
     }
     if let Some(h) = err.hint() {
         writeln!(out, "hint: {h}")?;
+    }
+    if let Some(code) = err.engine_code() {
+        writeln!(out, "code: {code}")?;
     }
     Ok(())
 }

@@ -151,12 +151,18 @@ impl LockedHeader {
                     let p = u32::from_le_bytes(c.array().map_err(trunc)?);
                     let salt = c.array().map_err(trunc)?;
                     let wrapped = c.take(WRAPPED_LEN).map_err(trunc)?.to_vec();
+                    let params = KdfParams {
+                        memory_kib: m,
+                        iterations: t,
+                        parallelism: p,
+                    };
+                    if !params.is_valid() {
+                        return Err(Error::NotABackup(format!(
+                            "the locked header's Argon2id parameters are invalid (m={m} t={t} p={p})"
+                        )));
+                    }
                     Stanza::Passphrase {
-                        params: KdfParams {
-                            memory_kib: m,
-                            iterations: t,
-                            parallelism: p,
-                        },
+                        params,
                         salt,
                         wrapped,
                     }
