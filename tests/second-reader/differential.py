@@ -1717,6 +1717,22 @@ def fixed_cases2(B):
         with open(KEYFILES["master"]) as f:
             t = f.read().replace('"version": 1,', f'"version": {v},')
         out.append(Case(B.restored.render()[0], None, None, f"fixed:keyfile:version{v}", "", keyfile=t.encode()))
+    # locked, 3 chunks, the middle chunk damaged: it lies inside the last
+    # 65,557 bytes that the end-record search may read (SPEC-Q14)
+    big = bytes(random.Random(3).getrandbits(8) for _ in range(131000))
+    inner3 = make_doc([{"name": "s", "records": [(key_num(1.0), b"\x12\x01\x00" + varint(len(big)))],
+                        "blobs": [big]}]).render()[0]
+    header, chunks, _ = lock(inner3, stanzas=("mk-other",), want_parts=True)
+    assert len(chunks) == 3
+    bad = bytearray(chunks[1])
+    bad[100] ^= 1
+    data3 = header + chunks[0] + bytes(bad) + chunks[2]
+    out.append(Case(data3, "other", None, "fixed:locked:middle-chunk-in-eocd-window:wrong-inner-key", ""))
+    out.append(Case(data3, "master", PASS, "fixed:locked:middle-chunk-in-eocd-window:unlocks-not", ""))
+    header, chunks, _ = lock(inner3, stanzas=("pw",), want_parts=True)
+    data3 = header + chunks[0] + bytes(bytearray(chunks[1][:100]) + bytes([chunks[1][100] ^ 1]) + chunks[1][101:]) + chunks[2]
+    out.append(Case(data3, "master", PASS, "fixed:locked:middle-chunk-in-eocd-window:key", ""))
+    out.append(Case(data3, "other", PASS, "fixed:locked:middle-chunk-in-eocd-window:other-key", ""))
     # locked: multi-chunk boundary sizes
     for n in (65536, 65536 * 2, 65537):
         big = _exact_size_backup(n)
