@@ -28,6 +28,9 @@ fi
 step "native tests (engine, CLI, protocol, app and worker logic)"
 cargo test --workspace
 
+step "fuzz smoke: every fuzz target briefly (installs cargo-fuzz if missing)"
+scripts/fuzz.sh smoke 15
+
 step "browser tests (app)"
 scripts/test-browser.sh
 

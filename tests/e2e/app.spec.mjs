@@ -726,3 +726,29 @@ test('disk full: a restore that does not fit says how much space it needs and wr
   await restoreNow(page);
   await expect(page.getByTestId('row-e2e-big-files')).toContainText('4');
 });
+
+// Issue 13: a backup that proves nothing about who made it (no MAC) is
+// said to be unauthenticated, with what that means, and is restored only
+// after the user confirms it.
+test('an unauthenticated backup needs an explicit confirmation', async ({ page }) => {
+  await open(page);
+  const file = join(repo, 'crates', 'coffer-engine', 'tests', 'vectors', 'files', 'unauthenticated.zip');
+  await chooseBackup(page, file);
+  await expect(status(page)).toContainText('Backup checked');
+  const alert = page.getByTestId('unauthenticated');
+  await expect(alert).toContainText('Unauthenticated: this backup carries no authentication code');
+  const restore = page.getByRole('button', { name: 'Restore backup' });
+  await expect(restore).toBeDisabled();
+  const trust = page.getByLabel('I trust where this file came from: restore it although it is unauthenticated');
+  await trust.check();
+  await expect(restore).toBeEnabled();
+  await restoreNow(page);
+  // A backup Coffer makes here is authenticated: no warning, no box.
+  const mine = await createBackup(page, test.info().outputPath('mine.zip'));
+  await chooseBackup(page, mine);
+  await expect(status(page)).toContainText('Backup checked');
+  await expect(page.getByTestId('preview')).toBeVisible();
+  await expect(alert).toHaveCount(0);
+  await expect(trust).toHaveCount(0);
+  await expect(restore).toBeEnabled();
+});

@@ -136,6 +136,9 @@ codes! {
     NotEncrypted = "not-encrypted", BadArgument;
     /// An encrypted store with in-line keys.
     InvalidEncryptedStore = "invalid-encrypted-store", BadArgument;
+    /// The backup proves nothing about who made it, and restoring it
+    /// anyway was not confirmed.
+    Unauthenticated = "unauthenticated", BadArgument;
     /// The sample database exists already.
     SampleExists = "sample-exists", BadArgument;
     /// The new key is the current key.

@@ -112,6 +112,8 @@ pub fn failure(lang: Lang, f: &Failure) -> String {
         (Lang::De, C::NotEncrypted) => format!("Das ist kein registrierter verschlüsselter Speicher{}.", about(":", ":")),
         (Lang::En, C::InvalidEncryptedStore) => format!("An encrypted store must use out-of-line keys{}.", about(":", ":")),
         (Lang::De, C::InvalidEncryptedStore) => format!("Ein verschlüsselter Speicher muss externe Schlüssel verwenden{}.", about(":", ":")),
+        (Lang::En, C::Unauthenticated) => "This backup is unauthenticated: nothing proves who made it. Confirm that you trust it to restore it.".into(),
+        (Lang::De, C::Unauthenticated) => "Dieses Backup ist nicht authentifiziert: Nichts belegt, wer es erstellt hat. Bestätigen Sie, dass Sie ihm vertrauen, um es wiederherzustellen.".into(),
         (_, C::SampleExists) => lang.t(SAMPLE_EXISTS).into(),
         (_, C::SameKey) => lang.t(SAME_KEY).into(),
         (Lang::En, C::KeyStorage) => "Coffer's key storage in this browser is damaged.".into(),

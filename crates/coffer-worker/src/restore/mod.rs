@@ -15,16 +15,15 @@
 //! re-sealed to the current key, given that key's file.
 
 use std::cell::RefCell;
-use std::io::Read;
 
-use coffer_engine::locked::{is_locked, open_backup, Input, Unlock};
+use coffer_engine::locked::{open_backup, Input, Unlock};
 use coffer_engine::{BackupReader, Limits, MasterKey};
 use wasm_bindgen::JsCast;
 use web_sys::Blob;
 
 use coffer_protocol::{
-    DbInfo, ErrorCode, Inspect, KeyFileInput, Phase, Preview, ProgressInfo, Restore, Restored,
-    Scope, StoreInfo, META_DB,
+    Authentication, DbInfo, ErrorCode, Inspect, KeyFileInput, Phase, Preview, ProgressInfo,
+    Restore, Restored, Scope, StoreInfo, META_DB,
 };
 
 use self::database::restore_database;
@@ -46,21 +45,35 @@ pub type Reader = BackupReader<Input<BlobReader>>;
 
 struct Opened2 {
     reader: Reader,
-    locked: bool,
-    /// The key the backup's sealed records are under, if at hand.
+    /// The key the backup names (its MAC and sealed records are under
+    /// it), if at hand: this origin's, or the one in the key file given.
     backup_key: Option<MasterKey>,
     current: MasterKey,
 }
 
+impl Opened2 {
+    /// Whether the backup proves who made it (its MAC, checked with
+    /// [`Opened2::backup_key`]).
+    fn authentication(&self) -> AppResult<Authentication> {
+        use coffer_engine::{Authentication as A, Unauthenticated as U};
+        Ok(match self.reader.authenticate(self.backup_key.as_ref())? {
+            A::Verified { .. } => Authentication::Verified,
+            A::Unauthenticated {
+                reason: U::KeyNotGiven { key_id },
+            } => Authentication::KeyNotGiven {
+                key_id: key_id.to_hex(),
+            },
+            _ => Authentication::NoMac,
+        })
+    }
+}
+
+/// Opens `file` once: the engine unlocks it (if locked) and says so.
 async fn open_file(
     file: Blob,
     passphrase: Option<&str>,
     key_file: Option<&KeyFileInput>,
 ) -> AppResult<Opened2> {
-    let mut head = [0u8; 8];
-    let mut probe = BlobReader::new(file.clone(), 64)?;
-    let n = probe.read(&mut head).map_err(coffer_engine::Error::from)?;
-    let locked = is_locked(&head[..n]);
     let pass = passphrase.filter(|p| !p.is_empty()).map(str::as_bytes);
     let reader = open_backup(
         BlobReader::new(file, 1 << 20)?,
@@ -71,29 +84,30 @@ async fn open_file(
         Limits::default(),
     )?;
     let current = keys::current_key().await?.key;
-    let mut backup_key = None;
-    if reader.manifest().has_encrypted_stores() {
-        let needed = reader.key_id();
-        if needed == Some(current.id()) {
-            backup_key = Some(current.clone());
-        } else if let Some(kf) = key_file {
+    let needed = reader.key_id();
+    let backup_key = match (needed, key_file) {
+        (None, _) => None,
+        (Some(id), _) if id == current.id() => Some(current.clone()),
+        (Some(id), Some(kf)) => {
             let k = keys::key_from_file(&kf.text, kf.passphrase.as_deref())?;
-            if Some(k.id()) != needed {
-                return Err(AppError::new(
-                    ErrorCode::WrongKey,
-                    format!(
-                        "the key file holds key id {}, but this backup needs key id {}",
-                        k.id(),
-                        needed.map(|n| n.to_hex()).unwrap_or_default()
-                    ),
-                ));
+            if k.id() != id {
+                return Err(AppError(Box::new(
+                    coffer_protocol::Failure::new(
+                        ErrorCode::WrongKey,
+                        format!(
+                            "the key file holds key id {}, but this backup needs key id {id}",
+                            k.id()
+                        ),
+                    )
+                    .with_key_id(id.to_hex()),
+                )));
             }
-            backup_key = Some(k);
+            Some(k)
         }
-    }
+        (Some(_), None) => None,
+    };
     Ok(Opened2 {
         reader,
-        locked,
         backup_key,
         current,
     })
@@ -148,7 +162,7 @@ async fn preview(o: &Opened2, scope: &Scope) -> AppResult<Preview> {
     let needs_key = m.has_encrypted_stores();
     Ok(Preview {
         created: m.json().created.clone(),
-        locked: o.locked,
+        locked: o.reader.locked().is_some(),
         backup_key_id: o.reader.key_id().map(|k| k.to_hex()),
         current_key_id: Some(o.current.id().to_hex()),
         key_ok: !needs_key || o.backup_key.is_some(),
@@ -156,6 +170,7 @@ async fn preview(o: &Opened2, scope: &Scope) -> AppResult<Preview> {
         databases,
         records,
         bytes,
+        authentication: o.authentication()?,
     })
 }
 
@@ -280,6 +295,18 @@ pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Res
             )
             .with_key_id(id),
         )));
+    }
+    // An unauthenticated backup only when the user confirmed it.
+    let auth = o.authentication()?;
+    if !auth.is_verified() && !req.accept_unauthenticated {
+        let mut f = coffer_protocol::Failure::new(
+            ErrorCode::Unauthenticated,
+            "this backup is unauthenticated: nothing proves who made it; restore it only after confirming",
+        );
+        if let Authentication::KeyNotGiven { key_id } = &auth {
+            f = f.with_key_id(key_id.clone());
+        }
+        return Err(AppError(Box::new(f)));
     }
     // The file could have changed since it was inspected: verify it again,
     // unless this worker verified this very file (same manifest bytes, so
