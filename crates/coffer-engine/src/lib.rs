@@ -69,7 +69,6 @@ pub use progress::Progress;
 pub use reader::{
     Authentication, BackupReader, Record, RecordValue, StoreScan, Unauthenticated, VerifyReport,
 };
-#[cfg(not(target_arch = "wasm32"))]
 pub use spool::FileSpool;
 pub use spool::{MemorySpool, Spool};
 pub use writer::{BackupSummary, BackupWriter, WriteOptions};
