@@ -2,7 +2,7 @@
 // build in Chromium (issue #3). Every flow starts from an empty origin.
 import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -740,8 +740,28 @@ test('disk full: a restore that does not fit says how much space it needs and wr
   await expect(status(fresh)).toHaveClass(/error/);
   await expect(status(fresh)).toContainText(/^Not enough storage space: this needs about 3\.\d MiB, more than the browser lets this site use now\. \(browser-quota\)$/);
   // Nothing was written: the database does not exist.
-  expect(await fresh.evaluate(async () => (await indexedDB.databases()).map((d) => d.name))).not.toContain('e2e-quota');
+  const after = await fresh.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+  expect(after).not.toContain('e2e-quota');
+  const said = await status(fresh).textContent();
   await context.close();
+  // `COFFER_WRITE_RELIABILITY=1`: this case's figures for RELIABILITY.md.
+  if (process.env.COFFER_WRITE_RELIABILITY === '1') {
+    const size = statSync(file).size;
+    writeFileSync(join(repo, 'reliability', 'quota.json'), JSON.stringify({
+      title: 'Full disk',
+      text: [
+        'A restore into an origin whose quota is smaller than the backup, through the real UI in headless Chromium (`tests/e2e/app.spec.mjs`, "disk full"; regenerate with `COFFER_WRITE_RELIABILITY=1 npx playwright test -c tests/e2e/playwright.config.mjs -g "disk full"` after `trunk build --release`). The quota is set with the DevTools protocol (`Storage.overrideQuotaForOrigin`) before the origin first opens IndexedDB: Chromium applies an override to an origin whose IndexedDB is already open only later, and `navigator.storage.estimate()` ignores it in headless Chromium, so the worker reports a quota error by the space the restore needs, whether its pre-check or the failed commit found it.',
+        "A backup whose spool cannot keep its data: Chromium keeps Blob data outside the origin's quota and nothing limits it from DevTools, so the wasm test `a_backup_whose_spool_cannot_be_written_fails_with_a_quota_error` injects a spool that refuses data past 1 MiB: the backup fails with `browser-quota` naming the bytes spooled, and no file is offered.",
+      ],
+      tables: [{
+        columns: ['case', 'data', 'quota', 'outcome', 'said to the user', 'written'],
+        rows: [
+          ['restore larger than the quota', `${(size / 1048576).toFixed(1)} MiB backup (48 × 64 KiB random values)`, '1 MiB', 'refused: `browser-quota`', said, 'nothing (the database does not exist afterwards)'],
+          ['backup whose spool is full (injected)', '96 × 64 KiB random values', 'spool refuses past 1 MiB', 'refused: `browser-quota`', 'Not enough storage space: this needs about … (browser-quota)', 'no file offered'],
+        ],
+      }],
+    }, null, 2) + '\n');
+  }
 });
 
 // Issue 13: a backup that proves nothing about who made it (no MAC) is
