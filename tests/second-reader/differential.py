@@ -1848,12 +1848,6 @@ def run_reference(coffer, path, key, pw_path, keyfile_path=None, key_pw_path=Non
     for line in err.splitlines():
         if line.startswith("code: "):
             return "reject " + line[6:].strip()
-    # The CLI prints no "code:" line for these two refusals (observed); its
-    # message names the credential that is missing.
-    if "is a locked backup; it cannot be read without its passphrase" in err:
-        return "reject passphrase-required"
-    if "is a locked backup; it cannot be read without the master key" in err:
-        return "reject key-required"
     return f"error rc={p.returncode} " + err.strip().replace("\n", " | ")[:200]
 
 
