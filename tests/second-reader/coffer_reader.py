@@ -157,6 +157,25 @@ class JSONError(Exception):
     pass
 
 
+class LoneSurrogate:
+    """A JSON string holding a lone surrogate (§1.2): grammatical JSON, but
+    not a string any schema accepts (it is not valid Unicode)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text
+
+    def __eq__(self, other):
+        return isinstance(other, LoneSurrogate) and other.text == self.text
+
+    def __hash__(self):
+        return hash(("lone-surrogate", self.text))
+
+    def __repr__(self):
+        return f"LoneSurrogate({self.text!r})"
+
+
 class JObj:
     """A JSON object as its list of members (duplicates kept)."""
 

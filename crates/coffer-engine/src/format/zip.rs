@@ -97,15 +97,21 @@ fn damaged(msg: impl Into<String>) -> Error {
     Error::Zip(msg.into())
 }
 
-/// A `zip` crate error: I/O as the engine reports it (a STREAM chunk failing
-/// authentication is `decryption-failed`), anything else `damaged-zip`.
+/// A `zip` crate error while it reads the directory: a STREAM chunk failing
+/// authentication is `decryption-failed`, a failing device an I/O error, and
+/// anything else `damaged-zip` (the end record already ends the file, so an
+/// early end, e.g. of an extra field, is damage inside the directory).
 fn crate_error(e: ZipError) -> Error {
     match e {
         ZipError::Io(e) if is_authentication_failure(&e) => Error::DecryptionFailed,
-        ZipError::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-            Error::Truncated("the archive ends early".into())
+        ZipError::Io(e)
+            if !matches!(
+                e.kind(),
+                io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData
+            ) =>
+        {
+            Error::Io(e)
         }
-        ZipError::Io(e) if e.kind() != io::ErrorKind::InvalidData => Error::Io(e),
         other => damaged(format!("the ZIP directory is damaged: {other}")),
     }
 }
