@@ -1496,7 +1496,10 @@ fn file_vectors() -> Vec<FileVector> {
         text_manifest(
             base_text
                 .replace("\"format_version\": 1,", "\"format_version\": 2,")
-                .replace("\"coffer_version\": \"0.1.0\"", "\"coffer_version\": \"\\udc00x\""),
+                .replace(
+                    "\"coffer_version\": \"0.1.0\"",
+                    "\"coffer_version\": \"\\udc00x\"",
+                ),
         ),
         Reject("unsupported-version"),
     ));

@@ -104,7 +104,11 @@ mod tests {
         let [_, v] = probe(text, NAMES).unwrap();
         assert_eq!(v.unwrap(), 2);
         // Deep nesting in a skipped member is read without a depth limit.
-        let deep = format!(r#"{{"x": {}1{}, "format_version": 2}}"#, "[".repeat(5000), "]".repeat(5000));
+        let deep = format!(
+            r#"{{"x": {}1{}, "format_version": 2}}"#,
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
         assert!(probe(deep.as_bytes(), NAMES).is_ok());
     }
 }

@@ -235,7 +235,12 @@ fn end_records<R: Read + Seek>(r: &mut R, len: u64) -> Result<EndRecords> {
     if le64(&rec, 4) != ZIP64_EOCD_LEN - 12 {
         return Err(damaged("the ZIP64 end record has extensible data"));
     }
-    let (d1, d2, n1, n2) = (le32(&rec, 16), le32(&rec, 20), le64(&rec, 24), le64(&rec, 32));
+    let (d1, d2, n1, n2) = (
+        le32(&rec, 16),
+        le32(&rec, 20),
+        le64(&rec, 24),
+        le64(&rec, 32),
+    );
     let (size, offset) = (le64(&rec, 40), le64(&rec, 48));
     if d1 != 0 || d2 != 0 || n1 != n2 {
         return Err(damaged("multi-disk archives are not supported"));
