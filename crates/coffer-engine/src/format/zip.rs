@@ -343,7 +343,7 @@ impl ZipDirectory {
                 .iter()
                 .filter(|&&v| v == u32::MAX)
                 .count();
-            if zip64.map_or(0, <[u8]>::len) != needed || (needed > 0 && zip64.is_none()) {
+            if zip64.map_or(0, <[u8]>::len) != needed {
                 return Err(damaged(format!(
                     "the ZIP64 field of {what} does not hold exactly the values its all-ones fields need"
                 )));
