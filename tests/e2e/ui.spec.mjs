@@ -199,6 +199,7 @@ test.describe('dark mode', () => {
     expect(await dialog(page).evaluate((d) => getComputedStyle(d).backgroundColor)).toBe('rgb(38, 35, 32)');
     await page.screenshot({ path: join(shots, 'dark-export-dialog.png') });
     await page.keyboard.press('Escape');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(shots, 'dark.png') });
     await page.emulateMedia({ colorScheme: 'light' });
     expect(await colours()).toEqual({ body: 'rgb(250, 248, 245)', card: 'rgb(255, 255, 255)', text: 'rgb(29, 27, 25)' });
