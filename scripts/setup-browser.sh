@@ -2,7 +2,7 @@
 # Installs, idempotently, what the browser app needs on a fresh Debian with
 # Rust and Node: the wasm target, trunk, wasm-bindgen-cli (the version in
 # Cargo.lock), binaryen 132 (wasm-opt, via npm), Chromium + chromedriver,
-# the npm packages (Playwright) and the crates (Trunk builds offline).
+# the npm packages (Playwright, axe-core, puppeteer-core) and the crates (Trunk builds offline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -30,8 +30,9 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/@playwright/test ] || [ ! -x node_modules/.bin/tsc ] || [ ! -d node_modules/@electric-sql/pglite ]; then
-  say "installing npm packages (binaryen 132, Playwright, TypeScript, the libraries of the libraries suite)"
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/@playwright/test ] || [ ! -x node_modules/.bin/tsc ] || [ ! -d node_modules/@electric-sql/pglite ] \
+   || [ ! -d node_modules/axe-core ] || [ ! -d node_modules/puppeteer-core ]; then
+  say "installing npm packages (binaryen 132, Playwright, axe-core, puppeteer-core, TypeScript, the libraries of the libraries suite)"
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 fi
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the native engine and CLI tests
 # (unit, property, malformed-input, fixtures, test vectors, CLI scenarios),
-# then the browser suites (wasm-bindgen tests in headless Chromium and the
-# Playwright end-to-end tests), installing whatever is missing first.
+# then the browser suites (wasm-bindgen tests in headless Chromium, the
+# Playwright end-to-end tests and the round trip in Firefox ESR), installing
+# whatever is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +37,9 @@ scripts/second-reader.sh --count 500 --no-record
 
 step "browser tests (app)"
 scripts/test-browser.sh
+
+step "browser tests (app in Firefox ESR over WebDriver BiDi; installs firefox-esr if missing)"
+scripts/test-firefox.sh
 
 step "TypeScript declarations of <coffer-backup> (tsc --strict)"
 node_modules/.bin/tsc --noEmit --strict --lib es2022,dom,dom.iterable --target es2022 \

@@ -276,6 +276,39 @@ impl RestoreFlow {
     }
 }
 
+/// Where Tab moves focus inside a modal dialog so that it never leaves
+/// it: from the last focusable element (or from outside them) Tab goes to
+/// the first, Shift+Tab from the first (or from outside) to the last.
+/// `None` means the browser's own move stays inside the dialog.
+pub fn trap_focus(count: usize, current: Option<usize>, backwards: bool) -> Option<usize> {
+    let last = count.checked_sub(1)?;
+    match (current, backwards) {
+        (None, false) => Some(0),
+        (None, true) => Some(last),
+        (Some(i), false) if i >= last => Some(0),
+        (Some(0), true) => Some(last),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod focus_tests {
+    use super::trap_focus;
+
+    #[test]
+    fn tab_wraps_inside_the_dialog() {
+        assert_eq!(trap_focus(0, None, false), None, "nothing to focus");
+        assert_eq!(trap_focus(3, None, false), Some(0));
+        assert_eq!(trap_focus(3, None, true), Some(2));
+        assert_eq!(trap_focus(3, Some(0), false), None);
+        assert_eq!(trap_focus(3, Some(1), true), None);
+        assert_eq!(trap_focus(3, Some(2), false), Some(0));
+        assert_eq!(trap_focus(3, Some(0), true), Some(2));
+        assert_eq!(trap_focus(1, Some(0), false), Some(0));
+        assert_eq!(trap_focus(1, Some(0), true), Some(0));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

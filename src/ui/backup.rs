@@ -91,7 +91,10 @@ pub fn BackupCard() -> impl IntoView {
                     <input type="password" node_ref=pass autocomplete="new-password" />
                 </label>
             </Show>
-            <Show when=has_save_picker>
+            <Show
+                when=has_save_picker
+                fallback=move || view! { <p class="note" data-testid="no-save-picker">{l.t(strings::NO_SAVE_PICKER)}</p> }
+            >
                 <label>
                     <input type="checkbox" prop:checked=move || use_picker.get() on:change=move |ev| use_picker.set(event_target_checked(&ev)) />
                     {l.t("Choose where to save")}

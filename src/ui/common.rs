@@ -1,5 +1,4 @@
-//! Small shared pieces: progress bar, modal dialog, saving and reading
-//! files.
+//! Small shared pieces: progress bar, saving and reading files.
 
 use coffer_protocol::{ErrorCode, Failure};
 use leptos::prelude::*;
@@ -34,30 +33,6 @@ pub fn ProgressBar(
                 <button type="button" class="secondary" on:click=move |_| ctx.engine.with_value(|e| e.cancel_all())>
                     {l.t("Cancel")}
                 </button>
-            </div>
-        </Show>
-    }
-}
-
-/// A modal dialog with an accessible name.
-#[component]
-pub fn Dialog(
-    /// Whether it is open.
-    open: RwSignal<bool>,
-    /// Its title (and accessible name), English; shown translated.
-    title: &'static str,
-    /// Its contents.
-    children: ChildrenFn,
-) -> impl IntoView {
-    let l = use_ctx().lang();
-    let children = StoredValue::new(children);
-    view! {
-        <Show when=move || open.get()>
-            <div class="backdrop">
-                <div role="dialog" aria-modal="true" aria-label=l.t(title) class="dialog">
-                    <h3>{l.t(title)}</h3>
-                    {children.with_value(|c| c())}
-                </div>
             </div>
         </Show>
     }

@@ -6,7 +6,8 @@ use coffer_protocol::{strings, ErrorCode, Failure, KeySource, Msg};
 use leptos::html::Input;
 use leptos::prelude::*;
 
-use super::common::{download, input_file, read_text, secret, Dialog, ProgressBar};
+use super::common::{download, input_file, read_text, secret, ProgressBar};
+use super::dialog::{Dialog, DialogActions};
 use super::task::Task;
 use super::use_ctx;
 use crate::client::api;
@@ -54,10 +55,10 @@ pub fn ExportKeyCard() -> impl IntoView {
                     {l.t("Key file passphrase (optional, recommended)")}
                     <input type="password" node_ref=pass autocomplete="new-password" />
                 </label>
-                <div class="actions">
+                <DialogActions slot>
                     <button type="button" on:click=export>{l.t("Download key file")}</button>
                     <button type="button" class="secondary" on:click=move |_| ctx.export_open.set(false)>{l.t("Cancel")}</button>
-                </div>
+                </DialogActions>
             </Dialog>
         </section>
     }
@@ -131,10 +132,10 @@ pub fn ReplaceKeyCard() -> impl IntoView {
                         <input type="password" node_ref=key_pass autocomplete="off" />
                     </label>
                 </Show>
-                <div class="actions">
+                <DialogActions slot>
                     <button type="button" class="danger" on:click=replace>{l.t("Replace key")}</button>
                     <button type="button" class="secondary" on:click=move |_| open.set(false)>{l.t("Cancel")}</button>
-                </div>
+                </DialogActions>
             </Dialog>
         </section>
     }

@@ -5,6 +5,7 @@
 
 mod backup;
 mod common;
+mod dialog;
 mod keys;
 mod overview;
 mod restore;

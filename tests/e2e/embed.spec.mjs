@@ -5,6 +5,7 @@ import { test, expect } from '@playwright/test';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 test.skip(process.env.COFFER_EMBED !== '1', 'run by scripts/test-embed.sh');
 
@@ -314,6 +315,32 @@ test('attributes: include/exclude, theme, compact, locale', async ({ page }) => 
   await expect(root).toHaveAttribute('lang', 'en-GB');
   expect(await bg()).toBe('rgb(201, 162, 126)');
   expect(await el.locator('.cards').evaluate((c) => getComputedStyle(c).gridTemplateColumns.split(' ').length)).toBe(1);
+});
+
+// Issue 15: the element's UI passes axe-core's WCAG 2.1 AA rules in its
+// light and dark themes (and with theme="auto" on a dark system), with a
+// dialog open too. Only the element is checked, not the example host page.
+test('the element passes axe-core WCAG 2.1 AA in light, dark and auto-on-dark', async ({ page }) => {
+  await openHost(page);
+  await seed(page);
+  await page.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') });
+  const el = page.locator('coffer-backup');
+  const check = () => page.evaluate(async () => (await window.axe.run(document.querySelector('coffer-backup'), {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  })).violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`));
+  const found = [];
+  for (const [theme, scheme] of [['light', 'dark'], ['dark', 'light'], ['auto', 'dark']]) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await el.evaluate((e, t) => e.setAttribute('theme', t), theme);
+    await expect(el.locator('.coffer-root')).toHaveAttribute('data-theme', theme);
+    found.push(...(await check()).map((v) => `${theme}: ${v}`));
+    await el.getByRole('button', { name: 'Replace master key' }).click();
+    await expect(el.getByRole('dialog')).toBeVisible();
+    found.push(...(await check()).map((v) => `${theme}, dialog: ${v}`));
+    await el.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    await expect(el.getByRole('dialog')).toHaveCount(0);
+  }
+  expect(found).toEqual([]);
 });
 
 test('loads from another origin (blob: worker) and round-trips with the API', async ({ page }) => {

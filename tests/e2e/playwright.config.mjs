@@ -5,8 +5,8 @@ const port = Number(process.env.E2E_PORT || 8099);
 
 export default defineConfig({
   testDir: '.',
-  // Only the app's suite; other specs here have their own configs.
-  testMatch: /app\.spec\.mjs/,
+  // The app's suites; other specs here have their own configs.
+  testMatch: /(app|ui)\.spec\.mjs/,
   timeout: 120_000,
   expect: { timeout: 30_000 },
   workers: 1,

@@ -20,7 +20,6 @@ const EMBED_CSS: &str = r#"
 .coffer-root .dialog { background: var(--card); color: var(--fg); }
 .coffer-root button { color: var(--card); }
 .coffer-root button.secondary { background: var(--card); color: var(--accent); }
-.coffer-root button.danger { color: #fff; }
 .coffer-root .field-row { background: color-mix(in srgb, var(--card) 92%, var(--accent)); }
 .coffer-root .badge { background: color-mix(in srgb, var(--card) 80%, var(--accent)); }
 .coffer-root .status { background: color-mix(in srgb, var(--card) 88%, #3c8c3c); border-color: color-mix(in srgb, var(--card) 70%, #3c8c3c); }
@@ -52,5 +51,8 @@ mod tests {
         assert!(!css.contains(":root"));
         assert!(!css.contains("\nbody {") && !css.starts_with("body {"));
         assert!(css.contains(":host { all: initial;"));
+        // The app's dark colours, scoped: an element set to the light
+        // theme keeps its light colours on a dark system.
+        assert!(css.contains(".coffer-root:not([data-theme=light])"));
     }
 }

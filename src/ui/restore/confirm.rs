@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::ui::common::Dialog;
+use crate::ui::dialog::{Dialog, DialogActions};
 use crate::ui::use_ctx;
 
 /// Lists the stores that will be replaced; `on_confirm` restores.
@@ -22,10 +22,10 @@ pub fn ConfirmRestore(
             <ul>
                 {move || ticked.get().into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}
             </ul>
-            <div class="actions">
+            <DialogActions slot>
                 <button type="button" class="danger" on:click=move |_| on_confirm.run(())>{l.t("Restore now")}</button>
                 <button type="button" class="secondary" on:click=move |_| open.set(false)>{l.t("Cancel")}</button>
-            </div>
+            </DialogActions>
         </Dialog>
     }
 }

@@ -121,6 +121,10 @@ pub const OTHER_TAB_KEY: &str =
 pub const OTHER_TAB_RESTORE: &str = "Another tab restored a backup; the overview was reloaded.";
 /// Empty origin.
 pub const EMPTY: &str = "This site has no IndexedDB data yet.";
+/// The browser has no save dialog (`showSaveFilePicker`, e.g. Firefox):
+/// backups are downloaded instead.
+pub const NO_SAVE_PICKER: &str =
+    "This browser cannot ask where to save a file: backups go to its downloads folder.";
 /// German translations of every fixed text, keyed by the English one.
 pub const DE: &[(&str, &str)] = &[
     (TITLE, "Backup-Verwaltung"),
@@ -145,6 +149,7 @@ pub const DE: &[(&str, &str)] = &[
     (OTHER_TAB_KEY, "Der Hauptschlüssel wurde in einem anderen Tab ersetzt; diese Seite verwendet jetzt den neuen Schlüssel."),
     (OTHER_TAB_RESTORE, "Ein anderer Tab hat ein Backup wiederhergestellt; die Übersicht wurde neu geladen."),
     (EMPTY, "Diese Website hat noch keine IndexedDB-Daten."),
+    (NO_SAVE_PICKER, "Dieser Browser kann nicht nach dem Speicherort fragen: Backups landen in seinem Download-Ordner."),
     // Overview.
     ("Stores", "Speicher"),
     ("Loading…", "Wird geladen…"),
@@ -228,6 +233,7 @@ mod tests {
         }
         assert_eq!(Lang::De.t(BACKUP_TITLE), "Backup erstellen");
         assert_eq!(Lang::En.t(BACKUP_TITLE), BACKUP_TITLE);
+        assert!(Lang::De.t(NO_SAVE_PICKER).starts_with("Dieser Browser"));
         assert_eq!(Lang::De.t("not a known text"), "not a known text");
     }
 }
