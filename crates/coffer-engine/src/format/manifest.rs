@@ -147,19 +147,14 @@ impl Manifest {
 
     /// Parses and validates manifest bytes.
     pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Manifest> {
-        #[derive(Deserialize)]
-        struct Probe {
-            format: Option<serde_json::Value>,
-            format_version: Option<serde_json::Value>,
-        }
-        let probe: Probe = serde_json::from_slice(bytes)
+        let [format, format_version] = super::probe::probe(bytes, ["format", "format_version"])
             .map_err(|e| Error::Manifest(format!("not a JSON object: {e}")))?;
-        if probe.format.as_ref().and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
+        if format.as_ref().and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
             return Err(Error::Manifest(format!(
                 "the \"format\" field is not {FORMAT_NAME:?}"
             )));
         }
-        match probe.format_version.as_ref().and_then(|v| v.as_u64()) {
+        match format_version.as_ref().and_then(|v| v.as_u64()) {
             Some(1..=FORMAT_VERSION) => {}
             Some(v) => {
                 return Err(Error::UnsupportedVersion {
@@ -169,7 +164,7 @@ impl Manifest {
                 })
             }
             None => {
-                return Err(Error::Manifest(match &probe.format_version {
+                return Err(Error::Manifest(match &format_version {
                     None => "\"format_version\" is missing".into(),
                     Some(v) => format!("\"format_version\" is not an integer: {v}"),
                 }))

@@ -5,5 +5,6 @@
 pub mod locked;
 pub mod manifest;
 pub mod names;
+pub(crate) mod probe;
 pub mod time;
 pub mod zip;
