@@ -998,7 +998,8 @@ fn extract_shows_views_with_their_whole_buffer() {
         ("dv", view(ViewKind::DataView, 4, 8, ViewBuffer::Ref(2))),
         ("b", Value::Ref(2)),
     ]);
-    w.add_record(db, 0, &Key::Number(1.0), shared).expect("record");
+    w.add_record(db, 0, &Key::Number(1.0), shared)
+        .expect("record");
     let big = view(
         ViewKind::Float64,
         8,

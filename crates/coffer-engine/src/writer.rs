@@ -186,9 +186,9 @@ pub struct BackupWriter<S: Spool> {
     databases: Vec<DbState>,
     names: HashSet<String>,
     scratch: Vec<u8>,
-    /// The lowest value revision admitting every plain record added: the
-    /// backup's `format_version` (FORMAT.md §9).
-    revision: Revision,
+    /// The lowest format version holding everything added so far
+    /// (FORMAT.md §9.1: 2 once a plain record's value needs revision 2).
+    format_version: u64,
 }
 
 impl<S: Spool> BackupWriter<S> {
@@ -200,7 +200,7 @@ impl<S: Spool> BackupWriter<S> {
             databases: Vec::new(),
             names: HashSet::new(),
             scratch: Vec::new(),
-            revision: Revision::V1,
+            format_version: 1,
         }
     }
 
@@ -523,7 +523,7 @@ impl<S: Spool> BackupWriter<S> {
         part.append(&mut self.spool, value)?;
         part.records += 1;
         st.records += 1;
-        self.revision = self.revision.max(revision);
+        self.format_version = self.format_version.max(u64::from(revision.number()));
         if part.size >= part_size {
             if let Some(full) = st.part.take() {
                 let n = full.records;
@@ -617,7 +617,7 @@ impl<S: Spool> BackupWriter<S> {
         }
         let json = ManifestJson {
             format: FORMAT_NAME.into(),
-            format_version: u64::from(self.revision.number()),
+            format_version: self.format_version,
             coffer_version: crate::COFFER_VERSION.into(),
             created: created
                 .format(&Rfc3339)

@@ -6,9 +6,11 @@ mod common;
 use std::io::Cursor;
 
 use coffer_engine::locked::{lock_writer, open_backup, Lock, Unlock};
-use coffer_engine::primitives::kdf::KdfParams;
 use coffer_engine::model::{DatabaseSchema, Key, StoreSchema, Value, ViewKind};
-use coffer_engine::{BackupReader, BackupWriter, Error, Limits, MasterKey, MemorySpool, WriteOptions};
+use coffer_engine::primitives::kdf::KdfParams;
+use coffer_engine::{
+    BackupReader, BackupWriter, Error, Limits, MasterKey, MemorySpool, WriteOptions,
+};
 use common::*;
 use zip::CompressionMethod;
 

@@ -342,7 +342,10 @@ fn b_non_canonical_encodings_are_rejected() {
         ("dense array stored as sparse", "1601010001"),
         ("sparse indices not increasing", "1605020101010100"),
         ("reference to an object not yet numbered", "2000"),
-        ("view whose buffer is a reference to an object", "1702180021020000200100"),
+        (
+            "view whose buffer is a reference to an object",
+            "1702180021020000200100",
+        ),
         ("view whose buffer is a string", "21020000060278"),
         ("view past the end of its buffer", "210200031200020102"),
         ("Int16Array at an odd offset", "2104010212000400000000"),
@@ -1663,7 +1666,11 @@ fn file_vectors() -> Vec<FileVector> {
         "view-buffer-not-arraybuffer.bin",
         "§7.2 12",
         "format_version 2: a view whose buffer refers to a plain object",
-        with_value_at(&hex::decode("1702180021020000200100").expect("hex"), 2, false),
+        with_value_at(
+            &hex::decode("1702180021020000200100").expect("hex"),
+            2,
+            false,
+        ),
         Reject("corrupt-record"),
     ));
     out.push(v(

@@ -17,8 +17,8 @@ use super::cursor::{write_varint, Budget, Cursor, DecodeError, RESERVE_MAX};
 use super::jsstr::{check_str, check_utf8, read_str, read_utf8, write_str, write_utf8};
 use crate::limits::Limits;
 use crate::model::{BigInt, Binary, BlobRef, JsString, Value, ViewBuffer, ViewKind};
-use buffers::{check_view, Buffers};
 pub use buffers::MAX_VALUE_BUFFERS;
+use buffers::{check_view, Buffers};
 
 const UNDEFINED: u8 = 0x00;
 const NULL: u8 = 0x01;

@@ -166,7 +166,19 @@ fn rejects_malformed() {
         ("view kind 14", vec![PARTIAL_VIEW, 14, 0, 0, BIN_INLINE, 0]),
         (
             "buffer view beyond its buffer",
-            vec![BUFFER_VIEW, 2, 4, 1, ARRAY_BUFFER, BIN_INLINE, 4, 0, 0, 0, 0],
+            vec![
+                BUFFER_VIEW,
+                2,
+                4,
+                1,
+                ARRAY_BUFFER,
+                BIN_INLINE,
+                4,
+                0,
+                0,
+                0,
+                0,
+            ],
         ),
         (
             "misaligned buffer view",
@@ -182,18 +194,7 @@ fn rejects_malformed() {
         ),
         (
             "buffer view over a view",
-            vec![
-                BUFFER_VIEW,
-                2,
-                0,
-                0,
-                PARTIAL_VIEW,
-                2,
-                0,
-                0,
-                BIN_INLINE,
-                0,
-            ],
+            vec![BUFFER_VIEW, 2, 0, 0, PARTIAL_VIEW, 2, 0, 0, BIN_INLINE, 0],
         ),
         (
             "buffer view referring to itself",
@@ -280,7 +281,19 @@ fn rejects_malformed() {
         vec![ERROR, 0, 0, 1, 2, b'x'],
         vec![OBJECT, 1, 2, b'a', REF, 0],
         vec![ARRAY_BUFFER, BIN_EXTERNAL, 3, 9],
-        vec![BUFFER_VIEW, 2, 4, 0, ARRAY_BUFFER, BIN_INLINE, 4, 0, 0, 0, 0],
+        vec![
+            BUFFER_VIEW,
+            2,
+            4,
+            0,
+            ARRAY_BUFFER,
+            BIN_INLINE,
+            4,
+            0,
+            0,
+            0,
+            0,
+        ],
         vec![
             DENSE_ARRAY,
             2,
@@ -544,18 +557,7 @@ fn buffer_views_need_revision_2() {
             .revision,
         Revision::V2
     );
-    let old = [
-        PARTIAL_VIEW,
-        5,
-        2,
-        8,
-        BIN_INLINE,
-        4,
-        1,
-        0,
-        2,
-        0,
-    ];
+    let old = [PARTIAL_VIEW, 5, 2, 8, BIN_INLINE, 4, 1, 0, 2, 0];
     for admit in [Revision::V1, Revision::V2] {
         let c = check_value_with(&old, &limits, admit, &mut |_| Ok(())).unwrap();
         assert_eq!(c.revision, Revision::V1);
@@ -617,7 +619,11 @@ fn buffers_per_value_are_limited_in_revision_2() {
     let e = check_value_with(&bytes, &limits, Revision::V2, &mut |_| Ok(())).unwrap_err();
     assert_eq!(e.limit().map(|l| l.limit), Some(MAX_VALUE_BUFFERS));
     assert!(check_value_with(&bytes, &limits, Revision::V1, &mut |_| Ok(())).is_ok());
-    let mut set = Value::Set((0..n).map(|_| Value::ArrayBuffer(Vec::new().into())).collect());
+    let mut set = Value::Set(
+        (0..n)
+            .map(|_| Value::ArrayBuffer(Vec::new().into()))
+            .collect(),
+    );
     assert!(encode_value(&set).is_err());
     if let Value::Set(items) = &mut set {
         items.pop();
