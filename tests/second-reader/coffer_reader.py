@@ -55,6 +55,11 @@ MAX_COMPRESSION_RATIO = 500
 RATIO_THRESHOLD = 1 << 20
 MAX_DEPTH = 256
 MAX_BIGINT_BYTES = 8192
+# §4.3 "Views": ArrayBuffers one revision-2 value may hold
+MAX_VALUE_BUFFERS = 1 << 22
+# §9: the archive format versions and envelope versions this reader knows
+FORMAT_VERSIONS = (1, 2)
+ENVELOPE_VERSIONS = (1, 2)
 MAX_DATABASES = 10_000
 MAX_STORES = 100_000
 MAX_INDEXES = 100_000
@@ -993,9 +998,10 @@ def validate_manifest(raw: bytes):
     # SPEC-Q8: an integer beyond u64 is "not an integer" (invalid-manifest)
     if not is_u64(fv):
         raise Reject("invalid-manifest", "format_version not a non-negative integer")
-    if fv != 1:  # 6d
+    if fv not in FORMAT_VERSIONS:  # 6d
         raise Reject("unsupported-version", f"format_version {fv}")
     m = check_manifest_schema(doc)  # 6e
+    m["format_version"] = fv
     if m["hash"] != "blake3":  # 6f
         raise Reject("invalid-manifest", "hash")
     if not is_time(m["created"]):
@@ -1068,7 +1074,7 @@ def validate_manifest(raw: bytes):
 
 class Fault(Exception):
     def __init__(self, kind="invalid", detail=""):
-        # kind: "invalid" (code of the context), "bigint" (limit-exceeded)
+        # kind: "invalid" (code of the context), "bigint" or "limit" (limit-exceeded)
         super().__init__(detail)
         self.kind = kind
         self.detail = detail
@@ -1173,6 +1179,10 @@ def decode_key(c: Cursor, level=0):
     raise Fault(detail=f"unknown key tag {tag:#x}")
 
 
+# §4.3 view kinds -> element size
+VIEW_SIZES = {1: 1, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 4, 8: 4, 9: 8, 10: 8, 11: 8, 12: 1, 13: 2}
+
+
 class BlobState:
     def __init__(self, sizes):
         self.sizes = sizes
@@ -1181,12 +1191,27 @@ class BlobState:
 
 class ValueDecoder:
     """§4.3.  ``blobs`` is the store's BlobState, or None inside an envelope
-    plaintext (external bodies forbidden)."""
+    plaintext (external bodies forbidden).  ``revision`` is the value
+    encoding's revision (1 or 2, §4.3 "Revisions")."""
 
-    def __init__(self, c: Cursor, blobs: BlobState | None):
+    def __init__(self, c: Cursor, blobs: BlobState | None, revision: int):
         self.c = c
         self.blobs = blobs
         self.numbered = 0
+        self.revision = revision
+        # revision 2: number -> length of every ArrayBuffer met so far
+        self.buffers = {}
+
+    def array_buffer(self):
+        """An ArrayBuffer's body, its tag just read (and numbered)."""
+        if self.revision >= 2:
+            # §4.3 "Views": the limit is checked at the tag, before the body
+            if len(self.buffers) + 1 > MAX_VALUE_BUFFERS:
+                raise Fault("limit", "more than 2^22 ArrayBuffers in one value")
+            n = self.binary()
+            self.buffers[self.numbered - 1] = n
+            return n
+        return self.binary()
 
     def binary(self):
         c = self.c
@@ -1250,10 +1275,36 @@ class ValueDecoder:
             if n > U32_MAX or n >= self.numbered:
                 raise Fault(detail="reference not backwards")
             return
-        if not 0x10 <= tag <= 0x1F:
+        if not (0x10 <= tag <= 0x1F or (tag == 0x21 and self.revision >= 2)):
             raise Fault(detail=f"reserved tag {tag:#x}")
         self.numbered += 1  # pre-order numbering, at the moment the tag is read
-        if tag == 0x10:
+        if tag == 0x21:
+            # §4.3 "Views": kind, byteOffset, byteLength, then the buffer as
+            # a child (depth + 1): an ArrayBuffer or a reference to one
+            kind = c.byte()
+            if kind not in VIEW_SIZES:
+                raise Fault(detail="view kind")
+            off = c.varint()
+            length = c.varint()
+            if depth + 1 > MAX_DEPTH:
+                raise Fault(detail="value deeper than max_depth")
+            btag = c.byte()
+            if btag == 0x12:
+                self.numbered += 1
+                buflen = self.array_buffer()
+            elif btag == 0x20:
+                n = c.varint()
+                if n > U32_MAX or n >= self.numbered:
+                    raise Fault(detail="reference not backwards")
+                if n not in self.buffers:
+                    raise Fault(detail="a view's buffer refers to something not an ArrayBuffer")
+                buflen = self.buffers[n]
+            else:
+                raise Fault(detail=f"a view's buffer with tag {btag:#x}")
+            es = VIEW_SIZES[kind]
+            if off % es or length % es or off + length > buflen:
+                raise Fault(detail="view not aligned or out of bounds")
+        elif tag == 0x10:
             c.take(8)
         elif tag == 0x11:
             read_str(c)
@@ -1261,16 +1312,15 @@ class ValueDecoder:
             if not utf8:
                 raise Fault(detail="regexp flags in the UTF-16 form")
         elif tag == 0x12:
-            self.binary()
+            self.array_buffer()
         elif tag == 0x13:
             kind = c.byte()
-            sizes = {1: 1, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 4, 8: 4, 9: 8, 10: 8, 11: 8, 12: 1, 13: 2}
-            if kind not in sizes:
+            if kind not in VIEW_SIZES:
                 raise Fault(detail="view kind")
             off = c.varint()
             buflen = c.varint()
             n = self.binary()
-            es = sizes[kind]
+            es = VIEW_SIZES[kind]
             if off % es or n % es or off + n > buflen:
                 raise Fault(detail="view not aligned or out of bounds")
         elif tag == 0x14:
@@ -1330,15 +1380,16 @@ class ValueDecoder:
                 raise Fault(detail="Error stack flag")
 
 
-def check_value(data: bytes, start: int, end: int, blobs: BlobState | None, code: str):
-    """A whole top-level value spanning exactly [start, end)."""
+def check_value(data: bytes, start: int, end: int, blobs: BlobState | None, code: str,
+                revision: int):
+    """A whole top-level value of ``revision`` spanning exactly [start, end)."""
     c = Cursor(data, start, end)
     try:
-        ValueDecoder(c, blobs).value(0)
+        ValueDecoder(c, blobs, revision).value(0)
         if c.pos != end:
             raise Fault(detail="bytes left after the top-level value")
     except Fault as f:
-        if f.kind == "bigint":
+        if f.kind in ("bigint", "limit"):
             raise Reject("limit-exceeded", f.detail)
         raise Reject(code, f.detail)
 
@@ -1365,7 +1416,8 @@ def check_envelope(env: bytes, manifest_key_id: bytes, key: bytes | None,
     """§7.2 12e-12i."""
     if len(env) < 57:
         raise Reject("invalid-sealed-record", "envelope shorter than 57 bytes")
-    if env[0] != 0x01:
+    version = env[0]
+    if version not in ENVELOPE_VERSIONS:
         raise Reject("unsupported-version", "envelope version")
     if env[1:17] != manifest_key_id:
         raise Reject("corrupt-record", "envelope names another key id")
@@ -1373,13 +1425,14 @@ def check_envelope(env: bytes, manifest_key_id: bytes, key: bytes | None,
         return
     seal_key = derive_key(SEAL_KEY_CONTEXT, key)
     dbb, stb = db_name.encode("utf-8"), store_name.encode("utf-8")
-    aad = (b"coffer-sealed-record" + b"\x01" + env[1:17]
+    aad = (b"coffer-sealed-record" + bytes([version]) + env[1:17]
            + _varint_bytes(len(dbb)) + dbb + _varint_bytes(len(stb)) + stb
            + _varint_bytes(len(key_bytes)) + key_bytes)
     pt = xchacha_open(seal_key, env[17:41], aad, env[41:])
     if pt is None:
         raise Reject("decryption-failed", "envelope does not open")
-    check_value(pt, 0, len(pt), None, "invalid-sealed-record")
+    # §5: the plaintext's revision is the envelope's version
+    check_value(pt, 0, len(pt), None, "invalid-sealed-record", version)
 
 
 # ---------------------------------------------------------------------------
@@ -1500,7 +1553,9 @@ def verify_plain(data, key: bytes | None) -> str:
                         check_envelope(bytes(raw[vstart:vstart + vlen]), kid, key if auth == "verified" else None,
                                        d["name"], s["name"], bytes(raw[kstart:kstart + klen]))
                     else:
-                        check_value(raw, vstart, vstart + vlen, blobs, "corrupt-record")
+                        # §9: plain values use the revision of format_version
+                        check_value(raw, vstart, vstart + vlen, blobs, "corrupt-record",
+                                    m["format_version"])
                     count += 1
                 if count != p["records"]:  # 13
                     raise Reject("record-count-mismatch", p["entry"])

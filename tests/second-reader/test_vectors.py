@@ -75,16 +75,26 @@ class Vectors(unittest.TestCase):
                 "160501030301027001", "1801026104000000000000f03f", "190104000000000000f03f06066f6e65",
                 "17021800200100", "18010873656c662000", "17021b011c000000000000008000",
                 "1f12547970654572726f720662616400"]
+        # revision 2 only: views with their buffers (tag 0x21)
+        good_v2 = ["21050204120008000001000200ffff", "1702210c010212000401020304200200",
+                   "1702210200021200040102030421010202200200"]
         for h in good:
             b = bytes.fromhex(h)
-            cr.check_value(b, 0, len(b), cr.BlobState([]), "corrupt-record")
+            for rev in (1, 2):
+                cr.check_value(b, 0, len(b), cr.BlobState([]), "corrupt-record", rev)
+        for h in good_v2:
+            b = bytes.fromhex(h)
+            cr.check_value(b, 0, len(b), cr.BlobState([]), "corrupt-record", 2)
+            with self.assertRaises(cr.Reject, msg=h):
+                cr.check_value(b, 0, len(b), cr.BlobState([]), "corrupt-record", 1)
         bad = ["0680006100", "0603610000", "0500020100", "050100", "1601010001", "1605020101010100",
-               "2000", "0100"]
+               "2000", "0100", "17021800210200002001 00".replace(" ", ""), "21020000060278",
+               "210200031200020102", "2104010212000400000000"]
         for h in bad:
             b = bytes.fromhex(h)
-            with self.assertRaises(cr.Reject, msg=h):
-                cr.check_value(b, 0, len(b), cr.BlobState([]), "corrupt-record")
-
+            for rev in (1, 2):
+                with self.assertRaises(cr.Reject, msg=h):
+                    cr.check_value(b, 0, len(b), cr.BlobState([]), "corrupt-record", rev)
 
 if __name__ == "__main__":
     unittest.main()

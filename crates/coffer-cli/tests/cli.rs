@@ -960,6 +960,92 @@ fn extract_output_is_bounded_by_the_ratio_limit() {
         .success();
 }
 
+/// Issue 14: `extract` shows a view's window and its whole buffer, once:
+/// views sharing a buffer, and an `ArrayBuffer` property of it, refer to
+/// it (FORMAT.md §8.1); a large buffer moved to a blob entry is written
+/// whole too.
+#[test]
+fn extract_shows_views_with_their_whole_buffer() {
+    use coffer_engine::model::{DatabaseSchema, StoreSchema, ViewBuffer, ViewKind};
+    use coffer_engine::{BackupWriter, Key, MemorySpool, Value, WriteOptions};
+    let f = Files::new();
+    let mut w = BackupWriter::new(WriteOptions::new(CREATED), MemorySpool::default());
+    let db = w
+        .add_database(DatabaseSchema {
+            name: "db".into(),
+            version: 1,
+            stores: vec![StoreSchema::new("s")],
+        })
+        .expect("db");
+    let buffer: Vec<u8> = (0..64).collect();
+    let view = |kind, byte_offset, byte_length, buffer| Value::View {
+        kind,
+        byte_offset,
+        byte_length,
+        buffer,
+    };
+    // {u8: Uint8Array(b, 8), dv: DataView(b, 4, 8), b}: object 0, u8 1, b 2, dv 3.
+    let shared = Value::object([
+        (
+            "u8",
+            view(
+                ViewKind::Uint8,
+                8,
+                56,
+                ViewBuffer::ArrayBuffer(buffer.clone().into()),
+            ),
+        ),
+        ("dv", view(ViewKind::DataView, 4, 8, ViewBuffer::Ref(2))),
+        ("b", Value::Ref(2)),
+    ]);
+    w.add_record(db, 0, &Key::Number(1.0), shared)
+        .expect("record");
+    let big = view(
+        ViewKind::Float64,
+        8,
+        8,
+        ViewBuffer::ArrayBuffer(vec![3u8; 100_000].into()),
+    );
+    w.add_record(db, 0, &Key::Number(2.0), big).expect("record");
+    let path = f.write("views.zip", &w.finish(Vec::new()).expect("finish").0);
+    coffer().arg("verify").arg(&path).assert().success();
+    let out = f.path("out");
+    coffer()
+        .args(["-q", "extract", "--out"])
+        .arg(&out)
+        .arg(&path)
+        .assert()
+        .success();
+    let rows = read_jsonl(&out.join("000-db/000-s.jsonl"));
+    assert_eq!(
+        rows,
+        vec![
+            json!({"key": 1.0, "value": {
+                "u8": {"$": "Uint8Array", "byteOffset": 8, "byteLength": 56,
+                       "buffer": {"$": "arraybuffer", "size": 64, "file": "files/000001.bin"}},
+                "dv": {"$": "DataView", "byteOffset": 4, "byteLength": 8,
+                       "buffer": {"$": "ref", "id": 2}},
+                "b": {"$": "ref", "id": 2},
+            }}),
+            json!({"key": 2.0, "value": {"$": "Float64Array", "byteOffset": 8, "byteLength": 8,
+                "buffer": {"$": "arraybuffer", "size": 100_000, "file": "files/000002.bin"}}}),
+        ]
+    );
+    assert_eq!(
+        std::fs::read(out.join("000-db/files/000001.bin")).expect("bin"),
+        buffer
+    );
+    assert_eq!(
+        std::fs::read(out.join("000-db/files/000002.bin")).expect("bin"),
+        vec![3u8; 100_000]
+    );
+    assert!(!out.join("000-db/files/000003.bin").exists());
+    let manifest: Json =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest"))
+            .expect("manifest JSON");
+    assert_eq!(manifest["format_version"], 2);
+}
+
 /// Issue 13: the CLI reads every test vector of FORMAT.md §10.8 as the
 /// engine does: rejected files exit 1 with the stated code.
 #[test]

@@ -76,7 +76,7 @@ fn note(id: u32) -> Value {
 }
 
 fn every_type() -> Vec<(Key, Value)> {
-    let typed = |kind: ViewKind, bytes: Vec<u8>, offset: u64, extra: u64| Value::View {
+    let typed = |kind: ViewKind, bytes: Vec<u8>, offset: u64, extra: u64| Value::PartialView {
         kind,
         byte_offset: offset,
         buffer_len: offset + bytes.len() as u64 + extra,

@@ -2,25 +2,32 @@
 //! (FORMAT.md §5).
 //!
 //! ```text
-//! envelope = version (0x01) ‖ key id (16) ‖ nonce (24) ‖ ciphertext ‖ tag (16)
+//! envelope = version (0x01 / 0x02) ‖ key id (16) ‖ nonce (24) ‖ ciphertext ‖ tag (16)
 //! aad      = "coffer-sealed-record" ‖ version ‖ key id
 //!            ‖ varint(len(database)) ‖ database ‖ varint(len(store)) ‖ store
 //!            ‖ varint(len(key)) ‖ key        ; lengths in UTF-8 bytes
 //! ```
 //!
 //! The cipher is XChaCha20-Poly1305 under the seal subkey of the master key;
-//! the plaintext is the value encoding of FORMAT.md §4.3. The associated
-//! data binds the envelope to its database, store and record key, so a
-//! sealed value moved to another record no longer opens.
+//! the plaintext is the value encoding of FORMAT.md §4.3, of the revision
+//! the version names (version 2 admits views with their buffers). The
+//! associated data binds the envelope to its database, store and record
+//! key, so a sealed value moved to another record no longer opens.
 
-use crate::codec::{decode_value, encode_key, encode_value, write_varint};
+use crate::codec::{
+    check_value_with, decode_value_in, encode_key, encode_value_into, write_varint, Budget,
+    DecodeError, Revision,
+};
 use crate::error::{Error, Result};
 use crate::keys::{KeyId, MasterKey, KEY_ID_LEN, SEAL_KEY_CONTEXT};
+use crate::limits::Limits;
 use crate::model::{Key, Value};
 use crate::primitives::aead;
 
-/// The envelope version this build writes and reads.
-pub const ENVELOPE_VERSION: u8 = 1;
+/// The newest envelope version this build writes and reads. It reads
+/// versions 1 and 2, and seals with version 2 only a plaintext that needs
+/// it (a view with its buffer, FORMAT.md §5), with version 1 otherwise.
+pub const ENVELOPE_VERSION: u8 = 2;
 /// Bytes before the ciphertext: version, key id, nonce.
 pub const HEADER_LEN: usize = 1 + KEY_ID_LEN + aead::NONCE_LEN;
 /// Smallest possible envelope (empty plaintext).
@@ -38,11 +45,11 @@ pub struct RecordContext<'a> {
     pub key: &'a Key,
 }
 
-fn aad(key_id: &KeyId, ctx: &RecordContext<'_>) -> Result<Vec<u8>> {
+fn aad(version: Revision, key_id: &KeyId, ctx: &RecordContext<'_>) -> Result<Vec<u8>> {
     let key = encode_key(ctx.key).map_err(|e| Error::Unencodable(format!("record key: {e}")))?;
     let mut out = Vec::with_capacity(64 + key.len());
     out.extend_from_slice(AAD_LABEL);
-    out.push(ENVELOPE_VERSION);
+    out.push(version.number());
     out.extend_from_slice(&key_id.0);
     for s in [ctx.database, ctx.store] {
         write_varint(&mut out, s.len() as u64);
@@ -55,29 +62,54 @@ fn aad(key_id: &KeyId, ctx: &RecordContext<'_>) -> Result<Vec<u8>> {
 
 /// Reads the key id an envelope names, checking its version and length.
 pub fn envelope_key_id(envelope: &[u8]) -> Result<KeyId> {
+    envelope_version(envelope)?;
+    let mut id = [0u8; KEY_ID_LEN];
+    id.copy_from_slice(&envelope[1..1 + KEY_ID_LEN]);
+    Ok(KeyId(id))
+}
+
+/// An envelope's version, as the revision of the value encoding its
+/// plaintext holds, checking the envelope's length first.
+pub fn envelope_version(envelope: &[u8]) -> Result<Revision> {
     if envelope.len() < MIN_LEN {
         return Err(Error::Envelope(format!(
             "{} bytes is shorter than the {MIN_LEN}-byte minimum",
             envelope.len()
         )));
     }
-    if envelope[0] != ENVELOPE_VERSION {
-        return Err(Error::UnsupportedVersion {
-            what: "sealed record",
-            found: u64::from(envelope[0]),
-            supported: u64::from(ENVELOPE_VERSION),
-        });
-    }
-    let mut id = [0u8; KEY_ID_LEN];
-    id.copy_from_slice(&envelope[1..1 + KEY_ID_LEN]);
-    Ok(KeyId(id))
+    Revision::from_number(u64::from(envelope[0])).ok_or(Error::UnsupportedVersion {
+        what: "sealed record",
+        found: u64::from(envelope[0]),
+        supported: u64::from(ENVELOPE_VERSION),
+    })
 }
 
-/// Seals raw plaintext bytes for the record at `ctx`.
+/// The envelope version for `plaintext`: the lowest revision admitting it
+/// when it is a value encoding (2 exactly when it holds a view with its
+/// buffer), else 1.
+fn version_for(plaintext: &[u8]) -> Revision {
+    check_value_with(plaintext, &Limits::default(), Revision::LATEST, &mut |_| {
+        Ok(())
+    })
+    .map_or(Revision::V1, |c| c.revision)
+}
+
+/// Seals raw plaintext bytes for the record at `ctx`. The envelope's
+/// version is the lowest whose plaintexts admit `plaintext` (FORMAT.md §5):
+/// 2 for a value encoding holding a view with its buffer, else 1.
 pub fn seal_bytes(key: &MasterKey, ctx: &RecordContext<'_>, plaintext: &[u8]) -> Result<Vec<u8>> {
+    seal_as(key, ctx, version_for(plaintext), plaintext)
+}
+
+fn seal_as(
+    key: &MasterKey,
+    ctx: &RecordContext<'_>,
+    version: Revision,
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
     let mut nonce = [0u8; aead::NONCE_LEN];
     crate::keys::random_bytes(&mut nonce)?;
-    seal_bytes_with_nonce(key, ctx, &nonce, plaintext)
+    seal_with_nonce_as(key, ctx, version, &nonce, plaintext)
 }
 
 /// Like [`seal_bytes`] with a caller-chosen nonce. For test vectors only:
@@ -89,10 +121,20 @@ pub fn seal_bytes_with_nonce(
     nonce: &[u8; aead::NONCE_LEN],
     plaintext: &[u8],
 ) -> Result<Vec<u8>> {
+    seal_with_nonce_as(key, ctx, version_for(plaintext), nonce, plaintext)
+}
+
+fn seal_with_nonce_as(
+    key: &MasterKey,
+    ctx: &RecordContext<'_>,
+    version: Revision,
+    nonce: &[u8; aead::NONCE_LEN],
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
     let id = key.id();
-    let aad = aad(&id, ctx)?;
+    let aad = aad(version, &id, ctx)?;
     let mut out = Vec::with_capacity(MIN_LEN + plaintext.len());
-    out.push(ENVELOPE_VERSION);
+    out.push(version.number());
     out.extend_from_slice(&id.0);
     aead::seal_with_nonce_into(
         &key.derive(SEAL_KEY_CONTEXT).0,
@@ -104,24 +146,30 @@ pub fn seal_bytes_with_nonce(
     Ok(out)
 }
 
-/// The associated data bound into the envelope of the record at `ctx`
-/// under key id `key_id` (FORMAT.md §5), exposed for independent readers'
-/// test vectors.
-pub fn associated_data(key_id: &KeyId, ctx: &RecordContext<'_>) -> Result<Vec<u8>> {
-    aad(key_id, ctx)
+/// The associated data bound into a version-`version` envelope of the
+/// record at `ctx` under key id `key_id` (FORMAT.md §5), exposed for
+/// independent readers' test vectors.
+pub fn associated_data(
+    version: Revision,
+    key_id: &KeyId,
+    ctx: &RecordContext<'_>,
+) -> Result<Vec<u8>> {
+    aad(version, key_id, ctx)
 }
 
-/// Seals a value for the record at `ctx`.
+/// Seals a value for the record at `ctx`, as an envelope of the lowest
+/// version that holds it.
 pub fn seal_value(key: &MasterKey, ctx: &RecordContext<'_>, value: &Value) -> Result<Vec<u8>> {
-    let plain = zeroize::Zeroizing::new(
-        encode_value(value).map_err(|e| Error::Unencodable(format!("value: {e}")))?,
-    );
-    seal_bytes(key, ctx, &plain)
+    let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(64));
+    let version = encode_value_into(&mut plain, value)
+        .map_err(|e| Error::Unencodable(format!("value: {e}")))?;
+    seal_as(key, ctx, version, &plain)
 }
 
 /// Opens an envelope to its plaintext bytes. A different key id is reported
 /// as [`Error::WrongKey`] before any decryption is tried.
 pub fn open_bytes(key: &MasterKey, ctx: &RecordContext<'_>, envelope: &[u8]) -> Result<Vec<u8>> {
+    let version = envelope_version(envelope)?;
     let id = envelope_key_id(envelope)?;
     let ours = key.id();
     if id != ours {
@@ -130,7 +178,7 @@ pub fn open_bytes(key: &MasterKey, ctx: &RecordContext<'_>, envelope: &[u8]) -> 
             actual: ours,
         });
     }
-    let aad = aad(&id, ctx)?;
+    let aad = aad(version, &id, ctx)?;
     aead::open(
         &key.derive(SEAL_KEY_CONTEXT).0,
         &aad,
@@ -146,7 +194,17 @@ pub fn open_value(
     max_depth: u32,
 ) -> Result<Value> {
     let plain = zeroize::Zeroizing::new(open_bytes(key, ctx, envelope)?);
-    let value = decode_value(&plain, max_depth).map_err(|e| match e.limit() {
+    let limits = Limits {
+        max_depth,
+        ..Limits::default()
+    };
+    let value = decode_value_in(
+        &plain,
+        &limits,
+        envelope_version(envelope)?,
+        &mut Budget::new(limits.max_value_memory),
+    )
+    .map_err(|e| match e.limit() {
         Some(l) => Error::limit(format!("{} in a sealed record", l.what), l.limit, l.actual),
         None => Error::Envelope(format!("sealed value: {e}")),
     })?;
@@ -170,8 +228,8 @@ pub fn check_sealed(
     limits: &crate::Limits,
 ) -> Result<()> {
     let plain = zeroize::Zeroizing::new(open_bytes(key, ctx, envelope)?);
-    crate::codec::check_value_with(&plain, limits, &mut |_| {
-        Err(crate::codec::DecodeError::new(
+    check_value_with(&plain, limits, envelope_version(envelope)?, &mut |_| {
+        Err(DecodeError::new(
             "a sealed value refers to a blob entry; sealed values hold their bytes inline",
         ))
     })
@@ -191,7 +249,7 @@ pub fn reseal(
     envelope: &[u8],
 ) -> Result<Vec<u8>> {
     let plain = zeroize::Zeroizing::new(open_bytes(old, ctx, envelope)?);
-    seal_bytes(new, ctx, &plain)
+    seal_as(new, ctx, envelope_version(envelope)?, &plain)
 }
 
 #[cfg(test)]
@@ -270,6 +328,44 @@ mod tests {
             open_value(&mk, &ctx(&k), &env, 8),
             Err(Error::Envelope(_))
         ));
+    }
+
+    /// Issue 14: a value holding a view with its buffer is sealed as a
+    /// version-2 envelope (its plaintext needs revision 2), any other as
+    /// version 1, which older readers still open; re-sealing keeps the
+    /// version, and a version-1 envelope may not hold tag 0x21.
+    #[test]
+    fn envelope_version_follows_the_plaintext() {
+        use crate::model::{ViewBuffer, ViewKind};
+        let a = MasterKey::from_bytes([1; 32]);
+        let b = MasterKey::from_bytes([2; 32]);
+        let k = Key::from("v");
+        let view = Value::View {
+            kind: ViewKind::Uint8,
+            byte_offset: 8,
+            byte_length: 8,
+            buffer: ViewBuffer::ArrayBuffer(vec![7; 64].into()),
+        };
+        let env = seal_value(&a, &ctx(&k), &view).unwrap();
+        assert_eq!(env[0], 2);
+        assert!(open_value(&a, &ctx(&k), &env, 8).unwrap().same(&view));
+        let again = reseal(&a, &b, &ctx(&k), &env).unwrap();
+        assert_eq!(again[0], 2);
+        assert!(check_sealed(&b, &ctx(&k), &again, &Limits::default()).is_ok());
+        let plain = seal_value(&a, &ctx(&k), &Value::ArrayBuffer(vec![1].into())).unwrap();
+        assert_eq!(plain[0], 1);
+        // The same plaintext under version 1 does not open as a value.
+        let bytes = crate::codec::encode_value(&view).unwrap();
+        let v1 = seal_with_nonce_as(&a, &ctx(&k), Revision::V1, &[0; 24], &bytes).unwrap();
+        assert!(matches!(
+            open_value(&a, &ctx(&k), &v1, 8),
+            Err(Error::Envelope(_))
+        ));
+        assert!(matches!(
+            check_sealed(&a, &ctx(&k), &v1, &Limits::default()),
+            Err(Error::Envelope(_))
+        ));
+        assert_eq!(seal_bytes(&a, &ctx(&k), &bytes).unwrap()[0], 2);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use serde_json::{json, Map, Value as Json};
 
 use crate::error::Result;
-use crate::model::{Binary, JsString, Key, Value};
+use crate::model::{Binary, JsString, Key, Value, ViewBuffer};
 
 fn number(n: f64) -> Json {
     if n.is_finite() && !(n == 0.0 && n.is_sign_negative()) {
@@ -78,8 +78,22 @@ pub fn value_to_json(
         Value::RegExp { source, flags } => {
             json!({"$": "regexp", "source": string(source), "flags": flags})
         }
-        Value::ArrayBuffer(b) => json!({"$": "arraybuffer", "size": b.len(), "file": file_for(b)?}),
+        Value::ArrayBuffer(b) => array_buffer(b, file_for)?,
         Value::View {
+            kind,
+            byte_offset,
+            byte_length,
+            buffer,
+        } => json!({
+            "$": kind.js_name(),
+            "byteOffset": byte_offset,
+            "byteLength": byte_length,
+            "buffer": match buffer {
+                ViewBuffer::ArrayBuffer(b) => array_buffer(b, file_for)?,
+                ViewBuffer::Ref(id) => json!({"$": "ref", "id": id}),
+            },
+        }),
+        Value::PartialView {
             kind,
             byte_offset,
             buffer_len,
@@ -177,6 +191,11 @@ pub fn value_to_json(
     })
 }
 
+/// An `ArrayBuffer`: its size and the file holding its bytes.
+fn array_buffer(b: &Binary, file_for: &mut dyn FnMut(&Binary) -> Result<String>) -> Result<Json> {
+    Ok(json!({"$": "arraybuffer", "size": b.len(), "file": file_for(b)?}))
+}
+
 fn props_json(
     props: &[(JsString, Value)],
     file_for: &mut dyn FnMut(&Binary) -> Result<String>,
@@ -227,5 +246,49 @@ mod tests {
             key_to_json(&Key::Array(vec![Key::Binary(vec![0xab])])),
             json!([{"$": "binary", "hex": "ab"}])
         );
+    }
+
+    /// Issue 14: a view shows its window and its whole buffer, once; a
+    /// view sharing it shows a reference.
+    #[test]
+    fn views_show_their_whole_buffer() {
+        use crate::model::ViewKind;
+        let mut sizes = Vec::new();
+        let mut file_for = |b: &Binary| -> Result<String> {
+            sizes.push(b.len());
+            Ok(format!("files/{:06}.bin", sizes.len()))
+        };
+        let v = Value::array(vec![
+            Value::View {
+                kind: ViewKind::Uint8,
+                byte_offset: 8,
+                byte_length: 56,
+                buffer: ViewBuffer::ArrayBuffer(vec![0; 64].into()),
+            },
+            Value::View {
+                kind: ViewKind::DataView,
+                byte_offset: 4,
+                byte_length: 8,
+                buffer: ViewBuffer::Ref(2),
+            },
+            Value::PartialView {
+                kind: ViewKind::Int16,
+                byte_offset: 2,
+                buffer_len: 8,
+                bytes: vec![1, 0].into(),
+            },
+        ]);
+        assert_eq!(
+            value_to_json(&v, &mut file_for).unwrap(),
+            json!([
+                {"$": "Uint8Array", "byteOffset": 8, "byteLength": 56,
+                 "buffer": {"$": "arraybuffer", "size": 64, "file": "files/000001.bin"}},
+                {"$": "DataView", "byteOffset": 4, "byteLength": 8,
+                 "buffer": {"$": "ref", "id": 2}},
+                {"$": "Int16Array", "byteOffset": 2, "bufferLength": 8, "size": 2,
+                 "file": "files/000002.bin"},
+            ])
+        );
+        assert_eq!(sizes, [64, 2], "the shared buffer is written once");
     }
 }

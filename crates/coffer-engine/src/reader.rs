@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use crate::codec::{
-    check_value_with, decode_key_in, decode_value_in, Budget, DecodeError, Frame, Frames,
+    check_value_with, decode_key_in, decode_value_in, Budget, DecodeError, Frame, Frames, Revision,
 };
 use crate::envelope::{check_sealed, envelope_key_id, RecordContext};
 use crate::error::{Error, Result};
@@ -333,6 +333,17 @@ impl<R: Read + Seek> BackupReader<R> {
         &self.manifest
     }
 
+    /// The revision of the value encoding that the backup's plain records
+    /// use: that of its `format_version` (FORMAT.md §9).
+    pub fn value_revision(&self) -> Result<Revision> {
+        let v = self.manifest.json().format_version;
+        Revision::from_number(v).ok_or(Error::UnsupportedVersion {
+            what: "backup format",
+            found: v,
+            supported: crate::format::manifest::FORMAT_VERSION,
+        })
+    }
+
     /// The exact manifest bytes (what the MAC covers).
     pub fn manifest_bytes(&self) -> &[u8] {
         &self.manifest_bytes
@@ -511,6 +522,7 @@ impl<R: Read + Seek> BackupReader<R> {
         let entry = info.entry.as_str();
         let key_id = self.key_id();
         let limits = self.limits.clone();
+        let revision = self.value_revision()?;
         let mut budget = Budget::new(limits.max_value_memory);
         let mut records = Vec::new();
         let mut count: u64 = 0;
@@ -601,12 +613,12 @@ impl<R: Read + Seek> BackupReader<R> {
                 };
                 match mode {
                     Mode::Check { .. } => {
-                        check_value_with(vbytes, &limits, &mut on_ref)
+                        check_value_with(vbytes, &limits, revision, &mut on_ref)
                             .map_err(|e| decode_error(entry, "value", e))?;
                         None
                     }
                     Mode::Decode => {
-                        let v = decode_value_in(vbytes, &limits, &mut budget)
+                        let v = decode_value_in(vbytes, &limits, revision, &mut budget)
                             .map_err(|e| decode_error(entry, "value", e))?;
                         let mut bad = None;
                         v.for_each_binary(&mut |b| {

@@ -15,12 +15,13 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use crate::codec::value::{write_binary, write_inline_binary};
-use crate::codec::{check_value, encode_key, encode_value_into, write_record_head};
+use crate::codec::{
+    check_value, check_value_with, encode_key, encode_value_into, write_record_head, Revision,
+};
 use crate::envelope::envelope_key_id;
 use crate::error::{Error, Result};
 use crate::format::manifest::{
-    DatabaseManifest, EntryInfo, Manifest, ManifestJson, StoreManifest, FORMAT_NAME,
-    FORMAT_VERSION, HASH_NAME,
+    DatabaseManifest, EntryInfo, Manifest, ManifestJson, StoreManifest, FORMAT_NAME, HASH_NAME,
 };
 use crate::format::names::{EntryKind, EntryName, MANIFEST, MANIFEST_MAC};
 use crate::keys::{MasterKey, MANIFEST_MAC_CONTEXT};
@@ -39,6 +40,16 @@ fn bad_encoding(value: &[u8]) -> Error {
         .map(|n| format!("it refers to {n} blob entries it did not bring"))
         .unwrap_or_else(|e| e.to_string());
     Error::Unencodable(format!("value: not a canonical encoding: {why}"))
+}
+
+/// What checking an encoded value learns, when it is a value the writer
+/// may store.
+fn checked(value: &[u8]) -> Option<crate::codec::Checked> {
+    let limits = Limits {
+        max_depth: MAX_DEPTH,
+        ..Limits::default()
+    };
+    check_value_with(value, &limits, Revision::LATEST, &mut |_| Ok(())).ok()
 }
 
 /// Bytes per spool chunk.
@@ -175,6 +186,9 @@ pub struct BackupWriter<S: Spool> {
     databases: Vec<DbState>,
     names: HashSet<String>,
     scratch: Vec<u8>,
+    /// The lowest format version holding everything added so far
+    /// (FORMAT.md §9.1: 2 once a plain record's value needs revision 2).
+    format_version: u64,
 }
 
 impl<S: Spool> BackupWriter<S> {
@@ -186,6 +200,7 @@ impl<S: Spool> BackupWriter<S> {
             databases: Vec::new(),
             names: HashSet::new(),
             scratch: Vec::new(),
+            format_version: 1,
         }
     }
 
@@ -356,10 +371,10 @@ impl<S: Spool> BackupWriter<S> {
             }
         });
         self.scratch.clear();
-        encode_value_into(&mut self.scratch, &value)
+        let revision = encode_value_into(&mut self.scratch, &value)
             .map_err(|e| Error::Unencodable(format!("value: {e}")))?;
         let encoded = std::mem::take(&mut self.scratch);
-        let r = self.append_record(db, store, key, &encoded);
+        let r = self.append_record(db, store, key, &encoded, revision);
         self.scratch = encoded;
         r
     }
@@ -397,11 +412,10 @@ impl<S: Spool> BackupWriter<S> {
         bodies: &[(usize, &[u8])],
     ) -> Result<()> {
         if bodies.is_empty() {
-            check_value(value, MAX_DEPTH)
-                .ok()
-                .filter(|external| *external == 0)
+            let checked = checked(value)
+                .filter(|c| c.external == 0)
                 .ok_or_else(|| bad_encoding(value))?;
-            return self.append_record(db, store, key, value);
+            return self.append_record(db, store, key, value, checked.revision);
         }
         let mut prev = 0;
         for (at, _) in bodies {
@@ -430,8 +444,10 @@ impl<S: Spool> BackupWriter<S> {
         }
         out.extend_from_slice(&value[from..]);
         // Only the external bodies placed here may be in it.
-        let r = match check_value(&out, MAX_DEPTH) {
-            Ok(n) if n == external => self.append_record(db, store, key, &out),
+        let r = match checked(&out) {
+            Some(c) if c.external == external => {
+                self.append_record(db, store, key, &out, c.revision)
+            }
             _ => Err(bad_encoding(&out)),
         };
         self.scratch = out;
@@ -462,7 +478,8 @@ impl<S: Spool> BackupWriter<S> {
                 actual: ours,
             });
         }
-        self.append_record(db, store, key, envelope)
+        // Envelopes are versioned on their own (FORMAT.md §9).
+        self.append_record(db, store, key, envelope, Revision::V1)
     }
 
     fn add_blob(&mut self, db: usize, store: usize, bytes: &[u8]) -> Result<BlobRef> {
@@ -479,7 +496,14 @@ impl<S: Spool> BackupWriter<S> {
         })
     }
 
-    fn append_record(&mut self, db: usize, store: usize, key: &Key, value: &[u8]) -> Result<()> {
+    fn append_record(
+        &mut self,
+        db: usize,
+        store: usize,
+        key: &Key,
+        value: &[u8],
+        revision: Revision,
+    ) -> Result<()> {
         let st = &mut self.databases[db].stores[store];
         if let Some(prev) = &st.last_key {
             if prev.idb_cmp(key) != std::cmp::Ordering::Less {
@@ -499,6 +523,7 @@ impl<S: Spool> BackupWriter<S> {
         part.append(&mut self.spool, value)?;
         part.records += 1;
         st.records += 1;
+        self.format_version = self.format_version.max(u64::from(revision.number()));
         if part.size >= part_size {
             if let Some(full) = st.part.take() {
                 let n = full.records;
@@ -592,7 +617,7 @@ impl<S: Spool> BackupWriter<S> {
         }
         let json = ManifestJson {
             format: FORMAT_NAME.into(),
-            format_version: FORMAT_VERSION,
+            format_version: self.format_version,
             coffer_version: crate::COFFER_VERSION.into(),
             created: created
                 .format(&Rfc3339)

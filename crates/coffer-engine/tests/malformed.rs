@@ -6,8 +6,11 @@ mod common;
 use std::io::Cursor;
 
 use coffer_engine::locked::{lock_writer, open_backup, Lock, Unlock};
+use coffer_engine::model::{DatabaseSchema, Key, StoreSchema, Value, ViewKind};
 use coffer_engine::primitives::kdf::KdfParams;
-use coffer_engine::{BackupReader, Error, Limits, MasterKey};
+use coffer_engine::{
+    BackupReader, BackupWriter, Error, Limits, MasterKey, MemorySpool, WriteOptions,
+};
 use common::*;
 use zip::CompressionMethod;
 
@@ -237,8 +240,46 @@ fn lying_manifest_hash() {
 #[test]
 fn unknown_format_version() {
     let mut e = entries(&plain_backup());
-    edit_manifest(&mut e, |m| m["format_version"] = 2.into());
+    edit_manifest(&mut e, |m| m["format_version"] = 3.into());
     assert_eq!(verify_code(&build(&e), None), "unsupported-version");
+}
+
+/// Issue 14: a backup whose values hold views with their buffers is written
+/// as `format_version` 2; the same records under `format_version` 1 are
+/// refused (tag 0x21 is not in revision 1), and a backup without such views
+/// stays at 1.
+#[test]
+fn views_with_their_buffers_need_format_version_2() {
+    let mut e = entries(&sample_backup());
+    let version = |e: &[(String, Vec<u8>)]| {
+        serde_json::from_slice::<serde_json::Value>(&e[0].1).expect("json")["format_version"]
+            .clone()
+    };
+    assert_eq!(version(&e), 2);
+    assert_eq!(verify_code(&build(&e), None), "ok");
+    edit_manifest(&mut e, |m| m["format_version"] = 1.into());
+    assert_eq!(verify_code(&build(&e), None), "corrupt-record");
+    let mut w = BackupWriter::new(
+        WriteOptions::new(time::macros::datetime!(2026-11-26 10:00 UTC)),
+        MemorySpool::default(),
+    );
+    let db = w
+        .add_database(DatabaseSchema {
+            name: "d".into(),
+            version: 1,
+            stores: vec![StoreSchema::new("s")],
+        })
+        .expect("db");
+    let old_view = Value::PartialView {
+        kind: ViewKind::Uint8,
+        byte_offset: 1,
+        buffer_len: 4,
+        bytes: vec![1].into(),
+    };
+    w.add_record(db, 0, &Key::Number(1.0), old_view)
+        .expect("record");
+    let (zip, _) = w.finish(Vec::new()).expect("finish");
+    assert_eq!(version(&entries(&zip)), 1);
 }
 
 #[test]

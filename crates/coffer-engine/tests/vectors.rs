@@ -15,14 +15,16 @@ use std::path::PathBuf;
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, XChaCha20Poly1305};
-use coffer_engine::codec::{decode_key, decode_value, encode_key, encode_value};
+use coffer_engine::codec::{
+    decode_key, decode_value, decode_value_in, encode_key, encode_value, Budget, Revision,
+};
 use coffer_engine::envelope::{associated_data, open_value, seal_bytes_with_nonce, RecordContext};
 use coffer_engine::format::locked::{LockedHeader, Stanza};
 use coffer_engine::keyfile::{read_key_file, write_key_file};
 use coffer_engine::locked::{open_backup, Unlock};
 use coffer_engine::model::{
     BigInt, Binary, BlobRef, DatabaseSchema, IndexSchema, JsString, Key, KeyPath, StoreSchema,
-    Value, ViewKind,
+    Value, ViewBuffer, ViewKind,
 };
 use coffer_engine::primitives::kdf::{self, KdfParams};
 use coffer_engine::primitives::stream::{StreamWriter, CHUNK_SIZE};
@@ -156,14 +158,55 @@ fn value_vectors() -> Vec<(&'static str, Value, &'static str)> {
             "1200020102",
         ),
         (
-            "Uint16Array(2) at byte 2 of an 8-byte buffer",
-            Value::View {
+            "Uint16Array(2) at byte 2 of an 8-byte buffer, window only (`0x13`, format_version 1)",
+            Value::PartialView {
                 kind: ViewKind::Uint16,
                 byte_offset: 2,
                 buffer_len: 8,
                 bytes: vec![1, 0, 2, 0].into(),
             },
             "13050208000401000200",
+        ),
+        (
+            "Uint16Array(2) at byte 2 of the buffer 00 00 01 00 02 00 ff ff",
+            Value::View {
+                kind: ViewKind::Uint16,
+                byte_offset: 2,
+                byte_length: 4,
+                buffer: ViewBuffer::ArrayBuffer(vec![0, 0, 1, 0, 2, 0, 0xff, 0xff].into()),
+            },
+            "21050204120008000001000200ffff", /* view 0, buffer 1 */
+        ),
+        (
+            "b = ArrayBuffer 01 02 03 04; [new DataView(b, 1, 2), b]",
+            Value::array(vec![
+                Value::View {
+                    kind: ViewKind::DataView,
+                    byte_offset: 1,
+                    byte_length: 2,
+                    buffer: ViewBuffer::ArrayBuffer(vec![1, 2, 3, 4].into()),
+                },
+                Value::Ref(2),
+            ]),
+            "1702210c010212000401020304200200", /* array 0, view 1, b 2 */
+        ),
+        (
+            "b as above; [new Uint8Array(b, 0, 2), new Int8Array(b, 2)]",
+            Value::array(vec![
+                Value::View {
+                    kind: ViewKind::Uint8,
+                    byte_offset: 0,
+                    byte_length: 2,
+                    buffer: ViewBuffer::ArrayBuffer(vec![1, 2, 3, 4].into()),
+                },
+                Value::View {
+                    kind: ViewKind::Int8,
+                    byte_offset: 2,
+                    byte_length: 2,
+                    buffer: ViewBuffer::Ref(2),
+                },
+            ]),
+            "1702210200021200040102030421010202200200", /* views 1 and 3, b 2 */
         ),
         (
             "Blob text/plain, body in blob entry 0 (100000 bytes)",
@@ -262,8 +305,30 @@ fn b_key_and_value_encodings() {
         assert_eq!(format!("{back:?}"), format!("{key:?}"), "{what}");
     }
     for (what, value, expected) in value_vectors() {
-        let back = decode_value(&hex::decode(expected).expect("hex"), 256).expect("decodes");
+        let bytes = hex::decode(expected).expect("hex");
+        let back = decode_value(&bytes, 256).expect("decodes");
         assert!(back.same(&value), "{what}: {back:?}");
+        // Views with their buffers (0x21) only where revision 2 is admitted.
+        let v1 = decode_value_in(
+            &bytes,
+            &Limits::default(),
+            Revision::V1,
+            &mut Budget::new(1 << 20),
+        );
+        assert_eq!(v1.is_ok(), !uses_buffer_view(&value), "{what}");
+    }
+}
+
+/// Whether `v` holds a view with its buffer (tag 0x21).
+fn uses_buffer_view(v: &Value) -> bool {
+    match v {
+        Value::View { .. } => true,
+        Value::Array { items, props, .. } => {
+            items.iter().any(|(_, v)| uses_buffer_view(v))
+                || props.iter().any(|(_, v)| uses_buffer_view(v))
+        }
+        Value::Object(props) => props.iter().any(|(_, v)| uses_buffer_view(v)),
+        _ => false,
     }
 }
 
@@ -277,6 +342,13 @@ fn b_non_canonical_encodings_are_rejected() {
         ("dense array stored as sparse", "1601010001"),
         ("sparse indices not increasing", "1605020101010100"),
         ("reference to an object not yet numbered", "2000"),
+        (
+            "view whose buffer is a reference to an object",
+            "1702180021020000200100",
+        ),
+        ("view whose buffer is a string", "21020000060278"),
+        ("view past the end of its buffer", "210200031200020102"),
+        ("Int16Array at an odd offset", "2104010212000400000000"),
         ("NaN number key", "01000000000000f87f"),
         ("trailing byte", "0100"),
     ] {
@@ -331,7 +403,7 @@ fn c_sealed_record() {
     let ctx = sealed_ctx(&key);
     let plain = encode_value(&sealed_value()).expect("encodable");
     check!(hex::encode(&plain), V_SEAL_PLAINTEXT);
-    let aad = associated_data(&mk.id(), &ctx).expect("aad");
+    let aad = associated_data(Revision::V1, &mk.id(), &ctx).expect("aad");
     check!(hex::encode(&aad), V_SEAL_AAD);
     // The associated data from first principles.
     let mut ours = b"coffer-sealed-record".to_vec();
@@ -371,6 +443,81 @@ fn c_sealed_record() {
         open_value(&mk, &sealed_ctx(&moved), &env, 256).is_err(),
         "bound to its record key"
     );
+}
+
+/// A version-2 envelope (FORMAT.md §5): the same record holding
+/// `new Uint8Array([1, 2])`, whose plaintext uses tag 0x21.
+const V_SEAL_V2_PLAINTEXT: &str = "210200021200020102";
+const V_SEAL_V2_AAD: &str = "636f666665722d7365616c65642d7265636f726402e16732d6dbec146ab23c6adda904b5b3056e6f74657307736563726574730403046e31";
+const V_ENVELOPE_V2: &str = "02e16732d6dbec146ab23c6adda904b5b3404142434445464748494a4b4c4d4e4f5051525354555657d798ecd9500db590b036501b6a9206f198f0a2f60549ad6bc3";
+
+fn sealed_view() -> Value {
+    Value::View {
+        kind: ViewKind::Uint8,
+        byte_offset: 0,
+        byte_length: 2,
+        buffer: ViewBuffer::ArrayBuffer(vec![1, 2].into()),
+    }
+}
+
+fn envelope_v2() -> Vec<u8> {
+    let nonce: [u8; 24] = std::array::from_fn(|i| 0x40 + i as u8);
+    let key = sealed_key();
+    let plain = encode_value(&sealed_view()).expect("encodable");
+    seal_bytes_with_nonce(&master_key(), &sealed_ctx(&key), &nonce, &plain).expect("seals")
+}
+
+/// A version-1 envelope of a plaintext holding tag 0x21, which version 1
+/// does not admit, built from first principles (Coffer seals it as
+/// version 2).
+fn envelope_v1_with_view() -> Vec<u8> {
+    let mk = master_key();
+    let key = sealed_key();
+    let aad = associated_data(Revision::V1, &mk.id(), &sealed_ctx(&key)).expect("aad");
+    let nonce: [u8; 24] = std::array::from_fn(|i| 0x40 + i as u8);
+    let ct = XChaCha20Poly1305::new(&subkey(SEAL_KEY_CONTEXT).into())
+        .encrypt(
+            nonce.as_slice().into(),
+            Payload {
+                msg: &hex::decode(V_SEAL_V2_PLAINTEXT).expect("hex"),
+                aad: &aad,
+            },
+        )
+        .expect("encrypts");
+    [&[0x01][..], &mk.id().0, &nonce, &ct].concat()
+}
+
+#[test]
+fn c_sealed_record_version_2() {
+    let mk = master_key();
+    let key = sealed_key();
+    let ctx = sealed_ctx(&key);
+    let plain = encode_value(&sealed_view()).expect("encodable");
+    check!(hex::encode(&plain), V_SEAL_V2_PLAINTEXT);
+    let aad = associated_data(Revision::V2, &mk.id(), &ctx).expect("aad");
+    check!(hex::encode(&aad), V_SEAL_V2_AAD);
+    // As version 1's, with the version byte 0x02.
+    let mut ours = associated_data(Revision::V1, &mk.id(), &ctx).expect("aad");
+    ours[20] = 0x02;
+    assert_eq!(ours, aad);
+    let env = envelope_v2();
+    check!(hex::encode(&env), V_ENVELOPE_V2);
+    let nonce = hex::decode(V_SEAL_NONCE).expect("hex");
+    let ct = XChaCha20Poly1305::new(&subkey(SEAL_KEY_CONTEXT).into())
+        .encrypt(
+            nonce.as_slice().into(),
+            Payload {
+                msg: &plain,
+                aad: &aad,
+            },
+        )
+        .expect("encrypts");
+    assert_eq!(env, [&[0x02][..], &mk.id().0, &nonce, &ct].concat());
+    assert!(open_value(&mk, &ctx, &env, 256)
+        .expect("opens")
+        .same(&sealed_view()));
+    // Version 1 does not admit the plaintext.
+    assert!(open_value(&mk, &ctx, &envelope_v1_with_view(), 256).is_err());
 }
 
 // ---------------------------------------------------------------------------
@@ -807,6 +954,9 @@ fn format_md_prints_every_vector() {
         V_SEAL_PLAINTEXT,
         V_SEAL_AAD,
         V_ENVELOPE,
+        V_SEAL_V2_PLAINTEXT,
+        V_SEAL_V2_AAD,
+        V_ENVELOPE_V2,
         V_MANIFEST_MAC,
         V_NOTES_PART,
         V_SECRETS_PART,
@@ -971,6 +1121,37 @@ fn one_record_part(value: &[u8]) -> Vec<u8> {
 fn with_note_value(value: &[u8]) -> Vec<u8> {
     let mut e = base_entries();
     replace_entry(&mut e, NOTES_PART, one_record_part(value));
+    zip_of(&e)
+}
+
+/// backup.zip with the notes record's value replaced by `value` and the
+/// manifest's `format_version` set to `version`; the store's blob is kept
+/// only with `keep_blob` (then `value` must refer to it).
+fn with_value_at(value: &[u8], version: u64, keep_blob: bool) -> Vec<u8> {
+    let mut e = base_entries();
+    replace_entry(&mut e, NOTES_PART, one_record_part(value));
+    let mut m = manifest_of(&e);
+    if !keep_blob {
+        e.retain(|(n, _)| n != NOTES_BLOB);
+        m["databases"][0]["stores"][0]["blobs"] = serde_json::json!([]);
+    }
+    m["format_version"] = version.into();
+    set_manifest(&mut e, &m);
+    zip_of(&e)
+}
+
+/// backup.zip with the encrypted store's one record (key "n1") holding
+/// `envelope`.
+fn with_sealed(envelope: &[u8]) -> Vec<u8> {
+    let mut part = Vec::new();
+    coffer_engine::codec::write_record_head(
+        &mut part,
+        &encode_key(&sealed_key()).expect("key"),
+        envelope.len(),
+    );
+    part.extend_from_slice(envelope);
+    let mut e = base_entries();
+    replace_entry(&mut e, SECRETS_PART, part);
     zip_of(&e)
 }
 
@@ -1212,10 +1393,10 @@ fn file_vectors() -> Vec<FileVector> {
     ));
     // Step 6: the manifest.
     out.push(v(
-        "manifest-version-2.bin",
+        "manifest-version-3.bin",
         "§7.1 6",
-        "format_version 2",
-        edit(|m| m["format_version"] = 2.into()),
+        "format_version 3",
+        edit(|m| m["format_version"] = 3.into()),
         Reject("unsupported-version"),
     ));
     out.push(v(
@@ -1429,6 +1610,80 @@ fn file_vectors() -> Vec<FileVector> {
         zip_of(&e),
         Reject("corrupt-record"),
     ));
+    // Views with their buffers (§4.3, tag 0x21): format_version 2 only.
+    let over_blob = hex::decode("2102081012010025").expect("hex");
+    out.push(v(
+        "view-external-buffer.bin",
+        "§4.3",
+        "format_version 2: a Uint8Array(16) at byte 8 of the 37-byte ArrayBuffer held in blob 0",
+        with_value_at(&over_blob, 2, true),
+        Accept("verified"),
+    ));
+    let shared = encode_value(&Value::object([
+        (
+            "v",
+            Value::View {
+                kind: ViewKind::Uint8,
+                byte_offset: 0,
+                byte_length: 2,
+                buffer: ViewBuffer::ArrayBuffer(vec![1, 2, 3, 4].into()),
+            },
+        ),
+        ("b", Value::Ref(2)),
+        (
+            "w",
+            Value::View {
+                kind: ViewKind::Int8,
+                byte_offset: 2,
+                byte_length: 2,
+                buffer: ViewBuffer::Ref(2),
+            },
+        ),
+    ]))
+    .expect("encodable");
+    out.push(v(
+        "view-shared-buffer.bin",
+        "§4.3",
+        "format_version 2: two views and an ArrayBuffer property sharing one buffer",
+        with_value_at(&shared, 2, false),
+        Accept("verified"),
+    ));
+    out.push(v(
+        "view-partial-in-version-2.bin",
+        "§4.3",
+        "format_version 2: a view in the window-only form of format_version 1 (0x13)",
+        with_value_at(&hex::decode("13050208000401000200").expect("hex"), 2, false),
+        Accept("verified"),
+    ));
+    out.push(v(
+        "view-in-version-1.bin",
+        "§7.2 12",
+        "format_version 1: a view with its buffer (tag 0x21)",
+        with_value_at(&over_blob, 1, true),
+        Reject("corrupt-record"),
+    ));
+    out.push(v(
+        "view-buffer-not-arraybuffer.bin",
+        "§7.2 12",
+        "format_version 2: a view whose buffer refers to a plain object",
+        with_value_at(
+            &hex::decode("1702180021020000200100").expect("hex"),
+            2,
+            false,
+        ),
+        Reject("corrupt-record"),
+    ));
+    out.push(v(
+        "view-past-shared-buffer.bin",
+        "§7.2 12",
+        "format_version 2: a view reaching past the end of the buffer it shares",
+        with_value_at(
+            &hex::decode("170212000401020304210202042001 00".replace(' ', "")).expect("hex"),
+            2,
+            false,
+        ),
+        Reject("corrupt-record"),
+    ));
     let mut e = base_entries();
     let mut m = manifest_of(&e);
     m["databases"][0]["stores"][0]["parts"][0]["records"] = 2.into();
@@ -1471,6 +1726,30 @@ fn file_vectors() -> Vec<FileVector> {
         zip_of(&e),
         Reject("decryption-failed"),
     ));
+    // Version-2 envelopes (§5): plaintexts with tag 0x21.
+    out.push(v(
+        "sealed-version-2.bin",
+        "§5",
+        "the encrypted store's record sealed as a version-2 envelope of a view",
+        with_sealed(&envelope_v2()),
+        Accept("verified"),
+    ));
+    out.push(v(
+        "sealed-view-in-version-1.bin",
+        "§7.2 12",
+        "a version-1 envelope whose plaintext holds a view with its buffer (tag 0x21)",
+        with_sealed(&envelope_v1_with_view()),
+        Reject("invalid-sealed-record"),
+    ));
+    let mut env = envelope_v2();
+    env[0] = 3;
+    out.push(v(
+        "sealed-version-3.bin",
+        "§7.2 12",
+        "an envelope of version 3",
+        with_sealed(&env),
+        Reject("unsupported-version"),
+    ));
     // The resolutions of the second reader's disagreements D1-D7
     // (tests/second-reader/SPEC-QUESTIONS.md), one file each.
     let base_text = String::from_utf8(base_entries()[0].1.clone()).expect("manifest text");
@@ -1482,20 +1761,20 @@ fn file_vectors() -> Vec<FileVector> {
     out.push(v(
         "manifest-version-repeated.bin",
         "§7.1 6",
-        "format_version given twice, both 2 (a repeated probed member)",
+        "format_version given twice, both 3 (a repeated probed member)",
         text_manifest(base_text.replace(
             "\"format_version\": 1,",
-            "\"format_version\": 2,\n  \"format_version\": 2,",
+            "\"format_version\": 3,\n  \"format_version\": 3,",
         )),
         Reject("invalid-manifest"),
     ));
     out.push(v(
         "manifest-lone-surrogate.bin",
         "§7.1 6",
-        "format_version 2 and a lone-surrogate escape in coffer_version",
+        "format_version 3 and a lone-surrogate escape in coffer_version",
         text_manifest(
             base_text
-                .replace("\"format_version\": 1,", "\"format_version\": 2,")
+                .replace("\"format_version\": 1,", "\"format_version\": 3,")
                 .replace(
                     "\"coffer_version\": \"0.1.0\"",
                     "\"coffer_version\": \"\\udc00x\"",

@@ -235,3 +235,97 @@ async fn a_backup_whose_spool_cannot_be_written_fails_with_a_quota_error() {
     let blob = backup_of("t-spool", &["bin"]).await;
     assert!(blob.size() > 6e6);
 }
+
+/// Issue 14: a database, store or index name (or key path) with a lone
+/// surrogate reaches wasm altered (U+FFFD), so a backup that selects it is
+/// refused with `unsupported-value` naming it, never written altered; the
+/// database's other stores still back up.
+#[wasm_bindgen_test]
+async fn names_with_lone_surrogates_are_refused_at_backup() {
+    use coffer_protocol::ErrorCode;
+    let name = "coffer-test-lone-names";
+    fresh_db(
+        name,
+        "db.createObjectStore('ok');
+         db.createObjectStore('s\\uD800');
+         db.createObjectStore('t').createIndex('i\\uDC00', 'k');
+         db.createObjectStore('u').createIndex('j', 'k\\uD800');",
+    )
+    .await
+    .close();
+    let e = refused(name, &["ok", "s\u{FFFD}"]).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::UnsupportedValue);
+    assert_eq!(
+        e.0.subject.as_deref(),
+        Some("coffer-test-lone-names/s\u{FFFD}")
+    );
+    assert!(
+        e.0.message.contains("store \"s\u{FFFD}\""),
+        "{}",
+        e.0.message
+    );
+    assert!(e.0.message.contains("lone surrogate"), "{}", e.0.message);
+    let e = refused(name, &["t"]).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::UnsupportedValue);
+    assert_eq!(e.0.subject.as_deref(), Some("coffer-test-lone-names/t"));
+    assert!(
+        e.0.message.contains("index \"i\u{FFFD}\""),
+        "{}",
+        e.0.message
+    );
+    let e = refused(name, &["u"]).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::UnsupportedValue);
+    assert!(
+        e.0.message.contains("key path of index \"j\""),
+        "{}",
+        e.0.message
+    );
+    refused(name, &["ok"])
+        .await
+        .expect("the other stores back up");
+
+    // A database's own name.
+    let made: js_sys::Promise = js("new Promise((ok, no) => {
+        const r = indexedDB.open('coffer-test-lone-\\uD800');
+        r.onupgradeneeded = () => r.result.createObjectStore('s');
+        r.onsuccess = () => { r.result.close(); ok(); };
+        r.onerror = () => no(r.error);
+    })")
+    .into();
+    wasm_bindgen_futures::JsFuture::from(made).await.unwrap();
+    let e = backup::backup(
+        &backup_req(select("coffer-test-lone-\u{FFFD}", &["s"])),
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::UnsupportedValue);
+    assert_eq!(e.0.subject.as_deref(), Some("coffer-test-lone-\u{FFFD}"));
+    assert!(
+        e.0.message
+            .contains("database \"coffer-test-lone-\u{FFFD}\""),
+        "{}",
+        e.0.message
+    );
+    assert!(
+        !idb::databases()
+            .await
+            .unwrap()
+            .iter()
+            .any(|(n, _, exact)| n == "coffer-test-lone-\u{FFFD}" && *exact),
+        "the altered name was never opened (which would create it)"
+    );
+    let gone: js_sys::Promise = js("new Promise((ok) => {
+        const r = indexedDB.deleteDatabase('coffer-test-lone-\\uD800');
+        r.onsuccess = r.onerror = () => ok();
+    })")
+    .into();
+    wasm_bindgen_futures::JsFuture::from(gone).await.unwrap();
+}
+
+/// Backs up `stores` of `db`, giving the error.
+async fn refused(db: &str, stores: &[&str]) -> Result<(), coffer_worker::error::AppError> {
+    backup::backup(&backup_req(select(db, stores)), &Reporter::silent())
+        .await
+        .map(|_| ())
+}

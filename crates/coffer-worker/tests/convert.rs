@@ -5,7 +5,7 @@
 mod common;
 
 use coffer_engine::codec::{encode_key, encode_value};
-use coffer_engine::model::{JsString, Value};
+use coffer_engine::model::{JsString, Value, ViewBuffer, ViewKind};
 use coffer_engine::Key;
 use coffer_worker::browser::convert::{js_to_key, key_to_js, ToJs};
 use common::*;
@@ -59,13 +59,13 @@ async fn every_value_type_round_trips_through_indexeddb() {
     match view {
         Value::View {
             byte_offset,
-            buffer_len,
-            bytes,
+            byte_length,
+            buffer: ViewBuffer::ArrayBuffer(b),
             ..
         } => {
-            assert_eq!((*byte_offset, *buffer_len, bytes.len()), (4, 16, 6));
+            assert_eq!((*byte_offset, *byte_length, b.len()), (4, 6, 16));
         }
-        other => panic!("not a view: {other:?}"),
+        other => panic!("not a view with its buffer: {other:?}"),
     }
     assert!(
         matches!(&originals[27], Value::Array { length: 7, items, props } if items.len() == 2 && props.len() == 1)
@@ -74,6 +74,84 @@ async fn every_value_type_round_trips_through_indexeddb() {
         matches!(&originals[34], Value::Array { items, .. } if matches!(items[2].1, Value::Ref(_)))
     );
     db.close();
+}
+
+/// Issue 14: views keep their whole buffer and share it as structured
+/// clone does, through the model and back (and IndexedDB in between);
+/// window-only views of version-1 backups come back over a buffer of their
+/// recorded length, zero outside the window.
+#[wasm_bindgen_test]
+async fn views_keep_their_whole_shared_buffer() {
+    let db = fresh_db("t-views", "db.createObjectStore('s')").await;
+    let pairs = [
+        (js("1"), js(VALUES[36])),
+        (js("2"), js(VALUES[37])),
+        (js("3"), js(VALUES[38])),
+    ];
+    put_all(&db, "s", &pairs).await;
+    let (_, stored) = get_all(&db, "s").await;
+    let mut again = Vec::new();
+    for (i, v) in stored.iter().enumerate() {
+        let back = ToJs::inline().convert(&to_value(&v)).unwrap();
+        again.push((JsValue::from_f64(i as f64), back));
+    }
+    put_all(&db, "s", &again).await;
+    let (_, stored2) = get_all(&db, "s").await;
+    db.close();
+    let check = Function::new_with_args(
+        "a, b, c",
+        "const same = (x, y) => x === y;
+         const bytes = (buf) => Array.from(new Uint8Array(buf)).join(',');
+         const all = Array.from({ length: 64 }, (_, i) => i).join(',');
+         if (!same(a.u8.buffer, a.b) || !same(a.dv.buffer, a.b) || !same(a.f.buffer, a.b)) return 'a: not shared';
+         if (bytes(a.b) !== all) return 'a: buffer bytes';
+         if (a.u8.byteOffset !== 8 || a.u8.length !== 56 || a.dv.byteOffset !== 4 || a.dv.byteLength !== 8
+             || a.f.byteOffset !== 16 || a.f.length !== 2 || !(a.dv instanceof DataView)
+             || !(a.f instanceof Float32Array)) return 'a: windows';
+         if (!same(b[1].buffer, b[0]) || !same(b[2].buffer, b[0])) return 'b: not shared';
+         if (bytes(b[0]) !== '1,2,3,4,5,6,7,8' || b[1].byteOffset !== 2 || b[1].length !== 2
+             || b[2].byteOffset !== 8 || b[2].length !== 0) return 'b: windows';
+         if (bytes(c.buffer) !== all || c.byteOffset !== 8 || c.length !== 16) return 'c: whole buffer';
+         return 'ok';",
+    );
+    let stored2: Vec<JsValue> = stored2.iter().collect();
+    let r = check
+        .call3(&JsValue::NULL, &stored2[0], &stored2[1], &stored2[2])
+        .unwrap();
+    assert_eq!(r.as_string().as_deref(), Some("ok"));
+
+    // The model: the buffer once, then references to it.
+    let model = to_value(&stored2[1]);
+    let Value::Array { items, .. } = &model else {
+        panic!("not an array: {model:?}")
+    };
+    assert!(matches!(items[0].1, Value::ArrayBuffer(_)));
+    assert!(matches!(
+        items[1].1,
+        Value::View {
+            kind: ViewKind::Uint16,
+            byte_offset: 2,
+            byte_length: 4,
+            buffer: ViewBuffer::Ref(1)
+        }
+    ));
+
+    // A window-only view (format_version 1).
+    let partial = Value::array(vec![Value::PartialView {
+        kind: ViewKind::Int16,
+        byte_offset: 2,
+        buffer_len: 8,
+        bytes: vec![1, 0].into(),
+    }]);
+    let back = ToJs::inline().convert(&partial).unwrap();
+    let r = Function::new_with_args(
+        "a",
+        "const v = a[0]; return v instanceof Int16Array && v.byteOffset === 2 && v.length === 1
+            && Array.from(new Uint8Array(v.buffer)).join(',') === '0,0,1,0,0,0,0,0';",
+    )
+    .call1(&JsValue::NULL, &back)
+    .unwrap();
+    assert_eq!(r.as_bool(), Some(true));
 }
 
 #[wasm_bindgen_test]

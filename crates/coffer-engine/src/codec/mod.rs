@@ -16,5 +16,5 @@ pub use key::{decode_key, decode_key_in, encode_key, encode_key_into};
 pub use record::{write_record_head, Frame, Frames};
 pub use value::{
     check_value, check_value_with, decode_value, decode_value_in, encode_value, encode_value_into,
-    encode_value_without_bodies,
+    encode_value_without_bodies, Checked, Revision, MAX_VALUE_BUFFERS,
 };

@@ -2,12 +2,23 @@
 //!
 //! One tag byte per value, then its body. Object-like values are numbered in
 //! pre-order as they are decoded; `REF` names an earlier number, which keeps
-//! shared and cyclic structure.
+//! shared and cyclic structure. A view (`BUFFER_VIEW`) holds its
+//! `ArrayBuffer` or a reference to one met before, so views sharing a
+//! buffer share it again when decoded.
+//!
+//! Two revisions: revision 1 (tags `0x00`–`0x20`) is what backups of
+//! `format_version` 1 and version-1 sealed envelopes hold; revision 2 adds
+//! `BUFFER_VIEW` (FORMAT.md §9). Decoders are told which they admit
+//! ([`Revision`]); encoders report the lowest one their output needs.
+
+mod buffers;
 
 use super::cursor::{write_varint, Budget, Cursor, DecodeError, RESERVE_MAX};
 use super::jsstr::{check_str, check_utf8, read_str, read_utf8, write_str, write_utf8};
 use crate::limits::Limits;
-use crate::model::{BigInt, Binary, BlobRef, JsString, Value, ViewKind};
+use crate::model::{BigInt, Binary, BlobRef, JsString, Value, ViewBuffer, ViewKind};
+pub use buffers::MAX_VALUE_BUFFERS;
+use buffers::{check_view, Buffers};
 
 const UNDEFINED: u8 = 0x00;
 const NULL: u8 = 0x01;
@@ -19,7 +30,8 @@ const STRING: u8 = 0x06;
 const DATE: u8 = 0x10;
 const REGEXP: u8 = 0x11;
 const ARRAY_BUFFER: u8 = 0x12;
-const VIEW: u8 = 0x13;
+/// A view with only its window's bytes (revision 1; still valid in 2).
+const PARTIAL_VIEW: u8 = 0x13;
 const BLOB: u8 = 0x14;
 const FILE: u8 = 0x15;
 const SPARSE_ARRAY: u8 = 0x16;
@@ -33,9 +45,53 @@ const BOXED_BIGINT: u8 = 0x1d;
 const BOXED_STRING: u8 = 0x1e;
 const ERROR: u8 = 0x1f;
 const REF: u8 = 0x20;
+/// A view with its whole buffer, or a reference to it (revision 2).
+const BUFFER_VIEW: u8 = 0x21;
 
 const BIN_INLINE: u8 = 0x00;
 const BIN_EXTERNAL: u8 = 0x01;
+
+/// A revision of the value encoding (FORMAT.md §4.3, §9): which tags a
+/// value may hold where it is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Revision {
+    /// Tags `0x00`–`0x20`: values of backups with `format_version` 1 and of
+    /// version-1 sealed envelopes.
+    V1 = 1,
+    /// Revision 1 plus tag `0x21`, a view with its whole buffer: values of
+    /// backups with `format_version` 2 and of version-2 envelopes.
+    V2 = 2,
+}
+
+impl Revision {
+    /// The newest revision, which this build writes where it needs to.
+    pub const LATEST: Revision = Revision::V2;
+
+    /// The revision with this number (a `format_version` or an envelope
+    /// version), if this build knows it.
+    pub fn from_number(n: u64) -> Option<Revision> {
+        match n {
+            1 => Some(Revision::V1),
+            2 => Some(Revision::V2),
+            _ => None,
+        }
+    }
+
+    /// The revision's number: the `format_version` and envelope version
+    /// whose values use it.
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+}
+
+/// What [`check_value_with`] learnt of a valid value encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// How many external bodies (`binary` in its external form) it holds.
+    pub external: u64,
+    /// The lowest revision that admits it.
+    pub revision: Revision,
+}
 
 /// Encodes a value.
 pub fn encode_value(value: &Value) -> Result<Vec<u8>, DecodeError> {
@@ -44,17 +100,22 @@ pub fn encode_value(value: &Value) -> Result<Vec<u8>, DecodeError> {
     Ok(out)
 }
 
-/// Appends the encoding of `value` to `out`. Fails on structure the format
-/// cannot express: unsorted or out-of-range array indices, a reference to an
-/// object not yet numbered, non-canonical bigints, or views whose geometry
-/// is impossible.
-pub fn encode_value_into(out: &mut Vec<u8>, value: &Value) -> Result<(), DecodeError> {
+/// Appends the encoding of `value` to `out` and returns the lowest revision
+/// that admits it (2 exactly when it holds a [`Value::View`]). Fails on
+/// structure the format cannot express: unsorted or out-of-range array
+/// indices, a reference to an object not yet numbered, non-canonical
+/// bigints, views whose geometry is impossible or whose buffer reference
+/// names no `ArrayBuffer`, or more than [`MAX_VALUE_BUFFERS`] buffers.
+pub fn encode_value_into(out: &mut Vec<u8>, value: &Value) -> Result<Revision, DecodeError> {
     let mut e = Encoder {
         out,
         objects: 0,
         bodies: None,
+        buffers: Buffers::default(),
+        revision: Revision::V1,
     };
-    e.value(value, 0)
+    e.value(value, 0)?;
+    Ok(e.revision)
 }
 
 /// Binary bodies left out of an encoding, each with the offset where its
@@ -71,6 +132,8 @@ pub fn encode_value_without_bodies(value: &Value) -> Result<(Vec<u8>, Bodies), D
         out: &mut out,
         objects: 0,
         bodies: Some(&mut bodies),
+        buffers: Buffers::default(),
+        revision: Revision::V1,
     };
     e.value(value, 0)?;
     Ok((out, bodies))
@@ -81,6 +144,10 @@ struct Encoder<'a> {
     objects: u32,
     /// Where inline bodies go instead of `out`, if anywhere.
     bodies: Option<&'a mut Bodies>,
+    /// The `ArrayBuffer`s so far, for views referring to them.
+    buffers: Buffers,
+    /// The lowest revision admitting what was written so far.
+    revision: Revision,
 }
 
 /// Deepest nesting the encoder produces; matches the default read limit.
@@ -92,10 +159,7 @@ impl Encoder<'_> {
             return Err(DecodeError::new("value nested too deeply"));
         }
         if v.is_object_like() {
-            self.objects = self
-                .objects
-                .checked_add(1)
-                .ok_or_else(|| DecodeError::new("too many objects"))?;
+            self.number()?;
         }
         let out = &mut *self.out;
         match v {
@@ -118,18 +182,44 @@ impl Encoder<'_> {
                 write_str(out, source);
                 write_utf8(out, flags);
             }
-            Value::ArrayBuffer(b) => {
-                out.push(ARRAY_BUFFER);
-                split(out, &mut self.bodies, b);
-            }
+            Value::ArrayBuffer(b) => self.array_buffer(b)?,
             Value::View {
+                kind,
+                byte_offset,
+                byte_length,
+                buffer,
+            } => {
+                out.push(BUFFER_VIEW);
+                out.push(kind.code());
+                write_varint(out, *byte_offset);
+                write_varint(out, *byte_length);
+                let buffer_len = match buffer {
+                    ViewBuffer::ArrayBuffer(b) => {
+                        if depth + 1 > MAX_ENCODE_DEPTH {
+                            return Err(DecodeError::new("value nested too deeply"));
+                        }
+                        self.number()?;
+                        self.array_buffer(b)?;
+                        b.len()
+                    }
+                    ViewBuffer::Ref(id) => {
+                        let len = self.buffers.len_of(*id)?;
+                        self.out.push(REF);
+                        write_varint(self.out, u64::from(*id));
+                        len
+                    }
+                };
+                check_view(*kind, *byte_offset, buffer_len, *byte_length)?;
+                self.revision = Revision::V2;
+            }
+            Value::PartialView {
                 kind,
                 byte_offset,
                 buffer_len,
                 bytes,
             } => {
                 check_view(*kind, *byte_offset, *buffer_len, bytes.len())?;
-                out.push(VIEW);
+                out.push(PARTIAL_VIEW);
                 out.push(kind.code());
                 write_varint(out, *byte_offset);
                 write_varint(out, *buffer_len);
@@ -247,6 +337,24 @@ impl Encoder<'_> {
         Ok(())
     }
 
+    /// Numbers the object being written.
+    fn number(&mut self) -> Result<(), DecodeError> {
+        self.objects = self
+            .objects
+            .checked_add(1)
+            .ok_or_else(|| DecodeError::new("too many objects"))?;
+        Ok(())
+    }
+
+    /// Writes an `ArrayBuffer` (already numbered) and records it for views.
+    fn array_buffer(&mut self, b: &Binary) -> Result<(), DecodeError> {
+        self.buffers.admit()?;
+        self.buffers.push(self.objects - 1, b.len(), None)?;
+        self.out.push(ARRAY_BUFFER);
+        split(self.out, &mut self.bodies, b);
+        Ok(())
+    }
+
     fn props(&mut self, props: &[(JsString, Value)], depth: u32) -> Result<(), DecodeError> {
         write_varint(self.out, props.len() as u64);
         for (k, v) in props {
@@ -304,41 +412,31 @@ pub(crate) fn write_inline_binary(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-fn check_view(kind: ViewKind, offset: u64, buffer_len: u64, len: u64) -> Result<(), DecodeError> {
-    let size = kind.element_size();
-    if len % size != 0 || offset % size != 0 {
-        return Err(DecodeError::new(format!(
-            "{} geometry is not aligned to its element size",
-            kind.js_name()
-        )));
-    }
-    match offset.checked_add(len) {
-        Some(end) if end <= buffer_len => Ok(()),
-        _ => Err(DecodeError::new(format!(
-            "{} extends past the end of its buffer",
-            kind.js_name()
-        ))),
-    }
-}
-
 /// Decodes one value that must span all of `bytes`, nesting at most
 /// `max_depth` levels, within the other default limits (FORMAT.md §7.3:
-/// `max_value_memory`, `max_bigint_bytes`).
+/// `max_value_memory`, `max_bigint_bytes`), admitting every revision.
 pub fn decode_value(bytes: &[u8], max_depth: u32) -> Result<Value, DecodeError> {
     let limits = Limits {
         max_depth,
         ..Limits::default()
     };
-    decode_value_in(bytes, &limits, &mut Budget::new(limits.max_value_memory))
+    decode_value_in(
+        bytes,
+        &limits,
+        Revision::LATEST,
+        &mut Budget::new(limits.max_value_memory),
+    )
 }
 
 /// Decodes one value that must span all of `bytes` within `limits`
-/// (`max_depth`, `max_bigint_bytes`), charging what it allocates to
-/// `budget`. Memory grows with the values actually decoded, never with the
-/// counts the input declares.
+/// (`max_depth`, `max_bigint_bytes`) and revision `admit`, charging what
+/// it allocates to `budget`. Memory grows with the values actually
+/// decoded, never with the counts the input declares; a buffer shared by
+/// many views is decoded, and charged, once.
 pub fn decode_value_in(
     bytes: &[u8],
     limits: &Limits,
+    admit: Revision,
     budget: &mut Budget,
 ) -> Result<Value, DecodeError> {
     let mut c = Cursor::new(bytes);
@@ -346,6 +444,8 @@ pub fn decode_value_in(
         objects: 0,
         max_depth: limits.max_depth,
         max_bigint: limits.max_bigint_bytes,
+        admit,
+        buffers: Buffers::default(),
         budget,
     };
     let v = d.value(&mut c, 0)?;
@@ -357,12 +457,15 @@ struct Decoder<'b> {
     objects: u32,
     max_depth: u32,
     max_bigint: u64,
+    admit: Revision,
+    /// The `ArrayBuffer`s so far (revision 2 only, where views refer to them).
+    buffers: Buffers,
     budget: &'b mut Budget,
 }
 
 impl Decoder<'_> {
     fn value(&mut self, c: &mut Cursor<'_>, depth: u32) -> Result<Value, DecodeError> {
-        let tag = read_tag(c, &mut self.objects, depth, self.max_depth)?;
+        let tag = read_tag(c, &mut self.objects, depth, self.max_depth, self.admit)?;
         Ok(match tag {
             UNDEFINED => Value::Undefined,
             NULL => Value::Null,
@@ -376,16 +479,34 @@ impl Decoder<'_> {
                 source: read_str(c, self.budget)?,
                 flags: read_utf8(c, "regexp flags", self.budget)?,
             },
-            ARRAY_BUFFER => Value::ArrayBuffer(read_binary(c, self.budget)?),
-            VIEW => {
-                let code = c.u8()?;
-                let kind = ViewKind::from_code(code)
-                    .ok_or_else(|| DecodeError::new(format!("unknown view kind {code}")))?;
+            ARRAY_BUFFER => Value::ArrayBuffer(self.array_buffer(c)?),
+            BUFFER_VIEW => {
+                let (kind, byte_offset, byte_length) = view_head(c)?;
+                let tag = read_tag(c, &mut self.objects, depth + 1, self.max_depth, self.admit)?;
+                let buffer = match tag {
+                    ARRAY_BUFFER => ViewBuffer::ArrayBuffer(self.array_buffer(c)?),
+                    REF => ViewBuffer::Ref(read_reference(c, self.objects)?),
+                    other => return Err(view_buffer_tag(other)),
+                };
+                let buffer_len = match &buffer {
+                    ViewBuffer::ArrayBuffer(b) => b.len(),
+                    ViewBuffer::Ref(id) => self.buffers.len_of(*id)?,
+                };
+                check_view(kind, byte_offset, buffer_len, byte_length)?;
+                Value::View {
+                    kind,
+                    byte_offset,
+                    byte_length,
+                    buffer,
+                }
+            }
+            PARTIAL_VIEW => {
+                let kind = view_kind(c)?;
                 let byte_offset = c.varint()?;
                 let buffer_len = c.varint()?;
                 let bytes = read_binary(c, self.budget)?;
                 check_view(kind, byte_offset, buffer_len, bytes.len())?;
-                Value::View {
+                Value::PartialView {
                     kind,
                     byte_offset,
                     buffer_len,
@@ -481,17 +602,22 @@ impl Decoder<'_> {
                     stack,
                 }
             }
-            REF => {
-                let id = read_u32(c, "reference")?;
-                if id >= self.objects {
-                    return Err(DecodeError::new(format!(
-                        "reference to object {id} before it is defined"
-                    )));
-                }
-                Value::Ref(id)
-            }
+            REF => Value::Ref(read_reference(c, self.objects)?),
             other => return Err(DecodeError::new(format!("unknown value tag 0x{other:02x}"))),
         })
+    }
+
+    /// An `ArrayBuffer`'s body, its tag just read (and numbered); recorded
+    /// for the views that may refer to it.
+    fn array_buffer(&mut self, c: &mut Cursor<'_>) -> Result<Binary, DecodeError> {
+        if self.admit < Revision::V2 {
+            return read_binary(c, self.budget);
+        }
+        self.buffers.admit()?;
+        let b = read_binary(c, self.budget)?;
+        self.buffers
+            .push(self.objects - 1, b.len(), Some(&mut *self.budget))?;
+        Ok(b)
     }
 
     fn props(
@@ -524,28 +650,36 @@ pub fn check_value(bytes: &[u8], max_depth: u32) -> Result<u64, DecodeError> {
         max_depth,
         ..Limits::default()
     };
-    check_value_with(bytes, &limits, &mut |_| Ok(()))
+    check_value_with(bytes, &limits, Revision::LATEST, &mut |_| Ok(())).map(|c| c.external)
 }
 
-/// [`check_value`] within `limits` (`max_depth`, `max_bigint_bytes`),
-/// calling `on_external` with every external body in encoding order. Uses
-/// memory only for the nesting, whatever the value holds.
+/// [`check_value`] within `limits` (`max_depth`, `max_bigint_bytes`) and
+/// revision `admit`, calling `on_external` with every external body in
+/// encoding order. Uses memory only for the nesting and, in revision 2, 16
+/// bytes per `ArrayBuffer` of the value (at most [`MAX_VALUE_BUFFERS`]).
 pub fn check_value_with(
     bytes: &[u8],
     limits: &Limits,
+    admit: Revision,
     on_external: &mut dyn FnMut(BlobRef) -> Result<(), DecodeError>,
-) -> Result<u64, DecodeError> {
+) -> Result<Checked, DecodeError> {
     let mut c = Cursor::new(bytes);
     let mut k = Checker {
         objects: 0,
         max_depth: limits.max_depth,
         max_bigint: limits.max_bigint_bytes,
+        admit,
+        buffers: Buffers::default(),
+        revision: Revision::V1,
         external: 0,
         on_external,
     };
     k.value(&mut c, 0)?;
     c.finish()?;
-    Ok(k.external)
+    Ok(Checked {
+        external: k.external,
+        revision: k.revision,
+    })
 }
 
 /// [`Decoder`]'s rules, minus the building ([`check_value`]).
@@ -553,13 +687,17 @@ struct Checker<'f> {
     objects: u32,
     max_depth: u32,
     max_bigint: u64,
+    admit: Revision,
+    buffers: Buffers,
+    /// The lowest revision admitting what was checked so far.
+    revision: Revision,
     external: u64,
     on_external: &'f mut dyn FnMut(BlobRef) -> Result<(), DecodeError>,
 }
 
 impl Checker<'_> {
     fn value(&mut self, c: &mut Cursor<'_>, depth: u32) -> Result<(), DecodeError> {
-        let tag = read_tag(c, &mut self.objects, depth, self.max_depth)?;
+        let tag = read_tag(c, &mut self.objects, depth, self.max_depth, self.admit)?;
         match tag {
             UNDEFINED | NULL | FALSE | TRUE => {}
             NUMBER | DATE | BOXED_NUMBER => {
@@ -574,12 +712,21 @@ impl Checker<'_> {
                 check_utf8(c, "regexp flags")?;
             }
             ARRAY_BUFFER => {
-                self.binary(c)?;
+                self.array_buffer(c)?;
             }
-            VIEW => {
-                let code = c.u8()?;
-                let kind = ViewKind::from_code(code)
-                    .ok_or_else(|| DecodeError::new(format!("unknown view kind {code}")))?;
+            BUFFER_VIEW => {
+                let (kind, byte_offset, byte_length) = view_head(c)?;
+                let tag = read_tag(c, &mut self.objects, depth + 1, self.max_depth, self.admit)?;
+                let buffer_len = match tag {
+                    ARRAY_BUFFER => self.array_buffer(c)?,
+                    REF => self.buffers.len_of(read_reference(c, self.objects)?)?,
+                    other => return Err(view_buffer_tag(other)),
+                };
+                check_view(kind, byte_offset, buffer_len, byte_length)?;
+                self.revision = Revision::V2;
+            }
+            PARTIAL_VIEW => {
+                let kind = view_kind(c)?;
                 let byte_offset = c.varint()?;
                 let buffer_len = c.varint()?;
                 let len = self.binary(c)?;
@@ -645,16 +792,23 @@ impl Checker<'_> {
                 }
             }
             REF => {
-                let id = read_u32(c, "reference")?;
-                if id >= self.objects {
-                    return Err(DecodeError::new(format!(
-                        "reference to object {id} before it is defined"
-                    )));
-                }
+                read_reference(c, self.objects)?;
             }
             other => return Err(DecodeError::new(format!("unknown value tag 0x{other:02x}"))),
         }
         Ok(())
+    }
+
+    /// Checks an `ArrayBuffer`'s body, its tag just read (and numbered), and
+    /// records it for the views that may refer to it; returns its length.
+    fn array_buffer(&mut self, c: &mut Cursor<'_>) -> Result<u64, DecodeError> {
+        if self.admit < Revision::V2 {
+            return self.binary(c);
+        }
+        self.buffers.admit()?;
+        let len = self.binary(c)?;
+        self.buffers.push(self.objects - 1, len, None)?;
+        Ok(len)
     }
 
     fn props(&mut self, c: &mut Cursor<'_>, depth: u32) -> Result<(), DecodeError> {
@@ -687,12 +841,14 @@ fn read_u32(c: &mut Cursor<'_>, what: &str) -> Result<u32, DecodeError> {
 }
 
 /// Reads a value's tag at `depth`, numbering it in `objects` when it is
-/// object-like (the rules [`Decoder`] and [`Checker`] share).
+/// object-like (the rules [`Decoder`] and [`Checker`] share). A tag of a
+/// later revision than `admit` is unknown.
 fn read_tag(
     c: &mut Cursor<'_>,
     objects: &mut u32,
     depth: u32,
     max_depth: u32,
+    admit: Revision,
 ) -> Result<u8, DecodeError> {
     if depth > max_depth {
         return Err(DecodeError::new(format!(
@@ -700,12 +856,47 @@ fn read_tag(
         )));
     }
     let tag = c.u8()?;
-    if (DATE..=ERROR).contains(&tag) {
+    if tag == BUFFER_VIEW && admit < Revision::V2 {
+        return Err(DecodeError::new(
+            "unknown value tag 0x21 (a view with its buffer, which needs format_version 2 or envelope version 2)",
+        ));
+    }
+    if (DATE..=ERROR).contains(&tag) || tag == BUFFER_VIEW {
         *objects = objects
             .checked_add(1)
             .ok_or_else(|| DecodeError::new("too many objects"))?;
     }
     Ok(tag)
+}
+
+/// A reference's number, which must be below `objects` (FORMAT.md §4.3).
+fn read_reference(c: &mut Cursor<'_>, objects: u32) -> Result<u32, DecodeError> {
+    let id = read_u32(c, "reference")?;
+    if id >= objects {
+        return Err(DecodeError::new(format!(
+            "reference to object {id} before it is defined"
+        )));
+    }
+    Ok(id)
+}
+
+/// A `BUFFER_VIEW`'s kind, `byteOffset` and `byteLength`.
+fn view_head(c: &mut Cursor<'_>) -> Result<(ViewKind, u64, u64), DecodeError> {
+    let kind = view_kind(c)?;
+    Ok((kind, c.varint()?, c.varint()?))
+}
+
+fn view_kind(c: &mut Cursor<'_>) -> Result<ViewKind, DecodeError> {
+    let code = c.u8()?;
+    ViewKind::from_code(code).ok_or_else(|| DecodeError::new(format!("unknown view kind {code}")))
+}
+
+/// The error for a view's buffer that is neither an `ArrayBuffer` nor a
+/// reference.
+fn view_buffer_tag(tag: u8) -> DecodeError {
+    DecodeError::new(format!(
+        "a view's buffer must be an ArrayBuffer (0x12) or a reference to one (0x20), not tag 0x{tag:02x}"
+    ))
 }
 
 /// Checks a sparse array's next index against the previous one and the

@@ -17,8 +17,10 @@ use crate::model::{DatabaseSchema, KeyPath, StoreSchema};
 
 /// The `format` field.
 pub const FORMAT_NAME: &str = "coffer-backup";
-/// The format version this build writes and reads.
-pub const FORMAT_VERSION: u64 = 1;
+/// The newest format version this build writes and reads. It reads every
+/// version from 1 on; it writes 2 only for backups whose values need it
+/// (views with their buffers, FORMAT.md §9), and 1 otherwise.
+pub const FORMAT_VERSION: u64 = 2;
 /// The hash algorithm name in the `hash` field.
 pub const HASH_NAME: &str = "blake3";
 
@@ -153,7 +155,7 @@ impl Manifest {
             )));
         }
         match format_version.as_ref().and_then(|v| v.as_u64()) {
-            Some(FORMAT_VERSION) => {}
+            Some(1..=FORMAT_VERSION) => {}
             Some(v) => {
                 return Err(Error::UnsupportedVersion {
                     what: "backup format",
@@ -179,7 +181,7 @@ impl Manifest {
         if json.format != FORMAT_NAME {
             return bad(format!("the \"format\" field is not {FORMAT_NAME:?}"));
         }
-        if json.format_version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&json.format_version) {
             return Err(Error::UnsupportedVersion {
                 what: "backup format",
                 found: json.format_version,

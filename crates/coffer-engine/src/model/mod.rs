@@ -13,4 +13,4 @@ pub use bigint::BigInt;
 pub use key::Key;
 pub use schema::{DatabaseSchema, IndexSchema, KeyPath, StoreSchema};
 pub use string::JsString;
-pub use value::{Binary, BlobRef, Value, ViewKind};
+pub use value::{Binary, BlobRef, Value, ViewBuffer, ViewKind};

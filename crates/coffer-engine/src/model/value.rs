@@ -149,11 +149,33 @@ impl ViewKind {
     }
 }
 
+/// The `ArrayBuffer` of a [`Value::View`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum ViewBuffer {
+    /// The buffer, met here first: it takes the pre-order number right
+    /// after the view's.
+    ArrayBuffer(Binary),
+    /// An `ArrayBuffer` met before (as a value or as another view's
+    /// buffer), by its pre-order number.
+    Ref(u32),
+}
+
+impl ViewBuffer {
+    /// The buffer's bytes, when this is where they are.
+    pub fn binary(&self) -> Option<&Binary> {
+        match self {
+            ViewBuffer::ArrayBuffer(b) => Some(b),
+            ViewBuffer::Ref(_) => None,
+        }
+    }
+}
+
 /// A structured-clone value.
 ///
 /// Object-like variants (everything from [`Value::Date`] on, except
-/// [`Value::Ref`]) are numbered in pre-order as they are encountered; a
-/// [`Value::Ref`] points back at an earlier one, which is how shared and
+/// [`Value::Ref`]) are numbered in pre-order as they are encountered (a
+/// [`Value::View`]'s own [`ViewBuffer::ArrayBuffer`] right after the view);
+/// a [`Value::Ref`] points back at an earlier one, which is how shared and
 /// cyclic structure is kept.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -180,9 +202,25 @@ pub enum Value {
     },
     /// An `ArrayBuffer`.
     ArrayBuffer(Binary),
-    /// A typed array or `DataView`: the viewed bytes plus the geometry of the
-    /// original buffer, so the restored view has the same offset.
+    /// A typed array or `DataView` with its whole `ArrayBuffer` (FORMAT.md
+    /// §4.3, tag `0x21`). Views over one buffer, and an `ArrayBuffer` value
+    /// of that buffer, share it: the first holds the bytes, the others a
+    /// [`ViewBuffer::Ref`] to it.
     View {
+        /// Which view.
+        kind: ViewKind,
+        /// Offset of the view in its buffer, in bytes.
+        byte_offset: u64,
+        /// Length of the view, in bytes (`byteLength`).
+        byte_length: u64,
+        /// The buffer the view is over.
+        buffer: ViewBuffer,
+    },
+    /// A typed array or `DataView` of which only the viewed bytes were kept,
+    /// as backups of `format_version` 1 store views (FORMAT.md §4.3, tag
+    /// `0x13`): the rest of its buffer is unknown (zeros when restored), and
+    /// it shares its buffer with nothing.
+    PartialView {
         /// Which view.
         kind: ViewKind,
         /// Offset of the view in its buffer, in bytes.
@@ -286,7 +324,11 @@ impl Value {
     pub fn for_each_binary(&self, f: &mut dyn FnMut(&Binary)) {
         match self {
             Value::ArrayBuffer(b)
-            | Value::View { bytes: b, .. }
+            | Value::View {
+                buffer: ViewBuffer::ArrayBuffer(b),
+                ..
+            }
+            | Value::PartialView { bytes: b, .. }
             | Value::Blob { data: b, .. }
             | Value::File { data: b, .. } => f(b),
             Value::Array { items, props, .. } => {
@@ -307,7 +349,11 @@ impl Value {
     pub fn for_each_binary_mut(&mut self, f: &mut dyn FnMut(&mut Binary)) {
         match self {
             Value::ArrayBuffer(b)
-            | Value::View { bytes: b, .. }
+            | Value::View {
+                buffer: ViewBuffer::ArrayBuffer(b),
+                ..
+            }
+            | Value::PartialView { bytes: b, .. }
             | Value::Blob { data: b, .. }
             | Value::File { data: b, .. } => f(b),
             Value::Array { items, props, .. } => {

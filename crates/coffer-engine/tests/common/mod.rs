@@ -6,7 +6,8 @@ use std::io::{Cursor, Read, Write};
 
 use coffer_engine::envelope::{seal_value, RecordContext};
 use coffer_engine::model::{
-    BigInt, DatabaseSchema, IndexSchema, JsString, Key, KeyPath, StoreSchema, Value, ViewKind,
+    BigInt, DatabaseSchema, IndexSchema, JsString, Key, KeyPath, StoreSchema, Value, ViewBuffer,
+    ViewKind,
 };
 use coffer_engine::{BackupWriter, MasterKey, MemorySpool, WriteOptions};
 use time::macros::datetime;
@@ -62,13 +63,17 @@ pub fn every_type(big: usize) -> Value {
             Value::View {
                 kind: ViewKind::Float32,
                 byte_offset: 4,
-                buffer_len: 16,
-                bytes: 1.5f32.to_le_bytes().to_vec().into(),
+                byte_length: 4,
+                buffer: ViewBuffer::ArrayBuffer(
+                    [[9u8; 4], 1.5f32.to_le_bytes(), [8; 4], [7; 4]]
+                        .concat()
+                        .into(),
+                ),
             },
         ),
         (
-            "big64",
-            Value::View {
+            "big64 (format_version 1 form)",
+            Value::PartialView {
                 kind: ViewKind::BigInt64,
                 byte_offset: 0,
                 buffer_len: 8,
@@ -76,12 +81,14 @@ pub fn every_type(big: usize) -> Value {
             },
         ),
         (
+            // Over "buffer" (object 4: after the object, "numbers", the
+            // date and the regexp).
             "dataview",
             Value::View {
                 kind: ViewKind::DataView,
                 byte_offset: 1,
-                buffer_len: 3,
-                bytes: vec![7].into(),
+                byte_length: 2,
+                buffer: ViewBuffer::Ref(4),
             },
         ),
         (

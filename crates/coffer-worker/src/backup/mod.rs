@@ -141,7 +141,7 @@ async fn write_backup(req: &Backup, rep: &Reporter) -> AppResult<(BackupDone, Bl
     let mut reading_began = None;
     let master = keys::current_key().await?;
     let reg = crate::registry::registry().await?;
-    let existing = idb::database_names().await?;
+    let existing = idb::databases().await?;
     let mut options = WriteOptions::new(time_from_ms(now_ms));
     options.master_key = Some(master.key.clone());
     // A restore decodes one records part at a time: smaller parts bound its
@@ -163,13 +163,23 @@ async fn write_backup(req: &Backup, rep: &Reporter) -> AppResult<(BackupDone, Bl
         ));
     }
     for sel in wanted {
-        let Some((_, version)) = existing.iter().find(|(n, _)| *n == sel.name) else {
+        let Some((_, version, _)) = existing.iter().find(|(n, ..)| *n == sel.name) else {
             return Err(AppError::new(
                 ErrorCode::BrowserNotFound,
                 format!("database {:?} no longer exists", sel.name),
             )
             .about(sel.name.clone()));
         };
+        // A name with a lone surrogate reaches here altered (U+FFFD).
+        if existing
+            .iter()
+            .any(|(n, _, exact)| *n == sel.name && !exact)
+        {
+            return Err(idb::inexact_name(
+                &format!("database {:?}", sel.name),
+                sel.name.clone(),
+            ));
+        }
         let db = idb::open(&sel.name).await?;
         let present = idb::store_names(&db);
         let mut stores: Vec<String> = sel
@@ -180,6 +190,16 @@ async fn write_backup(req: &Backup, rep: &Reporter) -> AppResult<(BackupDone, Bl
             .collect();
         stores.sort();
         stores.dedup();
+        if let Some(s) = idb::inexact_store_names(&db)
+            .into_iter()
+            .find(|s| stores.contains(s))
+        {
+            db.close();
+            return Err(idb::inexact_name(
+                &format!("store {s:?} of database {:?}", sel.name),
+                format!("{}/{s}", sel.name),
+            ));
+        }
         if stores.is_empty() {
             db.close();
             continue;

@@ -44,7 +44,9 @@ impl Snapshot {
         {
             let tx = idb::transaction(db, stores, IdbTransactionMode::Readonly)?;
             for s in stores {
-                let mut schema = idb::read_store_schema(&store(&tx, s)?)?;
+                let st = store(&tx, s)?;
+                idb::check_store_names(&st, name)?;
+                let mut schema = idb::read_store_schema(&st)?;
                 schema.encrypted = encrypted.contains(s);
                 schemas.push(schema);
             }

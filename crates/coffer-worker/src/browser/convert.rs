@@ -3,8 +3,12 @@
 //!
 //! - Strings keep lone surrogates (UTF-16 code units are copied when a
 //!   string is not well formed).
-//! - Typed arrays and `DataView`s keep their kind, `byteOffset` and the
-//!   length of their buffer; only the viewed bytes are stored.
+//! - Typed arrays and `DataView`s keep their kind, window and whole
+//!   `ArrayBuffer` ([`Value::View`]); a buffer met again (another view's, or
+//!   an `ArrayBuffer` value) becomes a [`ViewBuffer::Ref`], so views that
+//!   shared a buffer share one again when converted back. Views of backups
+//!   made before (window only, [`Value::PartialView`]) come back over a
+//!   buffer of their recorded length, zero outside the window.
 //! - Sparse arrays keep their holes and extra named properties.
 //! - Objects seen twice (shared or cyclic structure) become
 //!   [`Value::Ref`] to their pre-order number.
@@ -13,7 +17,7 @@
 //!   resolved through a caller-supplied resolver, so big bodies never have to
 //!   live in wasm memory.
 
-use coffer_engine::model::{BigInt, Binary, BlobRef, JsString, Key, Value, ViewKind};
+use coffer_engine::model::{BigInt, Binary, BlobRef, JsString, Key, Value, ViewBuffer, ViewKind};
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -298,12 +302,32 @@ impl<'a> ToValue<'a> {
             name if ArrayBuffer::is_view(v) => {
                 let kind = ViewKind::from_js_name(name)
                     .ok_or_else(|| err(format!("unknown view type {name}")))?;
-                let (bytes, byte_offset, buffer_len) = bytes_of_view(v);
+                let number = |k: &str| {
+                    Reflect::get(v, &k.into())
+                        .ok()
+                        .and_then(|x| x.as_f64())
+                        .unwrap_or(0.0) as u64
+                };
+                let (byte_offset, byte_length) = (number("byteOffset"), number("byteLength"));
+                let b = Reflect::get(v, &"buffer".into()).unwrap_or(JsValue::UNDEFINED);
+                let bt = tag_of(&b);
+                if bt != "[object ArrayBuffer]" {
+                    let bt = bt.trim_start_matches("[object ").trim_end_matches(']');
+                    return Err(err(format!("views over a {bt} cannot be backed up")));
+                }
+                // The buffer is numbered right after the view, unless met before.
+                let buffer = match self.seen.get(&b).as_f64() {
+                    Some(id) => ViewBuffer::Ref(id as u32),
+                    None => {
+                        self.register(&b);
+                        ViewBuffer::ArrayBuffer(Binary::Inline(Uint8Array::new(&b).to_vec()))
+                    }
+                };
                 Value::View {
                     kind,
                     byte_offset,
-                    buffer_len,
-                    bytes: Binary::Inline(bytes),
+                    byte_length,
+                    buffer,
                 }
             }
             "Object" => {
@@ -347,7 +371,8 @@ pub type BlobToBuffer<'a> = dyn FnMut(&web_sys::Blob) -> AppResult<ArrayBuffer> 
 pub struct ToJs<'a> {
     objects: Vec<JsValue>,
     /// Every `ArrayBuffer` the last conversion made (one per `ArrayBuffer`
-    /// or view value; a value met again is a reference, not a new buffer).
+    /// value, view's own buffer or window-only view; a buffer met again is
+    /// a reference, not a new buffer).
     buffers: Vec<ArrayBuffer>,
     resolve: Option<&'a mut BlobResolver<'a>>,
     to_buffer: Option<&'a mut BlobToBuffer<'a>>,
@@ -482,6 +507,46 @@ impl<'a> ToJs<'a> {
                 self.push(buf.into())
             }
             Value::View {
+                kind,
+                byte_offset,
+                byte_length,
+                buffer,
+            } => {
+                // The view is numbered before its own buffer: hold its place.
+                let slot = self.objects.len();
+                self.objects.push(JsValue::UNDEFINED);
+                let buf = match buffer {
+                    ViewBuffer::ArrayBuffer(b) => {
+                        let buf = self.body_buffer(b, b.len(), 0)?;
+                        self.push(buf.clone().into());
+                        buf
+                    }
+                    ViewBuffer::Ref(id) => self
+                        .objects
+                        .get(*id as usize)
+                        .and_then(|o| o.dyn_ref::<ArrayBuffer>().cloned())
+                        .ok_or_else(|| {
+                            err(format!("a view refers to object {id}, not an ArrayBuffer"))
+                        })?,
+                };
+                if byte_offset
+                    .checked_add(*byte_length)
+                    .is_none_or(|end| end > u64::from(buf.byte_length()))
+                {
+                    return Err(err("a view lies outside its buffer"));
+                }
+                let view = construct(
+                    kind.js_name(),
+                    &[
+                        buf.into(),
+                        JsValue::from_f64(*byte_offset as f64),
+                        JsValue::from_f64((*byte_length / kind.element_size()) as f64),
+                    ],
+                )?;
+                self.objects[slot] = view.clone();
+                view
+            }
+            Value::PartialView {
                 kind,
                 byte_offset,
                 buffer_len,

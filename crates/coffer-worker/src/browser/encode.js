@@ -12,8 +12,8 @@
 //   ends    where each value's encoding ends (Uint32Array);
 //   holes   offsets in `bytes` where a `binary` is left out (Uint32Array);
 //   bodies  for each hole, its body: a Blob (or File) to read, or the bytes
-//           (a Uint8Array view) of an ArrayBuffer or view longer than
-//           `threshold`. Shorter ArrayBuffer and view bodies are inline.
+//           (a Uint8Array view) of an ArrayBuffer (a value, or a view's
+//           buffer) longer than `threshold`. Shorter ones are inline.
 // or, when value `i` cannot be encoded, [null, i, message, unsupported]:
 // `unsupported` is true for a value a backup cannot hold (any other
 // failure is the browser's).
@@ -288,13 +288,27 @@ function value(v, depth) {
       return;
     default:
       if (ArrayBuffer.isView(v)) {
+        // A view with its whole buffer (0x21): the buffer is numbered right
+        // after the view, or referred to when met before (another view's,
+        // or an ArrayBuffer value), so shared buffers stay shared.
         const kind = VIEW_KINDS[tag];
         if (kind === undefined) throw new Unsupported(`unknown view type ${tag}`);
-        byte(0x13);
+        const b = v.buffer;
+        const bt = toTag.call(b).slice(8, -1);
+        if (bt !== 'ArrayBuffer') throw new Unsupported(`views over a ${bt} cannot be backed up`);
+        byte(0x21);
         byte(kind);
         varint(v.byteOffset);
-        varint(v.buffer.byteLength);
-        bytesBody(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+        varint(v.byteLength);
+        const bid = seen.get(b);
+        if (bid !== undefined) {
+          byte(0x20);
+          varint(bid);
+          return;
+        }
+        seen.set(b, next++);
+        byte(0x12);
+        bytesBody(new Uint8Array(b));
         return;
       }
       throw new Unsupported(`values of type ${tag} cannot be backed up`);

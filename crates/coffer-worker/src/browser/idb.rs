@@ -309,6 +309,17 @@ pub async fn finish_upgrade(request: &IdbOpenDbRequest, tx: &IdbTransaction) -> 
 
 /// Names of every database of the origin.
 pub async fn database_names() -> AppResult<Vec<(String, u64)>> {
+    Ok(databases()
+        .await?
+        .into_iter()
+        .map(|(name, version, _)| (name, version))
+        .collect())
+}
+
+/// Every database of the origin: name, version, and whether the name is
+/// exact (false when it holds a lone surrogate, which reaches wasm as
+/// U+FFFD).
+pub async fn databases() -> AppResult<Vec<(String, u64, bool)>> {
     let f = factory()?;
     let m: Function = Reflect::get(&f, &"databases".into())
         .map_err(|e| AppError::js("cannot list databases", e))?
@@ -328,15 +339,13 @@ pub async fn database_names() -> AppResult<Vec<(String, u64)>> {
         .map_err(|e| AppError::js("cannot list databases", e))?;
     let mut out = Vec::new();
     for info in Array::from(&list).iter() {
-        let name = Reflect::get(&info, &"name".into())
-            .ok()
-            .and_then(|v| v.as_string());
+        let name = Reflect::get(&info, &"name".into()).unwrap_or(JsValue::UNDEFINED);
         let version = Reflect::get(&info, &"version".into())
             .ok()
             .and_then(|v| v.as_f64())
             .unwrap_or(0.0);
-        if let Some(name) = name {
-            out.push((name, version as u64));
+        if let Some(text) = name.as_string() {
+            out.push((text, version as u64, is_exact(&name)));
         }
     }
     out.sort();
@@ -369,6 +378,93 @@ pub fn store_names(db: &IdbDatabase) -> Vec<String> {
     let mut out: Vec<String> = (0..list.length()).filter_map(|i| list.get(i)).collect();
     out.sort();
     out
+}
+
+/// Whether a JS string reaches wasm exactly: it holds no lone surrogate.
+fn is_exact(v: &JsValue) -> bool {
+    crate::browser::convert::js_string(v).as_str().is_some()
+}
+
+/// The error for a name (`subject`, e.g. `store "s" of database "db"`)
+/// that holds a lone surrogate: a backup could only store it altered.
+pub fn inexact_name(subject: &str, about: String) -> AppError {
+    AppError::new(
+        ErrorCode::UnsupportedValue,
+        format!(
+            "the name of {subject} holds a lone surrogate (an unpaired UTF-16 code unit, shown as U+FFFD); a backup cannot hold it unaltered, so rename it to back it up"
+        ),
+    )
+    .about(about)
+}
+
+/// Refuses (with [`inexact_name`]) a store of `database` whose name, key
+/// path, index names or index key paths hold a lone surrogate.
+pub fn check_store_names(store: &IdbObjectStore, database: &str) -> AppResult<()> {
+    let name = store.name();
+    let about = format!("{database}/{name}");
+    let store_name = Reflect::get(store, &"name".into()).unwrap_or(JsValue::UNDEFINED);
+    if !is_exact(&store_name) {
+        return Err(inexact_name(
+            &format!("store {name:?} of database {database:?}"),
+            about,
+        ));
+    }
+    if !key_path_is_exact(&store.key_path().unwrap_or(JsValue::NULL)) {
+        return Err(inexact_name(
+            &format!("the key path of store {name:?} of database {database:?}"),
+            about,
+        ));
+    }
+    let names = store.index_names();
+    for i in 0..names.length() {
+        let ix_name = Reflect::get_u32(&names, i).unwrap_or(JsValue::UNDEFINED);
+        let shown = ix_name.as_string().unwrap_or_default();
+        if !is_exact(&ix_name) {
+            return Err(inexact_name(
+                &format!("index {shown:?} of store {name:?} of database {database:?}"),
+                about,
+            ));
+        }
+        let ix = store
+            .index(&shown)
+            .map_err(|e| AppError::js("cannot read an index", e))?;
+        if !key_path_is_exact(&ix.key_path().unwrap_or(JsValue::NULL)) {
+            return Err(inexact_name(
+                &format!(
+                    "the key path of index {shown:?} of store {name:?} of database {database:?}"
+                ),
+                about,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The names (as they reach wasm, lone surrogates as U+FFFD) of the
+/// stores of `db` whose real names hold a lone surrogate.
+pub fn inexact_store_names(db: &IdbDatabase) -> Vec<String> {
+    let list = db.object_store_names();
+    (0..list.length())
+        .filter_map(|i| Reflect::get_u32(&list, i).ok())
+        .filter(|v| !is_exact(v))
+        .filter_map(|v| v.as_string())
+        .collect()
+}
+
+/// Whether every string of a key path (a string, or an array or
+/// `DOMStringList` of them) is exact.
+fn key_path_is_exact(v: &JsValue) -> bool {
+    if v.is_string() {
+        return is_exact(v);
+    }
+    if v.is_null() || v.is_undefined() {
+        return true;
+    }
+    let len = Reflect::get(v, &"length".into())
+        .ok()
+        .and_then(|l| l.as_f64())
+        .unwrap_or(0.0);
+    (0..len as u32).all(|i| Reflect::get_u32(v, i).is_ok_and(|p| !p.is_string() || is_exact(&p)))
 }
 
 /// A transaction over `stores` in `mode`.

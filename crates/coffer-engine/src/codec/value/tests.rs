@@ -40,7 +40,7 @@ pub(crate) fn every_type() -> Value {
         ("ab", Value::ArrayBuffer(vec![1, 2, 3].into())),
         (
             "u16",
-            Value::View {
+            Value::PartialView {
                 kind: ViewKind::Uint16,
                 byte_offset: 2,
                 buffer_len: 10,
@@ -52,8 +52,19 @@ pub(crate) fn every_type() -> Value {
             Value::View {
                 kind: ViewKind::DataView,
                 byte_offset: 1,
-                buffer_len: 4,
-                bytes: vec![9, 9].into(),
+                byte_length: 2,
+                buffer: ViewBuffer::ArrayBuffer(vec![8, 9, 9, 8].into()),
+            },
+        ),
+        (
+            // Over "ab", object 6 (after the object, "bools", "numbers",
+            // the two dates and the regexp).
+            "shared",
+            Value::View {
+                kind: ViewKind::Uint8,
+                byte_offset: 1,
+                byte_length: 2,
+                buffer: ViewBuffer::Ref(6),
             },
         ),
         (
@@ -145,11 +156,80 @@ fn rejects_malformed() {
         ),
         (
             "view beyond its buffer",
-            vec![VIEW, 2, 4, 4, BIN_INLINE, 1, 0],
+            vec![PARTIAL_VIEW, 2, 4, 4, BIN_INLINE, 1, 0],
         ),
-        ("misaligned view", vec![VIEW, 4, 1, 4, BIN_INLINE, 2, 0, 0]),
-        ("view kind 0", vec![VIEW, 0, 0, 0, BIN_INLINE, 0]),
-        ("view kind 14", vec![VIEW, 14, 0, 0, BIN_INLINE, 0]),
+        (
+            "misaligned view",
+            vec![PARTIAL_VIEW, 4, 1, 4, BIN_INLINE, 2, 0, 0],
+        ),
+        ("view kind 0", vec![PARTIAL_VIEW, 0, 0, 0, BIN_INLINE, 0]),
+        ("view kind 14", vec![PARTIAL_VIEW, 14, 0, 0, BIN_INLINE, 0]),
+        (
+            "buffer view beyond its buffer",
+            vec![
+                BUFFER_VIEW,
+                2,
+                4,
+                1,
+                ARRAY_BUFFER,
+                BIN_INLINE,
+                4,
+                0,
+                0,
+                0,
+                0,
+            ],
+        ),
+        (
+            "misaligned buffer view",
+            vec![BUFFER_VIEW, 4, 0, 1, ARRAY_BUFFER, BIN_INLINE, 2, 0, 0],
+        ),
+        (
+            "buffer view kind 0",
+            vec![BUFFER_VIEW, 0, 0, 0, ARRAY_BUFFER, BIN_INLINE, 0],
+        ),
+        (
+            "buffer view over a string",
+            vec![BUFFER_VIEW, 2, 0, 0, STRING, 0],
+        ),
+        (
+            "buffer view over a view",
+            vec![BUFFER_VIEW, 2, 0, 0, PARTIAL_VIEW, 2, 0, 0, BIN_INLINE, 0],
+        ),
+        (
+            "buffer view referring to itself",
+            vec![BUFFER_VIEW, 2, 0, 0, REF, 0],
+        ),
+        (
+            "buffer view referring to an object",
+            vec![DENSE_ARRAY, 2, OBJECT, 0, BUFFER_VIEW, 2, 0, 0, REF, 1, 0],
+        ),
+        (
+            "buffer view referring past its shared buffer",
+            vec![
+                DENSE_ARRAY,
+                2,
+                ARRAY_BUFFER,
+                BIN_INLINE,
+                1,
+                7,
+                BUFFER_VIEW,
+                2,
+                1,
+                1,
+                REF,
+                1,
+                0,
+            ],
+        ),
+        (
+            "buffer view whose buffer is nested too deeply",
+            std::iter::repeat_n([DENSE_ARRAY, 1], 8)
+                .flatten()
+                .chain([BUFFER_VIEW, 2, 0, 0, ARRAY_BUFFER, BIN_INLINE, 0])
+                .chain([0; 8])
+                .collect(),
+        ),
         ("unknown binary form", vec![ARRAY_BUFFER, 2, 0]),
         ("depth limit", deep),
         ("non-canonical bigint", vec![BIGINT, 0, 1, 0]),
@@ -201,6 +281,39 @@ fn rejects_malformed() {
         vec![ERROR, 0, 0, 1, 2, b'x'],
         vec![OBJECT, 1, 2, b'a', REF, 0],
         vec![ARRAY_BUFFER, BIN_EXTERNAL, 3, 9],
+        vec![
+            BUFFER_VIEW,
+            2,
+            4,
+            0,
+            ARRAY_BUFFER,
+            BIN_INLINE,
+            4,
+            0,
+            0,
+            0,
+            0,
+        ],
+        vec![
+            DENSE_ARRAY,
+            2,
+            ARRAY_BUFFER,
+            BIN_INLINE,
+            1,
+            7,
+            BUFFER_VIEW,
+            2,
+            1,
+            0,
+            REF,
+            1,
+            0,
+        ],
+        std::iter::repeat_n([DENSE_ARRAY, 1], 7)
+            .flatten()
+            .chain([BUFFER_VIEW, 2, 0, 0, ARRAY_BUFFER, BIN_INLINE, 0])
+            .chain([0; 7])
+            .collect(),
     ] {
         assert!(decode_value(&ok, 8).is_ok(), "{ok:?}");
         assert!(check_value(&ok, 8).is_ok(), "{ok:?}");
@@ -245,11 +358,29 @@ pub(crate) fn arb_value() -> impl Strategy<Value = Value> {
                     .flat_map(|b| std::iter::repeat_n(*b, size as usize))
                     .collect();
                 let byte_offset = off * size;
-                Value::View {
+                Value::PartialView {
                     kind,
                     byte_offset,
                     buffer_len: byte_offset + bytes.len() as u64 + extra,
                     bytes: bytes.into(),
+                }
+            }),
+        (
+            0usize..13,
+            0u64..4,
+            0u64..4,
+            proptest::collection::vec(any::<u8>(), 0..24)
+        )
+            .prop_map(|(k, off, elems, buffer)| {
+                let kind = ViewKind::ALL[k];
+                let size = kind.element_size();
+                let byte_offset = (off * size).min(buffer.len() as u64 / size * size);
+                let room = (buffer.len() as u64 - byte_offset) / size;
+                Value::View {
+                    kind,
+                    byte_offset,
+                    byte_length: elems.min(room) * size,
+                    buffer: ViewBuffer::ArrayBuffer(buffer.into()),
                 }
             }),
         (".*", proptest::collection::vec(any::<u8>(), 0..10)).prop_map(|(m, d)| {
@@ -344,4 +475,158 @@ proptest! {
             prop_assert_eq!(checked, Err(e));
         }
     }
+}
+
+/// Issue 14: views keep their whole buffer and share it: two views and an
+/// `ArrayBuffer` property over one buffer decode to one buffer value and
+/// references to it, in either order, and the buffer's bytes are charged
+/// once however many views share it.
+#[test]
+fn issue_14_views_share_their_buffer() {
+    let buffer: Vec<u8> = (0..64).collect();
+    let view = |kind, byte_offset, byte_length, buffer| Value::View {
+        kind,
+        byte_offset,
+        byte_length,
+        buffer,
+    };
+    // [Uint8Array(b, 8), DataView(b, 4, 8), b]: array 0, view 1, b 2, view 3.
+    let v = Value::array(vec![
+        view(
+            ViewKind::Uint8,
+            8,
+            56,
+            ViewBuffer::ArrayBuffer(buffer.clone().into()),
+        ),
+        view(ViewKind::DataView, 4, 8, ViewBuffer::Ref(2)),
+        Value::Ref(2),
+    ]);
+    let bytes = encode_value(&v).unwrap();
+    let mut out = Vec::new();
+    assert_eq!(encode_value_into(&mut out, &v).unwrap(), Revision::V2);
+    assert!(decode_value(&bytes, 8).unwrap().same(&v));
+    let checked = check_value_with(&bytes, &Limits::default(), Revision::V2, &mut |_| Ok(()));
+    assert_eq!(
+        checked,
+        Ok(Checked {
+            external: 0,
+            revision: Revision::V2
+        })
+    );
+    // The buffer first, as a property: the views refer to it.
+    let w = Value::object([
+        ("b", Value::ArrayBuffer(buffer.clone().into())),
+        ("u", view(ViewKind::Uint8, 8, 8, ViewBuffer::Ref(1))),
+        ("f", view(ViewKind::Float64, 8, 56, ViewBuffer::Ref(1))),
+    ]);
+    assert!(decode_value(&encode_value(&w).unwrap(), 8)
+        .unwrap()
+        .same(&w));
+    // Many views of one buffer cost its bytes once.
+    let many = Value::array(
+        std::iter::once(Value::ArrayBuffer(vec![0; 100_000].into()))
+            .chain((0..100).map(|_| view(ViewKind::Uint8, 0, 100_000, ViewBuffer::Ref(1))))
+            .collect(),
+    );
+    let bytes = encode_value(&many).unwrap();
+    let mut budget = Budget::new(1 << 30);
+    decode_value_in(&bytes, &Limits::default(), Revision::V2, &mut budget).unwrap();
+    assert!(budget.used() < 120_000, "{} bytes charged", budget.used());
+}
+
+/// Tag 0x21 belongs to revision 2: a revision-1 reader (format_version 1,
+/// envelope version 1) rejects it; the window-only form 0x13 stays valid in
+/// both, and values without views need only revision 1.
+#[test]
+fn buffer_views_need_revision_2() {
+    let v = Value::View {
+        kind: ViewKind::Uint8,
+        byte_offset: 0,
+        byte_length: 1,
+        buffer: ViewBuffer::ArrayBuffer(vec![5].into()),
+    };
+    let bytes = encode_value(&v).unwrap();
+    let limits = Limits::default();
+    let mut budget = Budget::new(1 << 20);
+    assert!(decode_value_in(&bytes, &limits, Revision::V1, &mut budget).is_err());
+    assert!(check_value_with(&bytes, &limits, Revision::V1, &mut |_| Ok(())).is_err());
+    let all = encode_value(&every_type()).unwrap();
+    assert_eq!(
+        check_value_with(&all, &limits, Revision::V2, &mut |_| Ok(()))
+            .unwrap()
+            .revision,
+        Revision::V2
+    );
+    let old = [PARTIAL_VIEW, 5, 2, 8, BIN_INLINE, 4, 1, 0, 2, 0];
+    for admit in [Revision::V1, Revision::V2] {
+        let c = check_value_with(&old, &limits, admit, &mut |_| Ok(())).unwrap();
+        assert_eq!(c.revision, Revision::V1);
+        assert!(decode_value_in(&old, &limits, admit, &mut budget).is_ok());
+    }
+    let mut out = Vec::new();
+    assert_eq!(
+        encode_value_into(&mut out, &Value::ArrayBuffer(vec![1].into())).unwrap(),
+        Revision::V1
+    );
+}
+
+/// The encoder refuses views whose buffer reference names no earlier
+/// `ArrayBuffer`, or whose window leaves the buffer.
+#[test]
+fn encoder_refuses_impossible_views() {
+    let view = |buffer| Value::View {
+        kind: ViewKind::Uint16,
+        byte_offset: 2,
+        byte_length: 2,
+        buffer,
+    };
+    for bad in [
+        view(ViewBuffer::Ref(0)),
+        Value::array(vec![Value::Object(vec![]), view(ViewBuffer::Ref(1))]),
+        Value::array(vec![
+            Value::ArrayBuffer(vec![0; 3].into()),
+            view(ViewBuffer::Ref(1)),
+        ]),
+        view(ViewBuffer::ArrayBuffer(vec![0; 3].into())),
+        Value::View {
+            kind: ViewKind::Uint16,
+            byte_offset: 1,
+            byte_length: 2,
+            buffer: ViewBuffer::ArrayBuffer(vec![0; 4].into()),
+        },
+    ] {
+        assert!(encode_value(&bad).is_err(), "{bad:?}");
+    }
+    assert!(encode_value(&Value::array(vec![
+        Value::ArrayBuffer(vec![0; 4].into()),
+        view(ViewBuffer::Ref(1)),
+    ]))
+    .is_ok());
+}
+
+/// Where views may share buffers, a value holds at most
+/// `MAX_VALUE_BUFFERS` of them (each costs a reader 16 bytes); in revision
+/// 1 there is no such limit.
+#[test]
+fn buffers_per_value_are_limited_in_revision_2() {
+    let n = MAX_VALUE_BUFFERS as usize + 1;
+    let mut bytes = vec![SET];
+    write_varint(&mut bytes, n as u64);
+    for _ in 0..n {
+        bytes.extend_from_slice(&[ARRAY_BUFFER, BIN_INLINE, 0]);
+    }
+    let limits = Limits::default();
+    let e = check_value_with(&bytes, &limits, Revision::V2, &mut |_| Ok(())).unwrap_err();
+    assert_eq!(e.limit().map(|l| l.limit), Some(MAX_VALUE_BUFFERS));
+    assert!(check_value_with(&bytes, &limits, Revision::V1, &mut |_| Ok(())).is_ok());
+    let mut set = Value::Set(
+        (0..n)
+            .map(|_| Value::ArrayBuffer(Vec::new().into()))
+            .collect(),
+    );
+    assert!(encode_value(&set).is_err());
+    if let Value::Set(items) = &mut set {
+        items.pop();
+    }
+    assert!(encode_value(&set).is_ok());
 }
