@@ -614,6 +614,62 @@ test('two tabs: a key replaced in one is shown and used by the other without a r
   expect(navigations).toEqual([]);
 });
 
+// Issue 13: a browser killed during a key replacement or a restore leaves
+// work that the worker finishes at its next start (the pending key, the
+// restore's registrations). The tab whose worker did it shows the result
+// without a reload. Another page of the origin holds the lock meanwhile,
+// so the reloaded tab's first overview comes before that work.
+test('work finished at start-up shows in the overview of the tab that did it', async ({ context }) => {
+  const a = await context.newPage();
+  const b = await context.newPage();
+  await open(a);
+  await loadSample(a);
+  const shownKey = () => a.locator('.overview .key-id');
+  const oldId = (await shownKey().textContent()).match(/[0-9a-f]{32}/)[0];
+  const meta = (page, fn, arg) => page.evaluate(async ({ src, arg }) => {
+    const db = await new Promise((ok) => { const r = indexedDB.open('coffer-meta'); r.onsuccess = () => ok(r.result); });
+    const tx = db.transaction(['keys', 'encrypted-stores', 'journal'], 'readwrite');
+    const out = await new Function('tx', 'arg', `return (async () => { ${src} })()`)(tx, arg);
+    await new Promise((ok) => { tx.oncomplete = ok; });
+    db.close();
+    return out;
+  }, { src: fn, arg });
+  // A page of the origin that is not the app takes the lock, and lets go.
+  await b.goto('/not-the-app');
+  const hold = () => b.evaluate(() => new Promise((held) => navigator.locks.request('coffer-exclusive', () => { held(); return new Promise((r) => { window.__release = r; }); })));
+  const release = () => b.evaluate(() => window.__release());
+  const reload = async () => {
+    await a.reload();
+    await expect(a.getByRole('heading', { name: 'Backup Management' })).toBeVisible();
+    await expect(a.getByText('Loading…')).toHaveCount(0);
+  };
+
+  // 1. A replacement interrupted after its new key was saved as pending.
+  await meta(a, "tx.objectStore('keys').put({ id: 'pending', key: crypto.getRandomValues(new Uint8Array(32)), created: Date.now() }, 'pending');");
+  await hold();
+  await reload();
+  await expect(shownKey()).toContainText(oldId); // the worker has not finished it yet
+  await release();
+  const current = async () => meta(a, "return await new Promise((ok) => { const r = tx.objectStore('keys').get('current'); r.onsuccess = () => ok(r.result.id); });");
+  await expect.poll(current).not.toBe(oldId);
+  await expect(shownKey()).toHaveText(`Master key id: ${await current()}`);
+  expect((await secrets(a)).mail.password).toBe('correct horse battery staple');
+
+  // 2. A restore interrupted after a database committed, before its
+  // encrypted store was registered (the intent is in the journal).
+  await a.evaluate(async () => {
+    await window.coffer.createEncryptedStore('e2e-settle', 'vault');
+    await window.coffer.put('e2e-settle', 'vault', 'k', { restored: true });
+  });
+  await meta(a, "tx.objectStore('encrypted-stores').delete(['e2e-settle', 'vault']); tx.objectStore('journal').put([['e2e-settle', 'vault']], 'restore');");
+  await hold();
+  await reload();
+  await expect(a.getByTestId('row-e2e-settle-vault')).not.toContainText('encrypted');
+  await release();
+  await expect(a.getByTestId('row-e2e-settle-vault')).toContainText('encrypted');
+  expect(await a.evaluate(() => window.coffer.get('e2e-settle', 'vault', 'k'))).toEqual({ restored: true });
+});
+
 test('store API: binary values come back whole (their buffers are moved, not copied), and the caller keeps its own', async ({ page }) => {
   await open(page);
   const r = await page.evaluate(async () => {

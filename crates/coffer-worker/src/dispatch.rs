@@ -165,12 +165,19 @@ pub fn run() {
     s.set_onmessage(Some(f.as_ref().unchecked_ref()));
     f.forget();
     // Finish a key replacement, and settle the registrations of a restore,
-    // that a previous session was interrupted in.
+    // that a previous session was interrupted in. The page may have shown
+    // its first overview before: "settled" tells every tab, this one too,
+    // to reload it.
     wasm_bindgen_futures::spawn_local(async {
         let rep = Reporter::silent();
         if let Ok(_g) = lock::acquire(LOCK_NAME, &rep).await {
-            let _ = keys::resume_pending().await;
-            let _ = registry::settle_restore().await;
+            let finished = keys::resume_pending().await.unwrap_or(false);
+            let registered = registry::settle_restore()
+                .await
+                .is_ok_and(|r| !r.is_empty());
+            if finished || registered {
+                tabs::broadcast("settled");
+            }
         }
     });
     post(

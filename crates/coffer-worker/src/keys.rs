@@ -319,16 +319,18 @@ pub async fn replace_key(
     })
 }
 
-/// Finishes a replacement that was interrupted (pending key present).
-pub async fn resume_pending() -> AppResult<()> {
+/// Finishes a replacement that was interrupted (pending key present);
+/// returns whether there was one.
+pub async fn resume_pending() -> AppResult<bool> {
     let _keys = lock::keys(false).await?;
     finish_pending().await
 }
 
 /// [`resume_pending`], for a caller that holds [`lock::KEYS_LOCK`].
-async fn finish_pending() -> AppResult<()> {
+async fn finish_pending() -> AppResult<bool> {
     let db = meta::open().await?;
     let (current, pending) = load(&db).await?;
+    let finished = pending.is_some();
     if let Some(p) = pending {
         if let Some(c) = &current {
             reseal_all(&c.key, &p.key, &Reporter::silent()).await?;
@@ -337,7 +339,7 @@ async fn finish_pending() -> AppResult<()> {
         crate::tabs::broadcast("key-changed");
     }
     db.close();
-    Ok(())
+    Ok(finished)
 }
 
 /// Both keys a sealed record may be under right now (current first).
