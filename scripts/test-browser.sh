@@ -52,6 +52,13 @@ count "$log"
 if [ "$e2e_status" -ne 0 ] && ! grep -q ' failed' "$log"; then failed=$((failed + 1)); fi
 rm -f "$log"
 
+# Issue 13: a few kill trials of a restore and a key replacement, and two
+# rounds of three tabs at once (the full runs: scripts/reliability-browser.sh).
+step "reliability: browser killed mid-operation, several tabs at once (quick)"
+rel_status=0
+scripts/reliability-browser.sh --quick || rel_status=$?
+if [ "$rel_status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 echo
 echo "browser: $passed passed, $failed failed"
-[ "$wasm_status" -eq 0 ] && [ "$e2e_status" -eq 0 ]
+[ "$wasm_status" -eq 0 ] && [ "$e2e_status" -eq 0 ] && [ "$rel_status" -eq 0 ]
