@@ -16,7 +16,7 @@ tmp="$out.tmp"
 
 trunk build --release
 cargo build --release --target wasm32-unknown-unknown -p coffer-embed --bin coffer-embed
-t=target/wasm32-unknown-unknown/release
+t="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release"
 rm -rf "$tmp"
 mkdir -p "$tmp"
 wasm-bindgen --target web --no-typescript --out-dir "$tmp" --out-name coffer-embed "$t/coffer-embed.wasm"

@@ -28,6 +28,9 @@ fi
 step "native tests (engine, CLI, protocol, app and worker logic)"
 cargo test --workspace
 
+step "fuzz smoke: every fuzz target briefly (installs cargo-fuzz if missing)"
+scripts/fuzz.sh smoke 15
+
 step "browser tests (app)"
 scripts/test-browser.sh
 
@@ -37,5 +40,8 @@ node_modules/.bin/tsc --noEmit --strict --lib es2022,dom,dom.iterable --target e
 
 step "browser tests (embedding: <coffer-backup> in the example host app)"
 scripts/test-embed.sh
+
+step "libraries apps use, backed up and restored (Dexie, localForage, PouchDB, idb-keyval, PGlite)"
+COFFER_SKIP_BUILD=1 scripts/test-libraries.sh
 
 step "all tests passed"

@@ -205,6 +205,9 @@ pub struct RestoreFlow {
     pub selection: SelectionState,
     /// Whether the "Restore now" confirmation is open.
     pub confirming: bool,
+    /// Whether the user trusts an unauthenticated backup enough to
+    /// restore it.
+    pub trusted: bool,
 }
 
 impl RestoreFlow {
@@ -225,6 +228,7 @@ impl RestoreFlow {
     /// The file checked out.
     pub fn checked(&mut self, p: Preview) {
         self.checking = false;
+        self.trusted = false;
         self.selection = SelectionState::all(&p.databases);
         if !p.key_ok {
             self.need_key = Some(p.backup_key_id.clone().unwrap_or_default());
@@ -254,9 +258,21 @@ impl RestoreFlow {
         self.confirming = false;
     }
 
+    /// Whether the checked backup is unauthenticated (its restore needs
+    /// [`RestoreFlow::trusted`]).
+    pub fn unauthenticated(&self) -> bool {
+        self.preview
+            .as_ref()
+            .is_some_and(|p| !p.authentication.is_verified())
+    }
+
     /// Whether "Restore backup" may be pressed.
     pub fn can_restore(&self, busy: bool) -> bool {
-        !busy && !self.checking && self.preview.is_some() && !self.selection.is_empty()
+        !busy
+            && !self.checking
+            && self.preview.is_some()
+            && !self.selection.is_empty()
+            && (self.trusted || !self.unauthenticated())
     }
 }
 
@@ -394,6 +410,16 @@ mod tests {
         f.confirming = true;
         f.restored();
         assert!(f.preview.is_none() && !f.confirming);
+        // An unauthenticated backup needs the user's trust.
+        f.checked(Preview {
+            authentication: coffer_protocol::Authentication::NoMac,
+            ..preview(true)
+        });
+        assert!(f.unauthenticated() && !f.can_restore(false));
+        f.trusted = true;
+        assert!(f.can_restore(false));
+        f.checked(preview(true));
+        assert!(!f.trusted && !f.unauthenticated(), "a new check asks again");
         // A backup whose key is not at hand asks for its key file.
         f.chose("c.zip".into());
         assert_eq!(f.file_name, "c.zip");

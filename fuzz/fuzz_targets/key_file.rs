@@ -12,5 +12,5 @@ fuzz_target!(|data: &[u8]| {
     let limits = Limits { max_kdf_memory_kib: 1024, max_kdf_iterations: 2, ..Limits::default() };
     let _ = inspect_key_file(text);
     let _ = read_key_file(text, None, &limits);
-    let _ = read_key_file(text, Some(b"fuzz"), &limits);
+    let _ = read_key_file(text, Some(b"correct horse battery staple"), &limits);
 });

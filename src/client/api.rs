@@ -124,6 +124,9 @@ pub struct UnlockOptions {
     /// The key file of the master key the backup's encrypted stores were
     /// sealed under, when that is not this origin's key.
     pub key_file: Option<KeyFileInput>,
+    /// Restore a backup that proves nothing about who made it (the user
+    /// confirmed it).
+    pub accept_unauthenticated: bool,
 }
 
 impl UnlockOptions {
@@ -139,6 +142,7 @@ impl UnlockOptions {
                 text,
                 passphrase: key_passphrase.filter(|p| !p.is_empty()),
             }),
+            accept_unauthenticated: false,
         }
     }
 }
@@ -169,7 +173,8 @@ pub async fn inspect(
 
 /// Restores `selection` (within `scope`) from `file`: the worker validates
 /// it again (unless it just did), then replaces those stores, one
-/// transaction per database.
+/// transaction per database. An unauthenticated backup is restored only
+/// with `unlock.accept_unauthenticated`.
 pub async fn restore(
     engine: &EngineClient,
     file: &Blob,
@@ -185,6 +190,7 @@ pub async fn restore(
                 scope: scope.clone(),
                 passphrase: unlock.passphrase.clone(),
                 key_file: unlock.key_file.clone(),
+                accept_unauthenticated: unlock.accept_unauthenticated,
             },
             Attachments::file(file.clone()),
             on_progress,

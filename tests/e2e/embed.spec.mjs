@@ -2,7 +2,7 @@
 // run by scripts/test-embed.sh (tests/e2e/embed.config.mjs). Every test
 // starts from an empty origin.
 import { test, expect } from '@playwright/test';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -418,4 +418,52 @@ test('two elements with different locales each keep their language', async ({ pa
   await expect(en.getByRole('button', { name: 'Create backup' })).toBeVisible();
   await expect(de.getByRole('button', { name: 'Create backup' })).toHaveCount(0);
   await expect(en.getByRole('button', { name: 'Backup erstellen' })).toHaveCount(0);
+});
+
+// Issue 13: the browser restore is checked against the same files as the
+// engine and a second reader: every whole-file vector of FORMAT.md §10.8
+// gets the same outcome and error code from the element's inspect() (a
+// crashed worker would be `internal-error`, which no vector expects), and a
+// rejected file restores nothing.
+test('every whole-file vector gets its stated outcome and code in the browser', async ({ page }) => {
+  await openHost(page);
+  const dir = join(repo, 'crates', 'coffer-engine', 'tests', 'vectors');
+  const { vectors } = JSON.parse(readFileSync(join(dir, 'vectors.json'), 'utf8'));
+  const b64 = (f) => readFileSync(join(dir, f)).toString('base64');
+  const cases = vectors.map((v) => ({
+    file: v.file, outcome: v.outcome, code: v.code, authentication: v.authentication,
+    bytes: b64(v.file),
+    passphrase: v.passphrase,
+    key: v.key_file ? readFileSync(join(dir, v.key_file), 'utf8') : null,
+  }));
+  const results = await page.evaluate(async (cases) => {
+    const el = document.querySelector('coffer-backup');
+    const out = [];
+    for (const c of cases) {
+      const blob = new Blob([Uint8Array.from(atob(c.bytes), (ch) => ch.charCodeAt(0))]);
+      try {
+        const s = await el.inspect(blob, { passphrase: c.passphrase ?? undefined, keyFile: c.key ?? undefined });
+        out.push({ file: c.file, outcome: 'accept', code: null, authentication: s.authentication.state });
+      } catch (e) {
+        out.push({ file: c.file, outcome: 'reject', code: e.code, authentication: null });
+      }
+    }
+    return out;
+  }, cases);
+  const expected = cases.map((c) => ({
+    file: c.file, outcome: c.outcome, code: c.code,
+    // Without the key file, the browser checks the MAC with this origin's
+    // key, which is not the vectors' key: key-not-given, as for the engine.
+    authentication: c.outcome === 'accept' ? c.authentication : null,
+  }));
+  expect(results).toEqual(expected);
+  // A rejected file restores nothing.
+  const before = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).sort());
+  const bad = cases.find((c) => c.outcome === 'reject' && c.code === 'hash-mismatch');
+  const code = await page.evaluate(async (c) => {
+    const blob = new Blob([Uint8Array.from(atob(c.bytes), (ch) => ch.charCodeAt(0))]);
+    try { await document.querySelector('coffer-backup').restore(blob, { keyFile: c.key ?? undefined, allowUnauthenticated: true }); return 'restored'; } catch (e) { return e.code; }
+  }, bad);
+  expect(code).toBe('hash-mismatch');
+  expect(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).sort())).toEqual(before);
 });

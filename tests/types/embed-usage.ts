@@ -1,9 +1,9 @@
-// Type-level test of src/embed/js/coffer-backup.d.ts, run by scripts/test.sh
+// Type-level test of crates/coffer-embed/js/coffer-backup.d.ts, run by scripts/test.sh
 // with `tsc --noEmit --strict`. Correct uses must compile, and each line
 // marked with an expect-error directive must be rejected, or tsc fails
 // ("unused directive").
-import type { CofferBackupElement, BackupSummary, RestoreReport, KeyReplaced } from "../../src/embed/js/coffer-backup";
-import { openStore, coffer } from "../../src/embed/js/coffer-backup";
+import type { CofferBackupElement, BackupSummary, RestoreReport, KeyReplaced } from "../../crates/coffer-embed/js/coffer-backup";
+import { openStore, coffer } from "../../crates/coffer-embed/js/coffer-backup";
 
 async function usage(file: File, signal: AbortSignal): Promise<void> {
   const el = document.querySelector("coffer-backup");

@@ -2,7 +2,7 @@
 //! command line.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use coffer_engine::locked::{self, Input, LockedInfo, Unlock};
@@ -34,7 +34,7 @@ pub fn limits(args: &LimitArgs) -> Limits {
 pub struct Source {
     /// The backup file.
     pub path: PathBuf,
-    /// Who can unlock it, when it is locked.
+    /// Who can unlock it, when it is locked (the engine read its header).
     pub locked: Option<LockedInfo>,
     /// The master key, when `--key` was given.
     pub key: Option<MasterKey>,
@@ -45,17 +45,15 @@ pub struct Source {
 }
 
 impl Source {
-    /// Looks at the backup's first bytes and reads the key and passphrase
-    /// files named on the command line.
+    /// Asks the engine whether the backup is locked (and by what), and reads
+    /// the key and passphrase files named on the command line.
     pub fn new(path: &Path, unlock: &UnlockArgs, limits: Limits) -> Result<Source, CliError> {
-        let mut file = File::open(path).map_err(|e| CliError::read("backup", path, e))?;
-        let mut prefix = [0u8; 8];
-        let n =
-            read_prefix(&mut file, &mut prefix).map_err(|e| CliError::read("backup", path, e))?;
-        let locked = if locked::is_locked(&prefix[..n]) {
-            Some(locked::locked_info(&mut file).map_err(|e| CliError::backup(path, e))?)
-        } else {
-            None
+        let mut file =
+            BufReader::new(File::open(path).map_err(|e| CliError::read("backup", path, e))?);
+        let locked = match locked::identify(&mut file) {
+            Ok(kind) => kind.locked().cloned(),
+            Err(EngineError::Io(e)) => return Err(CliError::read("backup", path, e)),
+            Err(e) => return Err(CliError::backup(path, e)),
         };
         let key = unlock
             .key
@@ -94,24 +92,11 @@ impl Source {
                     CliError::Locked {
                         path: self.path.clone(),
                         info: info.clone(),
+                        code: error.code(),
                     }
                 }
                 _ => CliError::backup(&self.path, error),
             }
         })
     }
-}
-
-/// Reads up to `buf.len()` bytes from the start of `r`.
-fn read_prefix(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }

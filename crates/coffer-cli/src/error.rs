@@ -34,6 +34,8 @@ pub enum CliError {
         path: PathBuf,
         /// Who can unlock it.
         info: LockedInfo,
+        /// The engine's code (`passphrase-required` or `key-required`).
+        code: &'static str,
     },
     /// The engine rejected a key file, or its passphrase.
     #[error("key file {}: {error}", path.display())]
@@ -156,6 +158,16 @@ impl CliError {
         }
     }
 
+    /// The engine's stable error code (FORMAT.md §7.4) when the backup or a
+    /// key file was at fault.
+    pub fn engine_code(&self) -> Option<&'static str> {
+        match self {
+            CliError::Backup { error, .. } | CliError::KeyFile { error, .. } => Some(error.code()),
+            CliError::Locked { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
     /// A line of advice on what to do next, where there is one.
     pub fn hint(&self) -> Option<String> {
         match self {
@@ -273,6 +285,9 @@ pub fn report(err: &CliError, out: &mut dyn io::Write) -> io::Result<()> {
     }
     if let Some(h) = err.hint() {
         writeln!(out, "hint: {h}")?;
+    }
+    if let Some(code) = err.engine_code() {
+        writeln!(out, "code: {code}")?;
     }
     Ok(())
 }

@@ -66,7 +66,8 @@ fn inspect_sealed_json() {
     assert_eq!(j["locked"], false);
     assert_eq!(j["records"], 6);
     assert_eq!(j["encrypted_stores"], 1);
-    assert_eq!(j["mac_verified"], Json::Null);
+    assert_eq!(j["mac_verified"], Json::Bool(false));
+    assert_eq!(j["authentication"], "key-not-given");
     assert_eq!(j["created"], "2026-11-26T12:00:00Z");
     let stores = &j["databases"][0]["stores"];
     assert_eq!(stores[0]["name"], "notes");
@@ -86,7 +87,7 @@ fn inspect_with_key_checks_the_mac() {
         .arg(f.path("sealed.zip"))
         .assert()
         .success()
-        .stdout(contains("key:             matches; manifest MAC verified"));
+        .stdout(contains("authenticated: manifest MAC verified with key id"));
 }
 
 #[test]
@@ -151,7 +152,7 @@ fn verify_sealed_with_key_checks_mac_and_opens_everything() {
         .arg(f.path("master.key"))
         .assert()
         .code(0)
-        .stdout(contains("manifest MAC: verified"))
+        .stdout(contains("authenticated: manifest MAC verified with key id"))
         .stdout(contains("sealed records: all 2 opened"));
 }
 
@@ -164,7 +165,9 @@ fn verify_sealed_without_key_says_what_was_not_checked() {
         .arg(f.path("sealed.zip"))
         .assert()
         .code(0)
-        .stdout(contains("manifest MAC: not checked (no key given)"))
+        .stdout(contains(
+            "UNAUTHENTICATED: the manifest MAC was not checked (no key given",
+        ))
         .stdout(contains("sealed records: 2 not opened"))
         .stderr(contains(format!(
             "pass --key with the key file of key id {id}"
@@ -260,7 +263,7 @@ fn verify_wrapped_key_needs_its_passphrase() {
         .arg(f.path("key-pass.txt"))
         .assert()
         .code(0)
-        .stdout(contains("manifest MAC: verified"));
+        .stdout(contains("authenticated: manifest MAC verified with key id"));
 }
 
 #[test]
@@ -284,7 +287,7 @@ fn verify_locked() {
         .arg(f.path("master.key"))
         .assert()
         .code(0)
-        .stdout(contains("manifest MAC: verified"));
+        .stdout(contains("authenticated: manifest MAC verified with key id"));
 }
 
 #[test]
@@ -737,7 +740,7 @@ fn committed_fixtures_verify() {
         .arg(fixture("sealed.key"))
         .assert()
         .success()
-        .stdout(contains("manifest MAC: verified"));
+        .stdout(contains("authenticated: manifest MAC verified with key id"));
     coffer()
         .arg("verify")
         .arg(fixture("locked.zip"))
@@ -903,4 +906,102 @@ fn extract_stops_at_damage_and_says_so() {
         .stderr(contains("error: "));
     // The damaged body itself is not left behind.
     assert!(!out.join("000-app/files/000002.bin").exists());
+}
+
+/// Issue 13: 300,000 tiny inline bodies became 300,000 files. `extract`'s
+/// output (bytes written, 4 KiB per file or directory) is bounded by the
+/// compression-ratio limit times the backup's size.
+#[test]
+fn extract_output_is_bounded_by_the_ratio_limit() {
+    use coffer_engine::model::{DatabaseSchema, StoreSchema};
+    use coffer_engine::{BackupWriter, Key, MemorySpool, Value, WriteOptions};
+    let f = Files::new();
+    let mut w = BackupWriter::new(WriteOptions::new(CREATED), MemorySpool::default());
+    let db = w
+        .add_database(DatabaseSchema {
+            name: "db".into(),
+            version: 1,
+            stores: vec![StoreSchema::new("s")],
+        })
+        .expect("db");
+    for i in 0..30_000 {
+        w.add_record(
+            db,
+            0,
+            &Key::Number(f64::from(i)),
+            Value::ArrayBuffer(Vec::new().into()),
+        )
+        .expect("record");
+    }
+    let backup = w.finish(Vec::new()).expect("finish").0;
+    assert!(backup.len() < 128 << 10, "{} bytes", backup.len());
+    let path = f.write("tiny.zip", &backup);
+    coffer().arg("verify").arg(&path).assert().success();
+    let out = f.path("out");
+    coffer()
+        .args(["-q", "extract", "--out"])
+        .arg(&out)
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(contains("limit exceeded: bytes extract would write"))
+        .stderr(contains("code: limit-exceeded"));
+    let files = std::fs::read_dir(out.join("000-db/files"))
+        .expect("files dir")
+        .count();
+    assert!(files < 30_000 / 2, "{files} files written");
+    // Raising the ratio limit lets it through.
+    let out2 = f.path("out2");
+    coffer()
+        .args(["-q", "extract", "--max-ratio", "100000", "--out"])
+        .arg(&out2)
+        .arg(&path)
+        .assert()
+        .success();
+}
+
+/// Issue 13: the CLI reads every test vector of FORMAT.md §10.8 as the
+/// engine does: rejected files exit 1 with the stated code.
+#[test]
+fn cli_agrees_with_the_vector_index() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../coffer-engine/tests/vectors");
+    let index: Json =
+        serde_json::from_slice(&std::fs::read(dir.join("vectors.json")).expect("index"))
+            .expect("json");
+    let mut n = 0;
+    for v in index["vectors"].as_array().expect("vectors") {
+        let mut cmd = coffer();
+        cmd.arg("-q")
+            .arg("verify")
+            .arg(dir.join(v["file"].as_str().expect("file")));
+        if let Some(p) = v["passphrase"].as_str() {
+            let pf = tempfile::NamedTempFile::new().expect("tmp");
+            std::fs::write(pf.path(), format!("{p}\n")).expect("write");
+            let (_, kept) = pf.keep().expect("keep");
+            cmd.arg("--passphrase-file").arg(kept);
+        }
+        if let Some(k) = v["key_file"].as_str() {
+            cmd.arg("--key").arg(dir.join(k));
+        }
+        let a = cmd.assert();
+        match v["outcome"].as_str() {
+            Some("accept") => {
+                a.success();
+            }
+            _ => {
+                let code = v["code"].as_str().expect("code");
+                let status = if matches!(
+                    code,
+                    "wrong-key" | "wrong-passphrase" | "passphrase-required" | "key-required"
+                ) {
+                    2
+                } else {
+                    1
+                };
+                a.code(status).stderr(contains(format!("code: {code}")));
+            }
+        }
+        n += 1;
+    }
+    assert!(n >= 30, "{n} vectors");
 }

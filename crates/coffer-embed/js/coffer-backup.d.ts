@@ -39,6 +39,12 @@ export interface UnlockOptions extends CofferOperationOptions {
 export interface RestoreOptions extends UnlockOptions {
   /** Only these databases of the backup (within include/exclude). Default: all it allows. */
   databases?: string[];
+  /**
+   * Restore a backup that proves nothing about who made it (`authentication`
+   * is not `verified`: no MAC, or a MAC under a key that is not at hand).
+   * Without it such a restore rejects with code `unauthenticated`.
+   */
+  allowUnauthenticated?: boolean;
 }
 
 export interface ExportKeyOptions {
@@ -94,7 +100,15 @@ export interface BackupSummary {
   databases: DatabaseSummary[];
   records: number;
   bytes: number;
+  /** Whether the backup proves who made it (FORMAT.md §3.4). */
+  authentication: Authentication;
 }
+
+/** `verified`: its MAC checked out under this site's key or the key file given. */
+export type Authentication =
+  | { state: 'verified' }
+  | { state: 'no-mac' }
+  | { state: 'key-not-given'; keyId: string };
 
 export interface RestoreReport {
   databases: number;

@@ -180,10 +180,10 @@ export class CofferBackupElement extends HTMLElement {
   /** Validates and restores a backup; resolves to `{databases, stores, records, resealed}`. */
   async restore(file, options = {}) {
     if (!CofferBackupElement.#blob(file)) return this.#fail('bad-argument', 'restore() needs a File or Blob');
-    const { databases = null, passphrase = null, keyFile = null, keyFilePassphrase = null, onProgress = null, signal } = options;
+    const { databases = null, passphrase = null, keyFile = null, keyFilePassphrase = null, allowUnauthenticated = false, onProgress = null, signal } = options;
     const key = await CofferBackupElement.#keyText(keyFile).catch((e) => e);
     if (key instanceof Error) return this.#fail(key.code, key.message);
-    return this.#run(signal, (r) => r.restore(file, databases, passphrase, key, keyFilePassphrase, onProgress));
+    return this.#run(signal, (r) => r.restore(file, databases, passphrase, key, keyFilePassphrase, Boolean(allowUnauthenticated), onProgress));
   }
 
   /** Exports the master key; resolves to the key file (a JSON Blob). */

@@ -162,7 +162,10 @@ impl CofferElement {
         })
     }
 
-    /// Validates and restores a backup; resolves to the report.
+    /// Validates and restores a backup; resolves to the report. An
+    /// unauthenticated backup is restored only with
+    /// `allow_unauthenticated`.
+    #[allow(clippy::too_many_arguments)]
     pub fn restore(
         &self,
         file: Blob,
@@ -170,11 +173,13 @@ impl CofferElement {
         passphrase: Option<String>,
         key_text: Option<String>,
         key_passphrase: Option<String>,
+        allow_unauthenticated: bool,
         on_progress: JsValue,
     ) -> Promise {
         let engine = self.inner.engine();
         let scope = self.inner.config().scope();
-        let unlock = UnlockOptions::new(passphrase, key_text, key_passphrase);
+        let mut unlock = UnlockOptions::new(passphrase, key_text, key_passphrase);
+        unlock.accept_unauthenticated = allow_unauthenticated;
         let only = strings(&databases);
         let cb = progress_cb(on_progress);
         self.run(async move {

@@ -146,8 +146,10 @@ pub fn open_value(
     max_depth: u32,
 ) -> Result<Value> {
     let plain = zeroize::Zeroizing::new(open_bytes(key, ctx, envelope)?);
-    let value = decode_value(&plain, max_depth)
-        .map_err(|e| Error::Envelope(format!("sealed value: {e}")))?;
+    let value = decode_value(&plain, max_depth).map_err(|e| match e.limit() {
+        Some(l) => Error::limit(format!("{} in a sealed record", l.what), l.limit, l.actual),
+        None => Error::Envelope(format!("sealed value: {e}")),
+    })?;
     let mut external = false;
     value.for_each_binary(&mut |b| external |= matches!(b, crate::model::Binary::External(_)));
     if external {
@@ -156,6 +158,28 @@ pub fn open_value(
         ));
     }
     Ok(value)
+}
+
+/// Opens an envelope and checks that its plaintext is a valid value
+/// encoding within `limits` with inline bodies only, without building the
+/// value (what [`crate::BackupReader::verify`] does with every sealed record).
+pub fn check_sealed(
+    key: &MasterKey,
+    ctx: &RecordContext<'_>,
+    envelope: &[u8],
+    limits: &crate::Limits,
+) -> Result<()> {
+    let plain = zeroize::Zeroizing::new(open_bytes(key, ctx, envelope)?);
+    crate::codec::check_value_with(&plain, limits, &mut |_| {
+        Err(crate::codec::DecodeError::new(
+            "a sealed value refers to a blob entry; sealed values hold their bytes inline",
+        ))
+    })
+    .map_err(|e| match e.limit() {
+        Some(l) => Error::limit(format!("{} in a sealed record", l.what), l.limit, l.actual),
+        None => Error::Envelope(format!("sealed value: {e}")),
+    })?;
+    Ok(())
 }
 
 /// Opens with `old` and seals again with `new`, for key replacement and for

@@ -85,8 +85,9 @@ pub enum Error {
     /// The manifest MAC does not verify under the given key.
     #[error("the manifest authentication code does not match: the backup was altered, or was made under another master key")]
     MacMismatch,
-    /// The backup has encrypted stores but no manifest MAC.
-    #[error("the backup has encrypted stores but no manifest authentication code")]
+    /// The backup names a master key (and so promises a manifest MAC) but
+    /// has no MAC entry: it was stripped off.
+    #[error("the backup names a master key but carries no manifest authentication code (it was removed)")]
     MacMissing,
     /// A master key is needed to continue.
     #[error("this needs the master key with id {0}")]

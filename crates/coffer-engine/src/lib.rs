@@ -11,11 +11,20 @@
 //!   [`Key`]s and structured-clone [`Value`]s.
 //! - [`codec`] turns keys and values into bytes and back.
 //! - [`BackupWriter`] streams databases into a ZIP archive whose first entry
-//!   is the manifest; [`BackupReader`] opens one, validates all of it and
-//!   streams records back out.
+//!   is the manifest; [`BackupReader`] opens one, validates all of it in the
+//!   order of FORMAT.md §7 (the `zip` crate reads the archive's directory,
+//!   [`format::zip`] checks Coffer's strict profile on top of it) and
+//!   streams records back out, a store at a time with
+//!   [`BackupReader::next_part`]. [`BackupReader::authenticate`] says whether
+//!   a backup is [`Authentication::Verified`] by its MAC or unauthenticated.
+//! - Every size and count a file declares is held to [`Limits`]; decoders
+//!   charge what they build to a memory budget, so memory follows the bytes
+//!   read, never the counts declared.
 //! - [`envelope`] seals values of encrypted stores under the [`MasterKey`];
 //!   [`keyfile`] exports and imports that key.
-//! - [`locked`] wraps a whole backup in passphrase or master-key encryption.
+//! - [`locked`] wraps a whole backup in passphrase or master-key encryption;
+//!   [`locked::identify`] and [`BackupReader::locked`] say whether a file is
+//!   locked, so callers never sniff its bytes themselves.
 //!
 //! ```
 //! use coffer_engine::{BackupWriter, BackupReader, WriteOptions, Limits, MemorySpool};
@@ -58,8 +67,9 @@ pub use keys::{KeyId, MasterKey, KEY_ID_LEN, KEY_LEN};
 pub use limits::Limits;
 pub use model::{Key, Value};
 pub use progress::Progress;
-pub use reader::{BackupReader, Record, RecordValue, VerifyReport};
-#[cfg(not(target_arch = "wasm32"))]
+pub use reader::{
+    Authentication, BackupReader, Record, RecordValue, StoreScan, Unauthenticated, VerifyReport,
+};
 pub use spool::FileSpool;
 pub use spool::{MemorySpool, Spool};
 pub use writer::{BackupSummary, BackupWriter, WriteOptions};

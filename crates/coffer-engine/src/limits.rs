@@ -23,6 +23,10 @@ pub struct Limits {
     pub max_manifest_size: u64,
     /// Most bytes one encoded record (key plus value) may take.
     pub max_record_size: u64,
+    /// Most bytes one encoded key may take. Keys are decoded by every reader
+    /// (to check their order); at 16 bytes of memory per encoded byte at
+    /// most, the default keeps any key far inside `max_value_memory`.
+    pub max_key_size: u64,
     /// Highest uncompressed:compressed ratio allowed for an entry larger than
     /// [`Limits::ratio_threshold`].
     pub max_compression_ratio: u64,
@@ -31,6 +35,21 @@ pub struct Limits {
     pub ratio_threshold: u64,
     /// Deepest nesting of values.
     pub max_depth: u32,
+    /// Most memory, in bytes, that decoded keys and values may take at once:
+    /// one record's value, or all records a call returns together (a part for
+    /// [`BackupReader::read_part`](crate::BackupReader::read_part)). Charged
+    /// as the values are built, so it grows with what was decoded, never
+    /// with the counts the input declares.
+    pub max_value_memory: u64,
+    /// Largest bigint magnitude, in bytes (a bigint is converted to decimal
+    /// by `coffer extract`, which costs the square of its length).
+    pub max_bigint_bytes: u64,
+    /// Most databases in a backup.
+    pub max_databases: u64,
+    /// Most object stores in a backup, all databases together.
+    pub max_stores: u64,
+    /// Most indexes in a backup, all stores together.
+    pub max_indexes: u64,
     /// Highest Argon2 memory cost accepted, in KiB.
     pub max_kdf_memory_kib: u32,
     /// Highest Argon2 time cost accepted.
@@ -48,9 +67,15 @@ impl Default for Limits {
             max_part_size: 1 << 30,
             max_manifest_size: 64 << 20,
             max_record_size: 512 << 20,
+            max_key_size: 16 << 20,
             max_compression_ratio: 500,
             ratio_threshold: 1 << 20,
             max_depth: 256,
+            max_value_memory: 512 << 20,
+            max_bigint_bytes: 8 << 10,
+            max_databases: 10_000,
+            max_stores: 100_000,
+            max_indexes: 100_000,
             max_kdf_memory_kib: 1 << 20,
             max_kdf_iterations: 16,
             max_kdf_parallelism: 8,

@@ -123,8 +123,58 @@ pub fn lock_writer<W: Write>(mut out: W, lock: &Lock) -> Result<StreamWriter<W>>
 }
 
 /// Whether `prefix` (the first bytes of a file) starts a locked backup.
+///
+/// Prefer [`identify`], or [`BackupReader::locked`] on what [`open_backup`]
+/// returns: the engine then reads the header itself.
 pub fn is_locked(prefix: &[u8]) -> bool {
     prefix.starts_with(MAGIC)
+}
+
+/// Which kind of backup a file is (FORMAT.md §1.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackupKind {
+    /// Not locked: the file should be a ZIP archive (§3). Whether it is one
+    /// is for [`BackupReader::open`] to say.
+    Plain,
+    /// A locked backup (§6), with who can unlock it.
+    Locked(LockedInfo),
+}
+
+impl BackupKind {
+    /// Who can unlock the backup, when it is locked.
+    pub fn locked(&self) -> Option<&LockedInfo> {
+        match self {
+            BackupKind::Plain => None,
+            BackupKind::Locked(info) => Some(info),
+        }
+    }
+}
+
+/// Tells a locked backup from a plain one without unlocking anything: reads
+/// the first bytes and, when they are the locked magic, parses the header
+/// (its structure errors are reported). Rewinds `r` first.
+pub fn identify<R: Read + Seek>(r: &mut R) -> Result<BackupKind> {
+    let mut prefix = [0u8; 8];
+    r.rewind()?;
+    let n = read_up_to(r, &mut prefix)?;
+    if is_locked(&prefix[..n]) {
+        Ok(BackupKind::Locked(locked_info(r)?))
+    } else {
+        Ok(BackupKind::Plain)
+    }
+}
+
+fn read_up_to<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 fn read_header<R: Read + Seek>(r: &mut R) -> Result<LockedHeader> {
@@ -138,17 +188,22 @@ fn read_header<R: Read + Seek>(r: &mut R) -> Result<LockedHeader> {
 
 /// Reads who can unlock a locked backup.
 pub fn locked_info<R: Read + Seek>(r: &mut R) -> Result<LockedInfo> {
-    let h = read_header(r)?;
-    Ok(LockedInfo {
-        passphrase: h
-            .stanzas
-            .iter()
-            .any(|s| matches!(s, Stanza::Passphrase { .. })),
-        key_id: h.stanzas.iter().find_map(|s| match s {
-            Stanza::MasterKey { key_id, .. } => Some(*key_id),
-            _ => None,
-        }),
-    })
+    Ok(LockedInfo::of(&read_header(r)?))
+}
+
+impl LockedInfo {
+    fn of(h: &LockedHeader) -> Self {
+        LockedInfo {
+            passphrase: h
+                .stanzas
+                .iter()
+                .any(|s| matches!(s, Stanza::Passphrase { .. })),
+            key_id: h.stanzas.iter().find_map(|s| match s {
+                Stanza::MasterKey { key_id, .. } => Some(*key_id),
+                _ => None,
+            }),
+        }
+    }
 }
 
 /// A backup's bytes: a plain archive, or a locked one being decrypted.
@@ -187,19 +242,32 @@ impl<R: Read + Seek> Input<R> {
 /// Recognises a plain or locked backup and, if locked, unlocks it with what
 /// `unlock` offers: the master key when a stanza names its id, else the
 /// passphrase. Fails before any payload byte is released if nothing fits.
-pub fn open_input<R: Read + Seek>(
+pub fn open_input<R: Read + Seek>(r: R, unlock: Unlock<'_>, limits: &Limits) -> Result<Input<R>> {
+    open_input_with_info(r, unlock, limits).map(|(input, _)| input)
+}
+
+/// [`open_input`], also saying who could unlock the backup if it is locked.
+fn open_input_with_info<R: Read + Seek>(
     mut r: R,
     unlock: Unlock<'_>,
     limits: &Limits,
-) -> Result<Input<R>> {
+) -> Result<(Input<R>, Option<LockedInfo>)> {
     let mut prefix = [0u8; 8];
     r.rewind()?;
-    let n = r.by_ref().take(8).read(&mut prefix)?;
+    let n = read_up_to(&mut r, &mut prefix)?;
     if !is_locked(&prefix[..n]) {
         r.rewind()?;
-        return Ok(Input::Plain(r));
+        return Ok((Input::Plain(r), None));
     }
     let h = read_header(&mut r)?;
+    let info = LockedInfo::of(&h);
+    // Every passphrase stanza's parameters are bounded before any unwrapping,
+    // whichever stanza unlocks (FORMAT.md §6.2).
+    for s in &h.stanzas {
+        if let Stanza::Passphrase { params, .. } = s {
+            params.check(limits)?;
+        }
+    }
     let mut file_key = None;
     if let Some(mk) = unlock.master_key {
         for s in &h.stanzas {
@@ -220,7 +288,6 @@ pub fn open_input<R: Read + Seek>(
                     wrapped,
                 } = s
                 {
-                    params.check(limits)?;
                     let wrap = kdf::derive(pass, salt, *params)?;
                     let k = aead::open(&wrap, &s.aad(), wrapped)
                         .map_err(|_| Error::WrongPassphrase("locked backup"))?;
@@ -267,27 +334,47 @@ pub fn open_input<R: Read + Seek>(
         return Err(Error::DecryptionFailed);
     }
     let key = payload_key(&fk, &h.payload_salt);
-    let stream = StreamReader::new(r, h.len as u64, &key).map_err(|e| match e.kind() {
+    let stream_error = |e: io::Error| match e.kind() {
         io::ErrorKind::UnexpectedEof => Error::Truncated("the locked payload is cut short".into()),
         io::ErrorKind::InvalidData => Error::DecryptionFailed,
         _ => Error::Io(e),
-    })?;
-    Ok(Input::Locked(stream))
+    };
+    let mut stream = StreamReader::new(r, h.len as u64, &key).map_err(stream_error)?;
+    // The payload must be a plain backup (§6.3): say so for the two cases a
+    // plain reader would misreport.
+    if stream.plaintext_len() == 0 {
+        return Err(Error::NotABackup(
+            "the locked backup's payload is empty (it holds no archive)".into(),
+        ));
+    }
+    let mut prefix = [0u8; 8];
+    let n = read_up_to(&mut stream, &mut prefix).map_err(stream_error)?;
+    if is_locked(&prefix[..n]) {
+        return Err(Error::NotABackup(
+            "the locked backup's payload is another locked backup (a payload must be a plain backup)"
+                .into(),
+        ));
+    }
+    stream.rewind()?;
+    Ok((Input::Locked(stream), Some(info)))
 }
 
 /// Opens any backup, plain or locked, and checks its structure.
+/// [`BackupReader::locked`] then says whether it was locked, and who could
+/// unlock it.
 pub fn open_backup<R: Read + Seek>(
     r: R,
     unlock: Unlock<'_>,
     limits: Limits,
 ) -> Result<BackupReader<Input<R>>> {
-    let input = open_input(r, unlock, &limits)?;
+    let (input, info) = open_input_with_info(r, unlock, &limits)?;
     let locked = input.is_locked();
-    BackupReader::open(input, limits).map_err(|e| match e {
+    let reader = BackupReader::open(input, limits).map_err(|e| match e {
         // Inside a locked backup, damage shows up as a decryption failure.
         Error::Io(io) if locked && io.kind() == io::ErrorKind::InvalidData => {
             Error::DecryptionFailed
         }
         other => other,
-    })
+    })?;
+    Ok(reader.with_locked(info))
 }

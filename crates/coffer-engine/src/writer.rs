@@ -14,7 +14,8 @@ use time::OffsetDateTime;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use crate::codec::{check_value, encode_key, encode_value_into, write_varint};
+use crate::codec::value::{write_binary, write_inline_binary};
+use crate::codec::{check_value, encode_key, encode_value_into, write_record_head};
 use crate::envelope::envelope_key_id;
 use crate::error::{Error, Result};
 use crate::format::manifest::{
@@ -287,14 +288,37 @@ impl<S: Spool> BackupWriter<S> {
     /// Adds a record to a plain store. Large binary bodies inside `value`
     /// move to blob entries. Records of a store must arrive in strictly
     /// ascending key order ([`Key::idb_cmp`]), as IndexedDB returns them.
-    pub fn add_record(
+    pub fn add_record(&mut self, db: usize, store: usize, key: &Key, value: Value) -> Result<()> {
+        self.store_mut(db, store, false)?;
+        self.keeping_blobs_only_on_success(db, store, |w| {
+            w.add_record_unchecked(db, store, key, value)
+        })
+    }
+
+    /// Runs `f`, which may add blobs for one record, and drops the blobs it
+    /// added if it fails: every blob must be referenced by a record, exactly
+    /// once and in order (FORMAT.md §4.3), or the backup does not read back.
+    fn keeping_blobs_only_on_success(
+        &mut self,
+        db: usize,
+        store: usize,
+        f: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        let before = self.databases[db].stores[store].blobs.len();
+        let r = f(self);
+        if r.is_err() {
+            self.databases[db].stores[store].blobs.truncate(before);
+        }
+        r
+    }
+
+    fn add_record_unchecked(
         &mut self,
         db: usize,
         store: usize,
         key: &Key,
         mut value: Value,
     ) -> Result<()> {
-        self.store_mut(db, store, false)?;
         let threshold = self.options.inline_threshold;
         let mut failure = None;
         let mut big = Vec::new();
@@ -359,6 +383,19 @@ impl<S: Spool> BackupWriter<S> {
         bodies: &[(usize, &[u8])],
     ) -> Result<()> {
         self.store_mut(db, store, false)?;
+        self.keeping_blobs_only_on_success(db, store, |w| {
+            w.add_encoded_record_unchecked(db, store, key, value, bodies)
+        })
+    }
+
+    fn add_encoded_record_unchecked(
+        &mut self,
+        db: usize,
+        store: usize,
+        key: &Key,
+        value: &[u8],
+        bodies: &[(usize, &[u8])],
+    ) -> Result<()> {
         if bodies.is_empty() {
             check_value(value, MAX_DEPTH)
                 .ok()
@@ -385,14 +422,10 @@ impl<S: Spool> BackupWriter<S> {
             from = *at;
             if body.len() > threshold {
                 let r = self.add_blob(db, store, body)?;
-                out.push(0x01);
-                write_varint(&mut out, u64::from(r.index));
-                write_varint(&mut out, r.len);
+                write_binary(&mut out, &Binary::External(r));
                 external += 1;
             } else {
-                out.push(0x00);
-                write_varint(&mut out, body.len() as u64);
-                out.extend_from_slice(body);
+                write_inline_binary(&mut out, body);
             }
         }
         out.extend_from_slice(&value[from..]);
@@ -458,9 +491,7 @@ impl<S: Spool> BackupWriter<S> {
         st.last_key = Some(key.clone());
         let key = encode_key(key).map_err(|e| Error::Unencodable(format!("key: {e}")))?;
         let mut head = Vec::with_capacity(key.len() + 20);
-        write_varint(&mut head, key.len() as u64);
-        head.extend_from_slice(&key);
-        write_varint(&mut head, value.len() as u64);
+        write_record_head(&mut head, &key, value.len());
         let part_size = self.options.part_size as u64;
         let st = &mut self.databases[db].stores[store];
         let part = st.part.get_or_insert_with(OpenEntry::new);
@@ -484,12 +515,29 @@ impl<S: Spool> BackupWriter<S> {
 
     /// Like [`BackupWriter::finish`], reporting progress; `progress` may
     /// return [`Error::Cancelled`] to stop.
+    ///
+    /// Three steps: close the open records parts, build the manifest (with
+    /// its MAC when there is a master key), then write the ZIP from the spool.
     pub fn finish_with_progress<W: Write>(
         mut self,
         out: W,
         progress: &mut dyn FnMut(Progress) -> Result<()>,
     ) -> Result<(W, BackupSummary)> {
-        // Close open parts.
+        self.close_parts()?;
+        let created = self
+            .options
+            .created
+            .replace_nanosecond(0)
+            .map_err(|e| Error::Misuse(e.to_string()))?
+            .to_offset(time::UtcOffset::UTC);
+        let manifest = self.build_manifest(created)?;
+        let summary = self.summary(&manifest);
+        let out = self.write_zip(out, &manifest, created, progress)?;
+        Ok((out, summary))
+    }
+
+    /// Closes every store's open records part.
+    fn close_parts(&mut self) -> Result<()> {
         for d in &mut self.databases {
             for st in &mut d.stores {
                 if let Some(part) = st.part.take() {
@@ -498,20 +546,15 @@ impl<S: Spool> BackupWriter<S> {
                 }
             }
         }
-        let created = self
-            .options
-            .created
-            .replace_nanosecond(0)
-            .map_err(|e| Error::Misuse(e.to_string()))?
-            .to_offset(time::UtcOffset::UTC);
-        let mut summary = BackupSummary::default();
+        Ok(())
+    }
+
+    /// The validated manifest of everything added, created at `created`.
+    fn build_manifest(&self, created: OffsetDateTime) -> Result<Manifest> {
         let mut databases = Vec::new();
         for (di, d) in self.databases.iter().enumerate() {
-            summary.databases += 1;
             let mut stores = Vec::new();
             for (si, (schema, st)) in d.schema.stores.iter().zip(&d.stores).enumerate() {
-                summary.stores += 1;
-                summary.records += st.records;
                 let info = |kind, i: usize, e: &ClosedEntry| EntryInfo {
                     entry: EntryName {
                         database: di as u32,
@@ -558,13 +601,44 @@ impl<S: Spool> BackupWriter<S> {
             hash: HASH_NAME.into(),
             databases,
         };
+        // What the writer makes must read back; only the size caps, which
+        // a reader may raise, are not the writer's business.
         let limits = Limits {
             max_entries: u64::MAX,
             max_total_size: u64::MAX,
             max_entry_size: u64::MAX,
             ..Limits::default()
         };
-        let manifest = Manifest::validate(json, &limits)?;
+        Manifest::validate(json, &limits)
+    }
+
+    /// What the archive will hold.
+    fn summary(&self, manifest: &Manifest) -> BackupSummary {
+        let entries = || self.databases.iter().flat_map(|d| &d.stores);
+        let data = entries()
+            .map(|s| s.parts.len() + s.blobs.len())
+            .sum::<usize>() as u64;
+        BackupSummary {
+            databases: self.databases.len() as u64,
+            stores: entries().count() as u64,
+            records: entries().map(|s| s.records).sum(),
+            bytes: entries()
+                .flat_map(|s| s.parts.iter().chain(&s.blobs))
+                .map(|e| e.size)
+                .sum(),
+            entries: 1 + u64::from(manifest.json().key_id.is_some()) + data,
+        }
+    }
+
+    /// Writes the ZIP: the manifest, its MAC, then every entry from the
+    /// spool in manifest order.
+    fn write_zip<W: Write>(
+        mut self,
+        out: W,
+        manifest: &Manifest,
+        created: OffsetDateTime,
+        progress: &mut dyn FnMut(Progress) -> Result<()>,
+    ) -> Result<W> {
         let mut manifest_bytes = serde_json::to_vec_pretty(manifest.json())
             .map_err(|e| Error::Misuse(format!("cannot serialise the manifest: {e}")))?;
         manifest_bytes.push(b'\n');
@@ -575,29 +649,17 @@ impl<S: Spool> BackupWriter<S> {
             .master_key
             .as_ref()
             .map(|key| manifest_mac(key, &manifest_bytes));
-
-        let mtime = zip_time(created);
-        let level = self.options.deflate_level;
-        let base = SimpleFileOptions::default()
-            .last_modified_time(mtime)
-            .unix_permissions(0o644);
-        let stored = base.compression_method(CompressionMethod::Stored);
-        let deflate = if level == 0 {
-            stored
-        } else {
-            base.compression_method(CompressionMethod::Deflated)
-                .compression_level(Some(i64::from(level.min(9))))
-        };
-        let zerr = |e: zip::result::ZipError| Error::Io(std::io::Error::other(e));
+        let opts = EntryOptions::new(created, self.options.deflate_level);
 
         let mut zip = ZipWriter::new_stream(out);
-        zip.start_file(MANIFEST, deflate).map_err(zerr)?;
+        zip.start_file(MANIFEST, opts.deflate)
+            .map_err(zip_write_error)?;
         zip.write_all(&manifest_bytes)?;
         if let Some(mac) = &mac {
-            zip.start_file(MANIFEST_MAC, stored).map_err(zerr)?;
+            zip.start_file(MANIFEST_MAC, opts.stored)
+                .map_err(zip_write_error)?;
             zip.write_all(mac.as_bytes())?;
         }
-        summary.entries = 1 + u64::from(mac.is_some());
 
         let mut p = Progress {
             total_bytes: self
@@ -607,26 +669,22 @@ impl<S: Spool> BackupWriter<S> {
                 .flat_map(|s| s.parts.iter().chain(&s.blobs))
                 .map(|e| e.size)
                 .sum(),
-            total_records: summary.records,
+            total_records: self
+                .databases
+                .iter()
+                .flat_map(|d| &d.stores)
+                .map(|s| s.records)
+                .sum(),
             ..Progress::default()
         };
         progress(p)?;
         let databases = std::mem::take(&mut self.databases);
-        for (d, (dm, db)) in manifest.databases().iter().zip(databases).enumerate() {
-            for (s, (sm, st)) in dm.stores.iter().zip(db.stores).enumerate() {
+        for (d, db) in databases.into_iter().enumerate() {
+            for (s, st) in db.stores.into_iter().enumerate() {
                 let encrypted = db.schema.stores[s].encrypted;
-                let entries = st
-                    .parts
-                    .into_iter()
-                    .map(|e| (EntryKind::Records, e))
-                    .enumerate();
-                let blobs = st
-                    .blobs
-                    .into_iter()
-                    .map(|e| (EntryKind::Blob, e))
-                    .enumerate();
-                let _ = (d, sm);
-                for (i, (kind, entry)) in entries.chain(blobs) {
+                let parts = st.parts.into_iter().map(|e| (EntryKind::Records, e));
+                let blobs = st.blobs.into_iter().map(|e| (EntryKind::Blob, e));
+                for (i, (kind, entry)) in parts.enumerate().chain(blobs.enumerate()) {
                     let name = EntryName {
                         database: d as u32,
                         store: s as u32,
@@ -634,38 +692,93 @@ impl<S: Spool> BackupWriter<S> {
                         index: i as u32,
                     }
                     .to_name();
-                    let mut chunks = entry.chunks.into_iter();
-                    let first = match chunks.next() {
-                        Some(id) => self.spool.take(id)?,
-                        None => Vec::new(),
-                    };
-                    let compress = level > 0
-                        && !(encrypted && kind == EntryKind::Records)
-                        && worth_deflating(&first[..first.len().min(PROBE)]);
-                    let opts = if compress { deflate } else { stored };
-                    zip.start_file(&name, opts.large_file(entry.size >= u64::from(u32::MAX)))
-                        .map_err(zerr)?;
-                    let mut chunk = first;
-                    loop {
-                        zip.write_all(&chunk)?;
-                        p.done_bytes += chunk.len() as u64;
-                        progress(p)?;
-                        match chunks.next() {
-                            Some(id) => chunk = self.spool.take(id)?,
-                            None => break,
-                        }
-                    }
-                    if let Some(n) = entry.records {
+                    // Ciphertext does not deflate.
+                    let compressible = !(encrypted && kind == EntryKind::Records);
+                    let records = entry.records;
+                    write_entry(
+                        &mut zip,
+                        &mut self.spool,
+                        &name,
+                        entry,
+                        &opts,
+                        compressible,
+                        &mut |done| {
+                            p.done_bytes += done;
+                            progress(p)
+                        },
+                    )?;
+                    if let Some(n) = records {
                         p.done_records += n;
                     }
-                    summary.bytes += entry.size;
-                    summary.entries += 1;
                 }
             }
         }
         progress(p)?;
-        let out = zip.finish().map_err(zerr)?.into_inner();
-        Ok((out, summary))
+        Ok(zip.finish().map_err(zip_write_error)?.into_inner())
+    }
+}
+
+/// The ZIP options of an archive's entries.
+struct EntryOptions {
+    stored: SimpleFileOptions,
+    deflate: SimpleFileOptions,
+    /// Whether entries may be deflated at all (level > 0).
+    deflating: bool,
+}
+
+impl EntryOptions {
+    fn new(created: OffsetDateTime, level: u8) -> Self {
+        let base = SimpleFileOptions::default()
+            .last_modified_time(zip_time(created))
+            .unix_permissions(0o644);
+        let stored = base.compression_method(CompressionMethod::Stored);
+        let deflate = if level == 0 {
+            stored
+        } else {
+            base.compression_method(CompressionMethod::Deflated)
+                .compression_level(Some(i64::from(level.min(9))))
+        };
+        EntryOptions {
+            stored,
+            deflate,
+            deflating: level > 0,
+        }
+    }
+}
+
+fn zip_write_error(e: zip::result::ZipError) -> Error {
+    Error::Io(std::io::Error::other(e))
+}
+
+/// Writes one spooled entry, deflated when `compressible` and a trial
+/// deflate of its start pays off. `done` hears of every chunk written.
+fn write_entry<W: Write, S: Spool>(
+    zip: &mut ZipWriter<zip::write::StreamWriter<W>>,
+    spool: &mut S,
+    name: &str,
+    entry: ClosedEntry,
+    opts: &EntryOptions,
+    compressible: bool,
+    done: &mut dyn FnMut(u64) -> Result<()>,
+) -> Result<()> {
+    let mut chunks = entry.chunks.into_iter();
+    let first = match chunks.next() {
+        Some(id) => spool.take(id)?,
+        None => Vec::new(),
+    };
+    let compress =
+        opts.deflating && compressible && worth_deflating(&first[..first.len().min(PROBE)]);
+    let o = if compress { opts.deflate } else { opts.stored };
+    zip.start_file(name, o.large_file(entry.size >= u64::from(u32::MAX)))
+        .map_err(zip_write_error)?;
+    let mut chunk = first;
+    loop {
+        zip.write_all(&chunk)?;
+        done(chunk.len() as u64)?;
+        match chunks.next() {
+            Some(id) => chunk = spool.take(id)?,
+            None => return Ok(()),
+        }
     }
 }
 
@@ -705,348 +818,4 @@ fn zip_time(t: OffsetDateTime) -> zip::DateTime {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::codec::value::tests::arb_value;
-    use crate::model::{IndexSchema, KeyPath, StoreSchema};
-    use crate::reader::{BackupReader, RecordValue};
-    use crate::spool::MemorySpool;
-    use proptest::prelude::*;
-    use std::io::Cursor;
-
-    fn arb_key() -> impl Strategy<Value = Key> {
-        let leaf = prop_oneof![
-            (-1e9f64..1e9).prop_map(Key::Number),
-            (0f64..1e13).prop_map(Key::Date),
-            ".{0,8}".prop_map(|s: String| Key::String(s.into())),
-            proptest::collection::vec(any::<u8>(), 0..8).prop_map(Key::Binary),
-        ];
-        leaf.prop_recursive(2, 8, 3, |inner| {
-            proptest::collection::vec(inner, 0..3).prop_map(Key::Array)
-        })
-    }
-
-    fn arb_schema() -> impl Strategy<Value = StoreSchema> {
-        (
-            "[a-z]{1,6}",
-            proptest::option::of(prop_oneof![
-                "[a-z]{1,4}".prop_map(KeyPath::Single),
-                proptest::collection::vec("[a-z]{1,4}", 1..3).prop_map(KeyPath::Compound),
-            ]),
-            proptest::option::of(0u64..1 << 53),
-            proptest::collection::vec(("[a-z]{1,5}", any::<bool>(), any::<bool>()), 0..3),
-        )
-            .prop_map(|(name, key_path, generator, idx)| {
-                let auto = generator.is_some() && !matches!(key_path, Some(KeyPath::Compound(_)));
-                let mut seen = HashSet::new();
-                StoreSchema {
-                    name,
-                    key_path,
-                    auto_increment: auto,
-                    key_generator: if auto { generator } else { None },
-                    indexes: idx
-                        .into_iter()
-                        .filter(|(n, _, _)| seen.insert(n.clone()))
-                        .map(|(n, unique, multi)| IndexSchema {
-                            name: n.clone(),
-                            key_path: KeyPath::Single(n),
-                            unique,
-                            multi_entry: multi,
-                        })
-                        .collect(),
-                    encrypted: false,
-                }
-            })
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
-        #[test]
-        fn any_store_round_trips(
-            schema in arb_schema(),
-            mut records in proptest::collection::vec((arb_key(), arb_value()), 0..12),
-            part_size in 1usize..4096,
-            threshold in 0usize..64,
-        ) {
-            records.sort_by(|a, b| a.0.idb_cmp(&b.0));
-            records.dedup_by(|a, b| a.0.idb_cmp(&b.0) == std::cmp::Ordering::Equal);
-            let mut opts = WriteOptions::new(OffsetDateTime::UNIX_EPOCH);
-            opts.part_size = part_size;
-            opts.inline_threshold = threshold;
-            let mut w = BackupWriter::new(opts, MemorySpool::default());
-            let db = DatabaseSchema { name: "db".into(), version: 7, stores: vec![schema.clone()] };
-            let d = w.add_database(db).unwrap();
-            for (k, v) in &records {
-                w.add_record(d, 0, k, v.clone()).unwrap();
-            }
-            let (zip, summary) = w.finish(Vec::new()).unwrap();
-            prop_assert_eq!(summary.records, records.len() as u64);
-            let mut r = BackupReader::open(Cursor::new(zip), Limits::default()).unwrap();
-            prop_assert_eq!(&r.manifest().databases()[0].stores[0].schema, &schema);
-            prop_assert_eq!(r.manifest().databases()[0].version, 7);
-            r.verify(None, &mut |_| Ok(())).unwrap();
-            let mut back = Vec::new();
-            r.for_each_record(0, 0, &mut |rec| { back.push(rec); Ok(()) }).unwrap();
-            prop_assert_eq!(back.len(), records.len());
-            for (rec, (k, v)) in back.into_iter().zip(&records) {
-                prop_assert_eq!(&rec.key, k);
-                let RecordValue::Plain(mut value) = rec.value else { panic!("plain store") };
-                r.resolve_blobs(0, 0, &mut value).unwrap();
-                prop_assert!(value.same(v), "{:?} != {:?}", value, v);
-            }
-        }
-    }
-
-    /// A writer with one database `db` holding one plain store `s`.
-    fn one_store(opts: WriteOptions) -> (BackupWriter<MemorySpool>, usize) {
-        let mut w = BackupWriter::new(opts, MemorySpool::default());
-        let d = w
-            .add_database(DatabaseSchema {
-                name: "db".into(),
-                version: 1,
-                stores: vec![StoreSchema::new("s")],
-            })
-            .unwrap();
-        (w, d)
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(48))]
-        /// Values encoded by the caller (bodies apart) write exactly the
-        /// archive that [`BackupWriter::add_record`] writes.
-        #[test]
-        fn encoded_records_write_the_same_archive(
-            mut records in proptest::collection::vec((arb_key(), arb_value()), 0..10),
-            threshold in 0usize..48,
-        ) {
-            records.sort_by(|a, b| a.0.idb_cmp(&b.0));
-            records.dedup_by(|a, b| a.0.idb_cmp(&b.0) == std::cmp::Ordering::Equal);
-            let schema = DatabaseSchema { name: "db".into(), version: 1, stores: vec![StoreSchema::new("s")] };
-            let writer = || {
-                let mut opts = WriteOptions::new(OffsetDateTime::UNIX_EPOCH);
-                opts.inline_threshold = threshold;
-                opts.part_size = 512;
-                BackupWriter::new(opts, MemorySpool::default())
-            };
-            let mut model = writer();
-            let d = model.add_database(schema.clone()).unwrap();
-            for (k, v) in &records {
-                model.add_record(d, 0, k, v.clone()).unwrap();
-            }
-            let (expected, _) = model.finish(Vec::new()).unwrap();
-            let mut encoded = writer();
-            let d = encoded.add_database(schema).unwrap();
-            for (k, v) in &records {
-                let (head, bodies) = crate::codec::encode_value_without_bodies(v).unwrap();
-                let bodies: Vec<(usize, &[u8])> = bodies.iter().map(|(at, b)| (*at, b.as_slice())).collect();
-                encoded.add_encoded_record(d, 0, k, &head, &bodies).unwrap();
-            }
-            let (actual, _) = encoded.finish(Vec::new()).unwrap();
-            prop_assert!(actual == expected, "archives differ");
-        }
-    }
-
-    #[test]
-    fn encoded_records_must_be_canonical() {
-        assert_eq!(MAX_DEPTH, Limits::default().max_depth);
-        let mut opts = WriteOptions::new(OffsetDateTime::UNIX_EPOCH);
-        opts.inline_threshold = 4;
-        let (mut w, d) = one_store(opts);
-        let k = Key::Number(1.0);
-        let refused =
-            |r: Result<()>| matches!(r, Err(Error::Unencodable(m)) if m.contains("canonical"));
-        // Trailing bytes, an unknown tag, a non-canonical string.
-        assert!(refused(w.add_encoded_record(d, 0, &k, &[0x01, 0x01], &[])));
-        assert!(refused(w.add_encoded_record(d, 0, &k, &[0x7f], &[])));
-        assert!(refused(w.add_encoded_record(
-            d,
-            0,
-            &k,
-            &[0x06, 0x03, b'a', 0],
-            &[]
-        )));
-        // An external body the caller did not bring.
-        assert!(refused(w.add_encoded_record(
-            d,
-            0,
-            &k,
-            &[0x12, 0x01, 0x00, 0x09],
-            &[]
-        )));
-        // A body where no binary belongs (after the tag of a number).
-        assert!(refused(w.add_encoded_record(
-            d,
-            0,
-            &k,
-            &[0x04],
-            &[(1, &[0; 8])]
-        )));
-        // Offsets out of order or beyond the value: misuse.
-        assert!(matches!(
-            w.add_encoded_record(d, 0, &k, &[0x12], &[(1, &[1]), (0, &[2])]),
-            Err(Error::Misuse(_))
-        ));
-        assert!(matches!(
-            w.add_encoded_record(d, 0, &k, &[0x12], &[(2, &[1])]),
-            Err(Error::Misuse(_))
-        ));
-        // Accepted: an ArrayBuffer whose 9-byte body moves to a blob entry,
-        // in an array with a 2-byte one that stays inline.
-        let head = [0x17, 0x02, 0x12, 0x12, 0x00];
-        w.add_encoded_record(d, 0, &k, &head, &[(3, &[9; 9]), (4, &[2, 2])])
-            .unwrap();
-        let (zip, _) = w.finish(Vec::new()).unwrap();
-        let mut r = BackupReader::open(Cursor::new(zip), Limits::default()).unwrap();
-        r.verify(None, &mut |_| Ok(())).unwrap();
-        let mut back = Vec::new();
-        r.for_each_record(0, 0, &mut |rec| {
-            back.push(rec);
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(back.len(), 1);
-        let RecordValue::Plain(mut v) = back.remove(0).value else {
-            panic!("plain store")
-        };
-        r.resolve_blobs(0, 0, &mut v).unwrap();
-        let expected = Value::Array {
-            length: 2,
-            items: vec![
-                (0, Value::ArrayBuffer(Binary::Inline(vec![9; 9]))),
-                (1, Value::ArrayBuffer(Binary::Inline(vec![2, 2]))),
-            ],
-            props: Vec::new(),
-        };
-        assert!(v.same(&expected), "{v:?}");
-    }
-
-    #[test]
-    fn out_of_order_and_misrouted_records_are_refused() {
-        let (mut w, d) = one_store(WriteOptions::new(OffsetDateTime::UNIX_EPOCH));
-        w.add_record(d, 0, &Key::Number(2.0), Value::Null).unwrap();
-        assert!(matches!(
-            w.add_record(d, 0, &Key::Number(1.0), Value::Null),
-            Err(Error::Misuse(_))
-        ));
-        assert!(matches!(
-            w.add_record(d, 0, &Key::Number(2.0), Value::Null),
-            Err(Error::Misuse(_))
-        ));
-        assert!(matches!(
-            w.add_sealed_record(d, 0, &Key::Number(3.0), &[0; 64]),
-            Err(Error::Misuse(_))
-        ));
-        assert!(matches!(
-            w.add_record(d, 5, &Key::Number(3.0), Value::Null),
-            Err(Error::Misuse(_))
-        ));
-        let enc = DatabaseSchema {
-            name: "enc".into(),
-            version: 1,
-            stores: vec![StoreSchema {
-                encrypted: true,
-                ..StoreSchema::new("s")
-            }],
-        };
-        assert!(
-            matches!(w.add_database(enc), Err(Error::Misuse(_))),
-            "no master key"
-        );
-    }
-
-    #[test]
-    fn key_generator_can_be_set_before_finish() {
-        let mut w = BackupWriter::new(
-            WriteOptions::new(OffsetDateTime::UNIX_EPOCH),
-            MemorySpool::default(),
-        );
-        let auto = StoreSchema {
-            auto_increment: true,
-            key_generator: Some(1),
-            ..StoreSchema::new("auto")
-        };
-        let d = w
-            .add_database(DatabaseSchema {
-                name: "db".into(),
-                version: 1,
-                stores: vec![auto, StoreSchema::new("plain")],
-            })
-            .unwrap();
-        w.set_key_generator(d, 0, 77).unwrap();
-        assert!(matches!(
-            w.set_key_generator(d, 1, 5),
-            Err(Error::Misuse(_))
-        ));
-        assert!(matches!(
-            w.set_key_generator(d, 0, (1 << 53) + 1),
-            Err(Error::Misuse(_))
-        ));
-        assert!(matches!(
-            w.set_key_generator(d, 9, 5),
-            Err(Error::Misuse(_))
-        ));
-        let (zip, _) = w.finish(Vec::new()).unwrap();
-        let r = BackupReader::open(Cursor::new(zip), Limits::default()).unwrap();
-        assert_eq!(
-            r.manifest().databases()[0].stores[0].schema.key_generator,
-            Some(77)
-        );
-    }
-
-    #[test]
-    fn sealed_records_must_use_the_writers_key() {
-        let key = MasterKey::from_bytes([1; 32]);
-        let other = MasterKey::from_bytes([2; 32]);
-        let opts = WriteOptions::new(OffsetDateTime::UNIX_EPOCH).with_master_key(key);
-        let mut w = BackupWriter::new(opts, MemorySpool::default());
-        let d = w
-            .add_database(DatabaseSchema {
-                name: "db".into(),
-                version: 1,
-                stores: vec![StoreSchema {
-                    encrypted: true,
-                    ..StoreSchema::new("s")
-                }],
-            })
-            .unwrap();
-        let k = Key::from("a");
-        let ctx = crate::envelope::RecordContext {
-            database: "db",
-            store: "s",
-            key: &k,
-        };
-        let env = crate::envelope::seal_bytes(&other, &ctx, b"x").unwrap();
-        assert!(matches!(
-            w.add_sealed_record(d, 0, &k, &env),
-            Err(Error::WrongKey { .. })
-        ));
-    }
-
-    #[test]
-    fn incompressible_entries_are_stored() {
-        let (mut w, d) = one_store(WriteOptions::new(OffsetDateTime::UNIX_EPOCH));
-        let mut noise = vec![0u8; 200_000];
-        let mut x: u32 = 1;
-        for b in noise.iter_mut() {
-            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            *b = (x >> 24) as u8;
-        }
-        w.add_record(d, 0, &Key::Number(1.0), Value::ArrayBuffer(noise.into()))
-            .unwrap();
-        w.add_record(
-            d,
-            0,
-            &Key::Number(2.0),
-            Value::ArrayBuffer(vec![0u8; 200_000].into()),
-        )
-        .unwrap();
-        let (zip, _) = w.finish(Vec::new()).unwrap();
-        let mut a = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
-        let noise_entry = a.by_name("databases/0/stores/0/blobs/000000.bin").unwrap();
-        assert_eq!(noise_entry.compression(), CompressionMethod::Stored);
-        drop(noise_entry);
-        let zeros = a.by_name("databases/0/stores/0/blobs/000001.bin").unwrap();
-        assert_eq!(zeros.compression(), CompressionMethod::Deflated);
-        assert!(zeros.compressed_size() < 10_000);
-    }
-}
+mod tests;

@@ -707,3 +707,38 @@ fn mac_is_written_whenever_a_key_is_given() {
         "mac-mismatch"
     );
 }
+
+/// Issue 12: the engine, not its callers, says whether a backup is locked.
+#[test]
+fn the_engine_says_whether_a_backup_is_locked() {
+    use coffer_engine::locked::{identify, BackupKind, LockedInfo};
+    let plain = sample_backup();
+    let locked_bytes = locked(&plain, b"open sesame");
+    assert_eq!(
+        identify(&mut Cursor::new(&plain)).unwrap(),
+        BackupKind::Plain
+    );
+    let info = LockedInfo {
+        passphrase: true,
+        key_id: None,
+    };
+    assert_eq!(
+        identify(&mut Cursor::new(&locked_bytes)).unwrap(),
+        BackupKind::Locked(info.clone())
+    );
+    let unlock = Unlock {
+        passphrase: Some(b"open sesame"),
+        master_key: None,
+    };
+    let r = open_backup(Cursor::new(&locked_bytes), unlock, Limits::default()).unwrap();
+    assert_eq!(r.locked(), Some(&info));
+    let r = open_backup(Cursor::new(&plain), unlock, Limits::default()).unwrap();
+    assert_eq!(r.locked(), None);
+    // A damaged header is reported by `identify` already.
+    assert_eq!(
+        identify(&mut Cursor::new(&locked_bytes[..20]))
+            .unwrap_err()
+            .code(),
+        "truncated"
+    );
+}

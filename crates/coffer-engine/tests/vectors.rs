@@ -847,3 +847,927 @@ fn format_md_prints_every_vector() {
     }
     assert!(missing.is_empty(), "FORMAT.md does not print: {missing:#?}");
 }
+
+// ---------------------------------------------------------------------------
+// (h) Whole files, accepted and rejected (FORMAT.md §10.8, vectors.json)
+// ---------------------------------------------------------------------------
+
+/// What a reader must decide about one file.
+enum Outcome {
+    /// Accepted, with this authentication state (`verified`, `no-mac`,
+    /// `key-not-given`).
+    Accept(&'static str),
+    /// Rejected with this error code.
+    Reject(&'static str),
+}
+
+/// One file vector: the bytes, what to unlock it with, and the outcome.
+struct FileVector {
+    file: String,
+    what: &'static str,
+    section: &'static str,
+    bytes: Vec<u8>,
+    key_file: Option<&'static str>,
+    passphrase: bool,
+    outcome: Outcome,
+}
+
+type Entries = Vec<(String, Vec<u8>)>;
+
+/// The entries of `backup.zip` (§10.4), uncompressed.
+fn base_entries() -> Entries {
+    let zip = backup();
+    let mut a = zip::ZipArchive::new(Cursor::new(&zip)).expect("zip");
+    (0..a.len())
+        .map(|i| {
+            let mut f = a.by_index(i).expect("entry");
+            let mut b = Vec::new();
+            f.read_to_end(&mut b).expect("read");
+            (f.name().expect("name").into_owned(), b)
+        })
+        .collect()
+}
+
+/// A deterministic archive of `entries`, every entry stored (so the bytes do
+/// not depend on a deflate implementation), in streaming form.
+fn zip_of(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644);
+    let mut z = zip::ZipWriter::new_stream(Vec::new());
+    for (name, bytes) in entries {
+        z.start_file(name.as_str(), opts).expect("start");
+        z.write_all(bytes).expect("write");
+    }
+    z.finish().expect("finish").into_inner()
+}
+
+fn manifest_of(e: &Entries) -> serde_json::Value {
+    serde_json::from_slice(&e[0].1).expect("manifest json")
+}
+
+/// Replaces the manifest and, when the entries carry a MAC, recomputes it
+/// (so a vector fails for its own fault, not the MAC's).
+fn set_manifest(e: &mut Entries, m: &serde_json::Value) {
+    let mut bytes = serde_json::to_vec_pretty(m).expect("json");
+    bytes.push(b'\n');
+    set_manifest_bytes(e, bytes);
+}
+
+fn set_manifest_bytes(e: &mut Entries, bytes: Vec<u8>) {
+    if let Some(mac) = e.iter_mut().find(|(n, _)| n == "manifest.mac") {
+        let k = subkey(MANIFEST_MAC_CONTEXT);
+        mac.1 = blake3::keyed_hash(&k, &bytes).to_hex().as_bytes().to_vec();
+    }
+    e[0].1 = bytes;
+}
+
+fn edit(f: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let mut e = base_entries();
+    let mut m = manifest_of(&e);
+    f(&mut m);
+    set_manifest(&mut e, &m);
+    zip_of(&e)
+}
+
+/// Replaces entry `name` and its size and hash in the manifest.
+fn replace_entry(e: &mut Entries, name: &str, bytes: Vec<u8>) {
+    let mut m = manifest_of(e);
+    for db in m["databases"].as_array_mut().expect("dbs") {
+        for st in db["stores"].as_array_mut().expect("stores") {
+            for list in ["parts", "blobs"] {
+                for info in st[list].as_array_mut().expect("list") {
+                    if info["entry"] == name {
+                        info["size"] = bytes.len().into();
+                        info["blake3"] = blake3::hash(&bytes).to_hex().to_string().into();
+                    }
+                }
+            }
+        }
+    }
+    e.iter_mut().find(|(n, _)| n == name).expect("entry").1 = bytes;
+    set_manifest(e, &m);
+}
+
+const NOTES_PART: &str = "databases/0/stores/0/records/000000.bin";
+const SECRETS_PART: &str = "databases/0/stores/1/records/000000.bin";
+const NOTES_BLOB: &str = "databases/0/stores/0/blobs/000000.bin";
+
+/// A plain part holding one record (key 1) with value encoding `value`.
+fn one_record_part(value: &[u8]) -> Vec<u8> {
+    let mut part = Vec::new();
+    coffer_engine::codec::write_record_head(
+        &mut part,
+        &encode_key(&Key::Number(1.0)).expect("key"),
+        value.len(),
+    );
+    part.extend_from_slice(value);
+    part
+}
+
+/// The notes part with its value replaced by `value` (its blob then unused
+/// unless `value` refers to it).
+fn with_note_value(value: &[u8]) -> Vec<u8> {
+    let mut e = base_entries();
+    replace_entry(&mut e, NOTES_PART, one_record_part(value));
+    zip_of(&e)
+}
+
+/// A locked backup with the header of `locked.zip` (§10.7) and `payload`
+/// encrypted under its payload key.
+fn relocked(payload: &[u8]) -> Vec<u8> {
+    let (file, header_len) = locked();
+    let mut material: Vec<u8> = (0..32).map(|i| 0xc0 + i as u8).collect();
+    material.extend((0..16).map(|i| 0xe0 + i as u8));
+    let key = blake3::derive_key(LOCK_PAYLOAD_CONTEXT, &material);
+    let mut w = StreamWriter::new(file[..header_len].to_vec(), &key);
+    w.write_all(payload).expect("writes");
+    w.finish().expect("finishes")
+}
+
+/// Offsets in a stored archive made by [`zip_of`]: (local header offsets,
+/// central directory offset).
+fn layout(z: &[u8]) -> (Vec<u64>, usize) {
+    let mut r = Cursor::new(z);
+    let d = coffer_engine::format::zip::ZipDirectory::read(&mut r, z.len() as u64, 100)
+        .expect("directory");
+    (
+        d.entries.iter().map(|e| e.header_offset).collect(),
+        d.cd_offset as usize,
+    )
+}
+
+fn file_vectors() -> Vec<FileVector> {
+    use Outcome::*;
+    let key = Some("keyfile-plain.json");
+    let v = |file: &str, section, what, bytes, outcome| FileVector {
+        file: format!("files/{file}"),
+        what,
+        section,
+        bytes,
+        key_file: key,
+        passphrase: false,
+        outcome,
+    };
+    let base = zip_of(&base_entries());
+    let (offsets, cd) = layout(&base);
+    let mut out = Vec::new();
+
+    // Accepted files and their authentication.
+    out.push(v(
+        "restored.zip",
+        "§3.4",
+        "backup.zip rewritten with every entry stored",
+        base.clone(),
+        Accept("verified"),
+    ));
+    let mut a = v(
+        "restored.zip",
+        "§3.4",
+        "the same without the key: sound, MAC not checked",
+        base.clone(),
+        Accept("key-not-given"),
+    );
+    a.key_file = None;
+    out.push(a);
+    let mut plain = base_entries();
+    plain.retain(|(n, _)| n != "manifest.mac" && n != SECRETS_PART);
+    let mut m = manifest_of(&plain);
+    m["key_id"] = serde_json::Value::Null;
+    m["databases"][0]["stores"]
+        .as_array_mut()
+        .expect("stores")
+        .truncate(1);
+    set_manifest(&mut plain, &m);
+    out.push(v(
+        "unauthenticated.zip",
+        "§3.4",
+        "no key id and no MAC: sound but unauthenticated (the key is not used)",
+        zip_of(&plain),
+        Accept("no-mac"),
+    ));
+    let mut l = v(
+        "locked-passphrase.bin",
+        "§6",
+        "locked.zip unlocked by passphrase; the inner MAC is not checked without the key",
+        locked().0,
+        Accept("key-not-given"),
+    );
+    l.key_file = None;
+    l.passphrase = true;
+    out.push(l);
+
+    // §7.1 step 1: kind.
+    out.push(v(
+        "empty.bin",
+        "§7.1 1",
+        "an empty file",
+        Vec::new(),
+        Reject("not-a-backup"),
+    ));
+    out.push(v(
+        "text.bin",
+        "§7.1 1",
+        "text, not a ZIP archive",
+        b"hello, not a backup\n".to_vec(),
+        Reject("not-a-backup"),
+    ));
+    // Step 2: the ZIP directory.
+    let mut b = base.clone();
+    b.push(0);
+    out.push(v(
+        "zip-appended-byte.bin",
+        "§7.1 2",
+        "one byte after the end record",
+        b,
+        Reject("damaged-zip"),
+    ));
+    let mut b = base.clone();
+    let n = b.len();
+    b[n - 2] = 2;
+    b.extend_from_slice(b"hi");
+    out.push(v(
+        "zip-comment.bin",
+        "§7.1 2",
+        "an archive comment",
+        b,
+        Reject("damaged-zip"),
+    ));
+    out.push(v(
+        "zip-cut.bin",
+        "§7.1 2",
+        "the last 10 bytes cut off",
+        base[..base.len() - 10].to_vec(),
+        Reject("truncated"),
+    ));
+    let mut b = base[..cd].to_vec();
+    b.extend_from_slice(&[0u8; 4]);
+    b.extend_from_slice(&base[cd..]);
+    let n = b.len();
+    b[n - 6..n - 2].copy_from_slice(&(cd as u32 + 4).to_le_bytes());
+    out.push(v(
+        "zip-gap.bin",
+        "§7.1 2",
+        "4 unused bytes between the last entry and the central directory",
+        b,
+        Reject("damaged-zip"),
+    ));
+    let mut b = base.clone();
+    b[offsets[2] as usize + 8] = 12;
+    let c2 = cd
+        + (0..2).fold(0, |at, _| {
+            at + 46 + u16::from_le_bytes([base[cd + at + 28], base[cd + at + 29]]) as usize
+        });
+    b[c2 + 10] = 12;
+    out.push(v(
+        "zip-method.bin",
+        "§7.1 2",
+        "an entry compressed with method 12 (bzip2)",
+        b,
+        Reject("damaged-zip"),
+    ));
+    let mut b = base.clone();
+    b[offsets[2] as usize + 6] |= 1;
+    b[c2 + 8] |= 1;
+    out.push(v(
+        "zip-encrypted.bin",
+        "§7.1 2",
+        "an entry flagged as ZIP-encrypted",
+        b,
+        Reject("damaged-zip"),
+    ));
+    // Step 3: names.
+    let mut e = base_entries();
+    e.push(("../evil".into(), b"x".to_vec()));
+    out.push(v(
+        "name-unsafe.bin",
+        "§7.1 3",
+        "an entry named ../evil",
+        zip_of(&e),
+        Reject("unsafe-entry-name"),
+    ));
+    // The zip crate refuses to write a name twice: write another name of
+    // the same length and patch it (local header and directory).
+    let mut e = base_entries();
+    let (name, data) = e[2].clone();
+    let other = name.replace("000000", "000009");
+    e.push((other.clone(), data));
+    let mut b = zip_of(&e);
+    let mut at = 0;
+    while let Some(i) = b[at..]
+        .windows(other.len())
+        .position(|w| w == other.as_bytes())
+    {
+        b[at + i..at + i + other.len()].copy_from_slice(name.as_bytes());
+        at += i + other.len();
+    }
+    out.push(v(
+        "name-duplicate.bin",
+        "§7.1 3",
+        "a data entry twice",
+        b,
+        Reject("duplicate-entry"),
+    ));
+    let mut e = base_entries();
+    e.swap(0, 1);
+    out.push(v(
+        "name-manifest-second.bin",
+        "§7.1 3",
+        "manifest.mac before manifest.json",
+        zip_of(&e),
+        Reject("invalid-manifest"),
+    ));
+    // Step 4: local headers.
+    let mut b = base.clone();
+    b[offsets[2] as usize + 8] = 8;
+    out.push(v(
+        "local-method.bin",
+        "§7.1 4",
+        "a local header says deflate, the directory says stored",
+        b,
+        Reject("damaged-zip"),
+    ));
+    let mut b = base.clone();
+    let name_len =
+        u16::from_le_bytes([b[offsets[2] as usize + 26], b[offsets[2] as usize + 27]]) as usize;
+    b[offsets[2] as usize + 30 + name_len - 5] = b'7';
+    out.push(v(
+        "local-name.bin",
+        "§7.1 4",
+        "a local header names another entry",
+        b,
+        Reject("damaged-zip"),
+    ));
+    let mut b = base.clone();
+    let desc = offsets[3] as usize - 16;
+    assert_eq!(&b[desc..desc + 4], b"PK\x07\x08");
+    b[desc + 4] ^= 1;
+    out.push(v(
+        "local-descriptor-crc.bin",
+        "§7.1 4",
+        "a data descriptor's CRC differs from the directory",
+        b,
+        Reject("damaged-zip"),
+    ));
+    // Step 6: the manifest.
+    out.push(v(
+        "manifest-version-2.bin",
+        "§7.1 6",
+        "format_version 2",
+        edit(|m| m["format_version"] = 2.into()),
+        Reject("unsupported-version"),
+    ));
+    out.push(v(
+        "manifest-version-float.bin",
+        "§7.1 6",
+        "format_version 1.0 (not an integer)",
+        edit(|m| m["format_version"] = serde_json::json!(1.0)),
+        Reject("invalid-manifest"),
+    ));
+    out.push(v(
+        "manifest-unknown-member.bin",
+        "§7.1 6",
+        "an unknown top-level member",
+        edit(|m| m["extra"] = true.into()),
+        Reject("invalid-manifest"),
+    ));
+    out.push(v(
+        "manifest-created.bin",
+        "§7.1 6",
+        "created with a space instead of T",
+        edit(|m| m["created"] = "2026-11-26 12:00:00Z".into()),
+        Reject("invalid-manifest"),
+    ));
+    out.push(v(
+        "manifest-key-id-upper.bin",
+        "§7.1 6",
+        "an upper-case key id",
+        edit(|m| m["key_id"] = V_KEY_ID.to_uppercase().into()),
+        Reject("invalid-manifest"),
+    ));
+    let mut e = base_entries();
+    let mut m = manifest_of(&e);
+    m["databases"][0]["stores"][1]["parts"][0]["records"] = 0.into();
+    m["databases"][0]["stores"][1]["records"] = 0.into();
+    set_manifest(&mut e, &m);
+    out.push(v(
+        "manifest-empty-part.bin",
+        "§7.1 6",
+        "a records part that claims no records",
+        zip_of(&e),
+        Reject("invalid-manifest"),
+    ));
+    // Step 7: the MAC entry.
+    let mut e = base_entries();
+    e.retain(|(n, _)| n != "manifest.mac");
+    out.push(v(
+        "mac-stripped.bin",
+        "§7.1 7",
+        "the MAC entry removed from a backup that names a key",
+        zip_of(&e),
+        Reject("mac-missing"),
+    ));
+    let mut e = plain.clone();
+    e.insert(1, ("manifest.mac".into(), vec![b'0'; 64]));
+    out.push(v(
+        "mac-without-key-id.bin",
+        "§7.1 7",
+        "a MAC in a backup that names no key",
+        zip_of(&e),
+        Reject("unexpected-entry"),
+    ));
+    let mut e = base_entries();
+    e[1].1 = e[1].1.to_ascii_uppercase();
+    out.push(v(
+        "mac-upper.bin",
+        "§7.1 7",
+        "an upper-case MAC",
+        zip_of(&e),
+        Reject("invalid-manifest"),
+    ));
+    // Step 8 and 9: listed entries.
+    let mut e = base_entries();
+    e.retain(|(n, _)| n != NOTES_BLOB);
+    out.push(v(
+        "entry-missing.bin",
+        "§7.1 8",
+        "a listed blob missing",
+        zip_of(&e),
+        Reject("missing-entry"),
+    ));
+    out.push(v(
+        "entry-size.bin",
+        "§7.1 8",
+        "the manifest's size of a part off by one",
+        edit(|m| {
+            let s = m["databases"][0]["stores"][0]["parts"][0]["size"]
+                .as_u64()
+                .expect("size");
+            m["databases"][0]["stores"][0]["parts"][0]["size"] = (s + 1).into();
+        }),
+        Reject("size-mismatch"),
+    ));
+    let mut e = base_entries();
+    e.push((
+        "databases/0/stores/0/blobs/000001.bin".into(),
+        b"x".to_vec(),
+    ));
+    out.push(v(
+        "entry-unlisted.bin",
+        "§7.1 9",
+        "a data entry the manifest does not list",
+        zip_of(&e),
+        Reject("unexpected-entry"),
+    ));
+    // Step 10: the key and the MAC.
+    let mut e = base_entries();
+    e[1].1[0] = if e[1].1[0] == b'0' { b'1' } else { b'0' };
+    out.push(v(
+        "mac-altered.bin",
+        "§7.2 10",
+        "a MAC that does not verify",
+        zip_of(&e),
+        Reject("mac-mismatch"),
+    ));
+    let mut w = v(
+        "wrong-key.bin",
+        "§7.2 10",
+        "backup.zip checked with another key file",
+        base.clone(),
+        Reject("wrong-key"),
+    );
+    w.key_file = Some("keyfile-other.json");
+    out.push(w);
+    // Step 11: entry data.
+    let mut e = base_entries();
+    let mut m = manifest_of(&e);
+    m["databases"][0]["stores"][0]["parts"][0]["blake3"] =
+        blake3::hash(b"other").to_hex().to_string().into();
+    set_manifest(&mut e, &m);
+    out.push(v(
+        "entry-hash.bin",
+        "§7.2 11",
+        "a part whose BLAKE3 differs from the manifest",
+        zip_of(&e),
+        Reject("hash-mismatch"),
+    ));
+    let mut b = base.clone();
+    b[c2 + 16] ^= 1; // the directory's CRC of the notes part
+    let desc = offsets[3] as usize - 16;
+    b[desc + 4] = b[c2 + 16];
+    out.push(v(
+        "entry-crc.bin",
+        "§7.2 11",
+        "a part whose CRC-32 (directory and descriptor) is wrong",
+        b,
+        Reject("damaged-zip"),
+    ));
+    // Step 12: records.
+    let mut blob_twice = Vec::new();
+    for k in [1.0, 2.0] {
+        let v = [
+            0x14, 0x14, b't', b'e', b'x', b't', b'/', b'p', b'l', b'a', b'i', b'n', 0x01, 0x00,
+            0x25,
+        ];
+        coffer_engine::codec::write_record_head(
+            &mut blob_twice,
+            &encode_key(&Key::Number(k)).expect("key"),
+            v.len(),
+        );
+        blob_twice.extend_from_slice(&v);
+    }
+    let mut e = base_entries();
+    replace_entry(&mut e, NOTES_PART, blob_twice);
+    let mut m = manifest_of(&e);
+    m["databases"][0]["stores"][0]["parts"][0]["records"] = 2.into();
+    m["databases"][0]["stores"][0]["records"] = 2.into();
+    set_manifest(&mut e, &m);
+    out.push(v(
+        "blob-twice.bin",
+        "§7.2 12",
+        "two records refer to the same blob",
+        zip_of(&e),
+        Reject("corrupt-record"),
+    ));
+    out.push(v(
+        "blob-unreferenced.bin",
+        "§7.2 12",
+        "no record refers to the store's blob",
+        with_note_value(&[0x01]),
+        Reject("corrupt-record"),
+    ));
+    let mut big = vec![0x05, 0x00];
+    coffer_engine::codec::write_varint(&mut big, 8193);
+    big.extend(std::iter::repeat_n(0x01, 8193));
+    let mut e = base_entries();
+    replace_entry(&mut e, NOTES_PART, one_record_part(&big));
+    e.retain(|(n, _)| n != NOTES_BLOB);
+    let mut m = manifest_of(&e);
+    m["databases"][0]["stores"][0]["blobs"] = serde_json::json!([]);
+    set_manifest(&mut e, &m);
+    out.push(v(
+        "bigint-over-limit.bin",
+        "§7.2 12",
+        "a bigint of 8193 magnitude bytes (max_bigint_bytes is 8192)",
+        zip_of(&e),
+        Reject("limit-exceeded"),
+    ));
+    let mut nested = Vec::new();
+    for _ in 0..20 {
+        nested.push(0x19);
+        let left = (4000 - nested.len()) as u64;
+        coffer_engine::codec::write_varint(&mut nested, left);
+    }
+    nested.resize(4000, 0);
+    let mut e = base_entries();
+    replace_entry(&mut e, NOTES_PART, one_record_part(&nested));
+    out.push(v(
+        "value-nested-counts.bin",
+        "§7.2 12",
+        "nested Maps declaring more entries than the data holds",
+        zip_of(&e),
+        Reject("corrupt-record"),
+    ));
+    let mut e = base_entries();
+    let mut m = manifest_of(&e);
+    m["databases"][0]["stores"][0]["parts"][0]["records"] = 2.into();
+    m["databases"][0]["stores"][0]["records"] = 2.into();
+    set_manifest(&mut e, &m);
+    out.push(v(
+        "record-count.bin",
+        "§7.2 12",
+        "a part holding 1 record that claims 2",
+        zip_of(&e),
+        Reject("record-count-mismatch"),
+    ));
+    let mut e = base_entries();
+    let part = e[4].1.clone();
+    let mut m = manifest_of(&e);
+    let info = m["databases"][0]["stores"][1]["parts"][0].clone();
+    let mut second = info.clone();
+    second["entry"] = "databases/0/stores/1/records/000001.bin".into();
+    m["databases"][0]["stores"][1]["parts"] = serde_json::json!([info, second]);
+    m["databases"][0]["stores"][1]["records"] = 2.into();
+    set_manifest(&mut e, &m);
+    e.push(("databases/0/stores/1/records/000001.bin".into(), part));
+    out.push(v(
+        "record-repeated-across-parts.bin",
+        "§7.2 12",
+        "the same record in two parts of a store",
+        zip_of(&e),
+        Reject("corrupt-record"),
+    ));
+    // Step 13: sealed records.
+    let mut e = base_entries();
+    let mut part = e[4].1.clone();
+    let last = part.len() - 1;
+    part[last] ^= 1;
+    replace_entry(&mut e, SECRETS_PART, part);
+    out.push(v(
+        "sealed-tampered.bin",
+        "§7.2 13",
+        "a sealed record's tag altered (hash and MAC recomputed)",
+        zip_of(&e),
+        Reject("decryption-failed"),
+    ));
+    // The resolutions of the second reader's disagreements D1-D7
+    // (tests/second-reader/SPEC-QUESTIONS.md), one file each.
+    let base_text = String::from_utf8(base_entries()[0].1.clone()).expect("manifest text");
+    let text_manifest = |t: String| {
+        let mut e = base_entries();
+        set_manifest_bytes(&mut e, t.into_bytes());
+        zip_of(&e)
+    };
+    out.push(v(
+        "manifest-version-repeated.bin",
+        "§7.1 6",
+        "format_version given twice, both 2 (a repeated probed member)",
+        text_manifest(base_text.replace(
+            "\"format_version\": 1,",
+            "\"format_version\": 2,\n  \"format_version\": 2,",
+        )),
+        Reject("invalid-manifest"),
+    ));
+    out.push(v(
+        "manifest-lone-surrogate.bin",
+        "§7.1 6",
+        "format_version 2 and a lone-surrogate escape in coffer_version",
+        text_manifest(
+            base_text
+                .replace("\"format_version\": 1,", "\"format_version\": 2,")
+                .replace(
+                    "\"coffer_version\": \"0.1.0\"",
+                    "\"coffer_version\": \"\\udc00x\"",
+                ),
+        ),
+        Reject("unsupported-version"),
+    ));
+    let mut short = vec![0x05, 0x00];
+    coffer_engine::codec::write_varint(&mut short, 8193);
+    short.extend([0x01; 10]);
+    out.push(v(
+        "bigint-declared-over-limit.bin",
+        "§7.2 12",
+        "a bigint declaring 8193 magnitude bytes, of which 10 follow",
+        with_note_value(&short),
+        Reject("limit-exceeded"),
+    ));
+    let mut sparse = vec![0x16, 0x01, 0x01, 0x00, 0x05, 0x00];
+    coffer_engine::codec::write_varint(&mut sparse, 8193);
+    sparse.extend(std::iter::repeat_n(0x01, 8193));
+    sparse.push(0x00);
+    out.push(v(
+        "sparse-array-full.bin",
+        "§7.2 12",
+        "a sparse array of length 1 holding 1 element, a bigint over the limit",
+        with_note_value(&sparse),
+        Reject("corrupt-record"),
+    ));
+    // Entry 2's directory header: uncompressed size all ones, and a ZIP64
+    // field holding both sizes (the compressed one is not all ones).
+    let cd2 = cd
+        + (0..2).fold(0, |at, _| {
+            at + 46
+                + u16::from_le_bytes([base[cd + at + 28], base[cd + at + 29]]) as usize
+                + u16::from_le_bytes([base[cd + at + 30], base[cd + at + 31]]) as usize
+        });
+    let name_len = u16::from_le_bytes([base[cd2 + 28], base[cd2 + 29]]) as usize;
+    let (csize, usize_) = (
+        u32::from_le_bytes(base[cd2 + 20..cd2 + 24].try_into().expect("4")),
+        u32::from_le_bytes(base[cd2 + 24..cd2 + 28].try_into().expect("4")),
+    );
+    assert_eq!(base[cd2 + 30..cd2 + 32], [0, 0], "no extra field yet");
+    let mut extra = vec![0x01, 0x00, 16, 0];
+    extra.extend_from_slice(&u64::from(usize_).to_le_bytes());
+    extra.extend_from_slice(&u64::from(csize).to_le_bytes());
+    let at = cd2 + 46 + name_len;
+    let mut b = base[..at].to_vec();
+    b[cd2 + 24..cd2 + 28].copy_from_slice(&u32::MAX.to_le_bytes());
+    b[cd2 + 30..cd2 + 32].copy_from_slice(&(extra.len() as u16).to_le_bytes());
+    b.extend_from_slice(&extra);
+    b.extend_from_slice(&base[at..]);
+    let n = b.len();
+    let cd_size = u32::from_le_bytes(b[n - 10..n - 6].try_into().expect("4")) + extra.len() as u32;
+    b[n - 10..n - 6].copy_from_slice(&cd_size.to_le_bytes());
+    out.push(v(
+        "zip64-extra-surplus.bin",
+        "§7.1 2",
+        "a directory ZIP64 field holding a compressed size no field needs",
+        b,
+        Reject("damaged-zip"),
+    ));
+    // §6: locked backups.
+    let lv = |file: &str, what, bytes, outcome| {
+        let mut x = v(file, "§6", what, bytes, outcome);
+        x.key_file = None;
+        x.passphrase = true;
+        x
+    };
+    let (locked_file, header_len) = locked();
+    out.push(lv(
+        "locked-header-cut.bin",
+        "a locked header cut short",
+        locked_file[..100].to_vec(),
+        Reject("truncated"),
+    ));
+    let mut b = locked_file.clone();
+    b[8] = 2;
+    out.push(lv(
+        "locked-version-2.bin",
+        "locked header version 2",
+        b,
+        Reject("unsupported-version"),
+    ));
+    let mut b = locked_file.clone();
+    b[9] = 3;
+    out.push(lv(
+        "locked-three-stanzas.bin",
+        "a stanza count of 3",
+        b,
+        Reject("not-a-backup"),
+    ));
+    let mut b = locked_file.clone();
+    b[19..23].copy_from_slice(&0u32.to_le_bytes()); // p = 0
+    out.push(lv(
+        "locked-argon2-p0.bin",
+        "Argon2id parallelism 0 in the passphrase stanza",
+        b,
+        Reject("not-a-backup"),
+    ));
+    let mut b = locked_file.clone();
+    b[11..15].copy_from_slice(&(2u32 << 20).to_le_bytes()); // m = 2 GiB
+    out.push(lv(
+        "locked-argon2-memory.bin",
+        "Argon2id memory of 2 GiB (max_kdf_memory_kib is 1 GiB)",
+        b,
+        Reject("limit-exceeded"),
+    ));
+    let mut b = locked_file.clone();
+    b[header_len - 1] ^= 1;
+    out.push(lv(
+        "locked-header-mac.bin",
+        "the header MAC altered",
+        b,
+        Reject("decryption-failed"),
+    ));
+    out.push(lv(
+        "locked-payload-short.bin",
+        "a payload of 10 bytes",
+        locked_file[..header_len + 10].to_vec(),
+        Reject("truncated"),
+    ));
+    out.push(lv(
+        "locked-payload-cut.bin",
+        "the payload's last 5 bytes cut off",
+        locked_file[..locked_file.len() - 5].to_vec(),
+        Reject("decryption-failed"),
+    ));
+    out.push(lv(
+        "locked-payload-empty.bin",
+        "an empty payload (no archive inside)",
+        relocked(&[]),
+        Reject("not-a-backup"),
+    ));
+    out.push(lv(
+        "locked-nested.bin",
+        "a locked backup inside a locked backup",
+        relocked(&locked_file),
+        Reject("not-a-backup"),
+    ));
+    let mut b = locked_file[..10 + 101].to_vec();
+    b.extend_from_slice(&[0x01, 0x00, 0x04]);
+    out.push(lv(
+        "locked-stanza-repeated.bin",
+        "a second passphrase stanza, cut short after its type byte",
+        b,
+        Reject("not-a-backup"),
+    ));
+    // A payload of 3 chunks whose middle one is damaged where only the
+    // end-record search window reads it, opened with another key.
+    let mut e = base_entries();
+    let mut big = vec![0x06];
+    coffer_engine::codec::write_varint(&mut big, 2 * 150_000);
+    big.extend(std::iter::repeat_n(b'a', 150_000));
+    replace_entry(&mut e, NOTES_PART, one_record_part(&big));
+    e.retain(|(n, _)| n != NOTES_BLOB);
+    let mut m = manifest_of(&e);
+    m["databases"][0]["stores"][0]["blobs"] = serde_json::json!([]);
+    set_manifest(&mut e, &m);
+    let plain = zip_of(&e);
+    assert!(plain.len() > 2 * CHUNK_SIZE && plain.len() - 65_557 < 2 * CHUNK_SIZE - 1000);
+    let mut b = relocked(&plain);
+    b[header_len + (CHUNK_SIZE + 16) + CHUNK_SIZE - 100] ^= 1;
+    let mut w = lv(
+        "locked-window-chunk.bin",
+        "the middle of 3 STREAM chunks damaged inside the end-record search window; another key",
+        b,
+        Reject("decryption-failed"),
+    );
+    w.key_file = Some("keyfile-other.json");
+    out.push(w);
+    let mut w = lv(
+        "locked-wrong-passphrase.bin",
+        "locked.zip with another passphrase",
+        locked_file.clone(),
+        Reject("wrong-passphrase"),
+    );
+    w.file = "files/locked-wrong-passphrase.bin".into();
+    out.push(w);
+    out
+}
+
+/// Runs the engine on a file vector: "accept:<authentication>" or the code.
+fn run_file_vector(fv: &FileVector, passphrase: &[u8]) -> String {
+    let key = fv.key_file.map(|k| {
+        let text = std::fs::read_to_string(root().join("tests/vectors").join(k)).expect("key file");
+        read_key_file(&text, None, &Limits::default()).expect("key")
+    });
+    let unlock = Unlock {
+        passphrase: fv.passphrase.then_some(passphrase),
+        master_key: key.as_ref(),
+    };
+    let r = open_backup(Cursor::new(&fv.bytes), unlock, Limits::default())
+        .and_then(|mut r| r.verify(key.as_ref(), &mut |_| Ok(())));
+    match r {
+        Ok(report) => format!(
+            "accept:{}",
+            match report.authentication {
+                coffer_engine::Authentication::Verified { .. } => "verified",
+                coffer_engine::Authentication::Unauthenticated {
+                    reason: coffer_engine::Unauthenticated::KeyNotGiven { .. },
+                } => "key-not-given",
+                _ => "no-mac",
+            }
+        ),
+        Err(e) => e.code().to_owned(),
+    }
+}
+
+#[test]
+fn h_file_vectors() {
+    let other = write_key_file(
+        &MasterKey::from_bytes([0x5a; 32]),
+        datetime!(2026-11-26 12:00 UTC),
+        None,
+    )
+    .expect("key file");
+    artifact("keyfile-other.json", other.as_bytes());
+    let vectors = file_vectors();
+    let mut index = Vec::new();
+    let mut files = std::collections::BTreeSet::new();
+    for fv in &vectors {
+        let pass: &[u8] = if fv.file.contains("wrong-passphrase") {
+            b"not the passphrase"
+        } else {
+            V_PASSPHRASE.as_bytes()
+        };
+        let got = run_file_vector(fv, pass);
+        let (outcome, code, auth) = match fv.outcome {
+            Outcome::Accept(a) => ("accept", None, Some(a)),
+            Outcome::Reject(c) => ("reject", Some(c), None),
+        };
+        let want = match fv.outcome {
+            Outcome::Accept(a) => format!("accept:{a}"),
+            Outcome::Reject(c) => c.to_owned(),
+        };
+        assert_eq!(got, want, "{}: {}", fv.file, fv.what);
+        if files.insert(fv.file.clone()) {
+            artifact(&fv.file, &fv.bytes);
+        }
+        index.push(serde_json::json!({
+            "file": fv.file,
+            "description": fv.what,
+            "section": fv.section,
+            "key_file": fv.key_file,
+            "passphrase": fv.passphrase.then(|| String::from_utf8_lossy(pass).into_owned()),
+            "outcome": outcome,
+            "code": code,
+            "authentication": auth,
+        }));
+    }
+    assert!(index.len() >= 40, "{} vectors", index.len());
+    let doc = serde_json::json!({
+        "about": "Whole-file test vectors of FORMAT.md §10.8. For each file: open it (§7.1, unlocking a locked backup with the passphrase and/or the master key of key_file) and verify it completely (§7.2, with the key of key_file when given), with the default limits of §7.3. outcome \"reject\": the first failing check has error code `code`; outcome \"accept\": the file is sound and its authentication (§3.4) is `authentication` (verified, no-mac or key-not-given). Paths are relative to this file.",
+        "vectors": index,
+    });
+    let text = format!("{}\n", serde_json::to_string_pretty(&doc).expect("json"));
+    artifact("vectors.json", text.as_bytes());
+
+    // FORMAT.md §10.8 prints every file vector with its outcome.
+    let spec = std::fs::read_to_string(root().join("../../FORMAT.md")).expect("FORMAT.md");
+    for v in doc["vectors"].as_array().expect("vectors") {
+        let outcome = match v["code"].as_str() {
+            Some(code) => format!("`{code}`"),
+            None => format!("accept, {}", v["authentication"].as_str().expect("auth")),
+        };
+        let file = format!("`{}`", v["file"].as_str().expect("file"));
+        let what = v["description"].as_str().expect("description");
+        assert!(
+            spec.lines().any(|l| l.starts_with(&format!("| {file} |"))
+                && l.contains(what)
+                && l.ends_with(&format!("| {outcome} |"))),
+            "FORMAT.md §10.8 does not print {file} ({what}) -> {outcome}"
+        );
+    }
+}

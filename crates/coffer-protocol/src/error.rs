@@ -136,6 +136,9 @@ codes! {
     NotEncrypted = "not-encrypted", BadArgument;
     /// An encrypted store with in-line keys.
     InvalidEncryptedStore = "invalid-encrypted-store", BadArgument;
+    /// The backup proves nothing about who made it, and restoring it
+    /// anyway was not confirmed.
+    Unauthenticated = "unauthenticated", BadArgument;
     /// The sample database exists already.
     SampleExists = "sample-exists", BadArgument;
     /// The new key is the current key.
@@ -187,7 +190,7 @@ pub struct Failure {
     /// A key id it is about (the key a backup needs).
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "keyId")]
     pub key_id: Option<String>,
-    /// A number of bytes it is about (space needed).
+    /// A number of bytes it is about (the space an operation needs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<u64>,
 }

@@ -388,6 +388,10 @@ pub struct Restore {
     pub passphrase: Option<String>,
     /// The key file for encrypted stores sealed under another key.
     pub key_file: Option<KeyFileInput>,
+    /// Restore also a backup that proves nothing about who made it (the
+    /// user confirmed it).
+    #[serde(default)]
+    pub accept_unauthenticated: bool,
 }
 
 /// Export the master key as a key file.
@@ -487,6 +491,32 @@ pub struct BackupDone {
     pub bytes: u64,
 }
 
+/// Whether a backup proves who made it (FORMAT.md §3.4).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Authentication {
+    /// Its MAC verified under this origin's key or the key file given.
+    #[default]
+    Verified,
+    /// It carries no MAC (made without a master key, e.g. by an older
+    /// Coffer): anyone could have altered it.
+    NoMac,
+    /// It carries a MAC under a key that is not at hand, so it could not
+    /// be checked.
+    KeyNotGiven {
+        /// The key id its MAC needs.
+        #[serde(rename = "keyId")]
+        key_id: String,
+    },
+}
+
+impl Authentication {
+    /// Whether the backup is authenticated.
+    pub fn is_verified(&self) -> bool {
+        matches!(self, Authentication::Verified)
+    }
+}
+
 /// What a validated backup holds and how it relates to this origin.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -511,6 +541,10 @@ pub struct Preview {
     pub records: u64,
     /// Uncompressed bytes of data.
     pub bytes: u64,
+    /// Whether the backup proves who made it; an unauthenticated one is
+    /// restored only with `acceptUnauthenticated`.
+    #[serde(default)]
+    pub authentication: Authentication,
 }
 
 /// A finished restore.

@@ -113,6 +113,29 @@ pub async fn raise(
     Ok(())
 }
 
+/// Raises the generator of a store just restored from the backup
+/// (`schema`, its generator already at the backup's) to `live`, the number
+/// the live store it replaces had reached, when that is further: ids handed
+/// out since the backup are not handed out again, as with a restore in
+/// place (where the generator simply stays).
+pub async fn keep_live(
+    st: &IdbObjectStore,
+    schema: &StoreSchema,
+    live: Option<u64>,
+) -> AppResult<()> {
+    match (schema.key_generator, live) {
+        // Every numeric key of the backup is at most its generator, so the
+        // number is free.
+        (Some(backup), Some(live)) if live > backup => raise(st, schema, live, backup as f64).await,
+        _ => Ok(()),
+    }
+}
+
+/// The key generator `live` (store name, number) has for `store`.
+pub fn of(live: &[(String, Option<u64>)], store: &str) -> Option<u64> {
+    live.iter().find(|(n, _)| n == store).and_then(|(_, g)| *g)
+}
+
 /// A value whose in-line key (at `path`) is `n`, or a plain number for
 /// out-of-line keys.
 fn dummy_with_key(path: &Option<KeyPath>, n: f64) -> JsValue {

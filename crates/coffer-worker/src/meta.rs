@@ -54,3 +54,68 @@ pub async fn open() -> AppResult<IdbDatabase> {
         }
     }
 }
+
+/// Puts `value` under `key` in the journal (one transaction).
+pub async fn journal_put(key: &str, value: &wasm_bindgen::JsValue) -> AppResult<()> {
+    let db = open().await?;
+    let r = async {
+        let tx = idb::transaction(
+            &db,
+            &[JOURNAL.into()],
+            web_sys::IdbTransactionMode::Readwrite,
+        )?;
+        tx.object_store(JOURNAL)
+            .and_then(|s| s.put_with_key(value, &key.into()))
+            .map_err(|e| AppError::js("cannot write Coffer's journal", e))?;
+        idb::done(&tx).await
+    }
+    .await;
+    db.close();
+    r
+}
+
+/// Deletes `key` from the journal.
+pub async fn journal_delete(key: &str) -> AppResult<()> {
+    let db = open().await?;
+    let r = async {
+        let tx = idb::transaction(
+            &db,
+            &[JOURNAL.into()],
+            web_sys::IdbTransactionMode::Readwrite,
+        )?;
+        tx.object_store(JOURNAL)
+            .and_then(|s| s.delete(&key.into()))
+            .map_err(|e| AppError::js("cannot write Coffer's journal", e))?;
+        idb::done(&tx).await
+    }
+    .await;
+    db.close();
+    r
+}
+
+/// Every journal entry whose key starts with `prefix`, as `(key, value)`.
+pub async fn journal_entries(prefix: &str) -> AppResult<Vec<(String, wasm_bindgen::JsValue)>> {
+    let db = open().await?;
+    let r = async {
+        let tx = idb::transaction(
+            &db,
+            &[JOURNAL.into()],
+            web_sys::IdbTransactionMode::Readonly,
+        )?;
+        let s = tx
+            .object_store(JOURNAL)
+            .map_err(|e| AppError::js("cannot read Coffer's journal", e))?;
+        let keys = idb::req("cannot read Coffer's journal", s.get_all_keys()).await?;
+        let values = idb::req("cannot read Coffer's journal", s.get_all()).await?;
+        let (keys, values) = (js_sys::Array::from(&keys), js_sys::Array::from(&values));
+        Ok(keys
+            .iter()
+            .zip(values.iter())
+            .filter_map(|(k, v)| k.as_string().map(|k| (k, v)))
+            .filter(|(k, _)| k.starts_with(prefix))
+            .collect())
+    }
+    .await;
+    db.close();
+    r
+}

@@ -10,6 +10,7 @@ use crate::browser::convert::approx_size;
 use crate::browser::idb;
 use crate::error::{AppError, AppResult};
 use crate::keys;
+use crate::restore::staging::STAGING_PREFIX;
 
 /// The origin's databases with counts and approximate sizes. A database
 /// deleted while this runs is left out (and never created again).
@@ -17,7 +18,7 @@ pub async fn overview(scope: &Scope) -> AppResult<OverviewData> {
     let reg = crate::registry::registry().await?;
     let mut databases = Vec::new();
     for (name, version) in idb::database_names().await? {
-        if name == META_DB || !scope.allows(&name) {
+        if name == META_DB || name.starts_with(STAGING_PREFIX) || !scope.allows(&name) {
             continue;
         }
         let Some(db) = idb::open_existing(&name).await? else {

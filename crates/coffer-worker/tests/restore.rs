@@ -66,8 +66,10 @@ async fn a_restore_onto_the_same_schema_replaces_records_in_place() {
     let (uk, _) = get_all(&app, "untouched").await;
     assert_eq!(uk.length(), 2, "stores not restored are left alone");
     app.close();
-    // A store whose shape differs (here: one index more) is recreated by
-    // an upgrade, which asks open connections to close.
+    // A store whose shape differs (here: one index more, at a newer
+    // version) cannot become the backup's in place: the database is
+    // rebuilt at the backup's version through a staging database, which
+    // asks open connections to close; its other stores keep their records.
     let Ok(Opened::Upgrade {
         db, tx, request, ..
     }) = idb::open_versioned("t-inplace", 2.0, || {}).await
@@ -82,8 +84,23 @@ async fn a_restore_onto_the_same_schema_replaces_records_in_place() {
     db.close();
     let (app, asked) = watch_upgrades("t-inplace").await;
     restore_from(blob, "t-inplace", &["a", "b"]).await;
-    assert!(asked.get(), "the upgrade asked the app to close");
-    assert_eq!(version_of("t-inplace").await, Some(3));
+    assert!(asked.get(), "the rebuild asked the app to close");
+    assert_eq!(
+        version_of("t-inplace").await,
+        Some(1),
+        "the backup's version"
+    );
+    assert_eq!(version_of("coffer-staging:t-inplace").await, None);
+    let db = idb::open("t-inplace").await.unwrap();
+    let (uk, uv) = get_all(&db, "untouched").await;
+    assert_eq!(
+        (uk.length(), uv.get(1).as_string()),
+        (2, Some("new".into())),
+        "the other stores keep their records"
+    );
+    let (ak, _) = get_all(&db, "a").await;
+    assert_eq!(ak.length(), 1, "the backup's records");
+    db.close();
     let s = schemas("t-inplace").await;
     let b = s.iter().find(|s| s.name == "b").unwrap();
     assert_eq!(
@@ -101,7 +118,7 @@ async fn a_restore_onto_the_same_schema_replaces_records_in_place() {
 async fn a_restore_failing_midway_leaves_the_database_as_it_was() {
     // Same shape: restored in place (one readwrite transaction).
     failing_restore_changes_nothing(false).await;
-    // Another shape of store "b": restored by an upgrade.
+    // Another shape of store "b": restored through a staging database.
     failing_restore_changes_nothing(true).await;
 }
 
@@ -165,7 +182,10 @@ async fn failing_restore_changes_nothing(upgrade: bool) {
         coffer_protocol::ErrorKind::Browser,
         "{err:?}"
     );
-    assert_eq!(asked.get(), upgrade, "in place unless the shape differs");
+    // In place, or (another shape) through a staging database that fails
+    // before the live database is touched.
+    assert!(!asked.get(), "the live database was never touched");
+    assert_eq!(version_of("coffer-staging:t-atomic").await, None);
     app.close();
     assert_eq!(version_of("t-atomic").await, Some(1), "version unchanged");
     let db = idb::open("t-atomic").await.unwrap();
@@ -428,4 +448,211 @@ async fn a_restore_interrupted_after_its_data_is_settled_on_the_next_start() {
     assert_eq!(settled, vec![("t-crash".to_owned(), "sealed".to_owned())]);
     assert_eq!(registered("t-crash").await, ["sealed"]);
     assert!(settle_restore().await.unwrap().is_empty(), "settled once");
+}
+
+/// The live database of the staging test: version 2, store `a` without
+/// the backup's index and with other records, and a store `keep` (not in
+/// the backup) with a key generator at 7.
+async fn newer_live_database() {
+    let db = fresh_db(
+        "t-stage",
+        "db.createObjectStore('a', { keyPath: 'id' });
+         db.createObjectStore('keep', { autoIncrement: true });",
+    )
+    .await;
+    put_values(
+        &db,
+        "a",
+        (0..5).map(|i| format!("{{ id: {i}, v: 'live {i}' }}")),
+    )
+    .await;
+    let tx = idb::transaction(
+        &db,
+        &["keep".to_owned()],
+        web_sys::IdbTransactionMode::Readwrite,
+    )
+    .unwrap();
+    let st = tx.object_store("keep").unwrap();
+    for i in 0..7 {
+        st.add(&JsValue::from_f64(f64::from(i))).unwrap();
+    }
+    idb::done(&tx).await.unwrap();
+    db.close();
+    let Ok(Opened::Upgrade { db, request, .. }) = idb::open_versioned("t-stage", 2.0, || {}).await
+    else {
+        panic!("version 2 must upgrade");
+    };
+    idb::finish_open(&request).await.unwrap();
+    db.close();
+}
+
+/// Issue 14: a database newer than the backup is restored to the backup's
+/// version through a staging database; a restore stopped after any of its
+/// steps (as if the browser died there) ends, once the next start settles
+/// it, either exactly as it was or as the backup's, and the database's
+/// other stores keep their records and key generators either way.
+#[wasm_bindgen_test]
+async fn a_staged_restore_is_all_or_nothing_at_every_step() {
+    use coffer_worker::restore::staging::{self, Step};
+    let db = fresh_db(
+        "t-stage",
+        "const a = db.createObjectStore('a', { keyPath: 'id' }); a.createIndex('by-v', 'v');",
+    )
+    .await;
+    put_values(
+        &db,
+        "a",
+        (0..3).map(|i| format!("{{ id: {i}, v: 'backup {i}' }}")),
+    )
+    .await;
+    db.close();
+    let blob = backup_of("t-stage", &["a"]).await;
+    for stop in [
+        None,
+        Some(Step::Intent),
+        Some(Step::Staged),
+        Some(Step::Deleted),
+        Some(Step::Rebuilt),
+    ] {
+        newer_live_database().await;
+        staging::stop_after(stop);
+        let r = restore::restore(
+            blob.clone(),
+            &restore_req(select("t-stage", &["a"])),
+            &Reporter::silent(),
+        )
+        .await;
+        staging::stop_after(None);
+        assert_eq!(r.is_ok(), stop.is_none(), "{stop:?}: {r:?}");
+        // The next start.
+        let settled = staging::settle().await.unwrap();
+        assert_eq!(settled.len(), usize::from(stop.is_some()), "{stop:?}");
+        assert!(staging::settle().await.unwrap().is_empty(), "settled once");
+        assert_eq!(version_of("coffer-staging:t-stage").await, None);
+        let restored = stop != Some(Step::Intent);
+        assert_eq!(
+            version_of("t-stage").await,
+            Some(if restored { 1 } else { 2 }),
+            "{stop:?}"
+        );
+        let db = idb::open("t-stage").await.unwrap();
+        let (_, values) = get_all(&db, "a").await;
+        let texts: Vec<String> = values
+            .iter()
+            .map(|v| Reflect::get(&v, &"v".into()).unwrap().as_string().unwrap())
+            .collect();
+        if restored {
+            assert_eq!(texts, ["backup 0", "backup 1", "backup 2"], "{stop:?}");
+        } else {
+            assert_eq!(texts.len(), 5, "{stop:?}");
+            assert!(texts.iter().all(|t| t.starts_with("live")), "{stop:?}");
+        }
+        let (keep, _) = get_all(&db, "keep").await;
+        assert_eq!(
+            keep.length(),
+            7,
+            "{stop:?}: the other store kept its records"
+        );
+        db.close();
+        let indexes = schemas("t-stage")
+            .await
+            .into_iter()
+            .find(|s| s.name == "a")
+            .unwrap()
+            .indexes
+            .len();
+        assert_eq!(indexes, usize::from(restored), "{stop:?}");
+        assert_eq!(
+            next_key("t-stage", "keep", "0").await,
+            8.0,
+            "{stop:?}: its key generator too"
+        );
+    }
+}
+
+/// Adds `n` records to `store` of `name` and deletes every record past key
+/// 3 again: the key generator moves on by `n`.
+async fn hand_out_ids(name: &str, store: &str, n: u32) {
+    let db = idb::open(name).await.unwrap();
+    let tx = idb::transaction(
+        &db,
+        &[store.to_owned()],
+        web_sys::IdbTransactionMode::Readwrite,
+    )
+    .unwrap();
+    let st = tx.object_store(store).unwrap();
+    for _ in 0..n {
+        st.add(&js("({ v: 'after the backup' })")).unwrap();
+    }
+    // Keys 1–3 are the backup's.
+    let added = web_sys::IdbKeyRange::lower_bound_with_open(&JsValue::from_f64(3.0), true).unwrap();
+    st.delete(&added).unwrap();
+    idb::done(&tx).await.unwrap();
+    db.close();
+}
+
+/// Issue 14 (the libraries suite, Dexie): ids handed out after the backup
+/// are never handed out again, whichever way a database is restored. A
+/// restore in place leaves a key generator that moved past the backup's
+/// where it is; a rebuild through a staging database (the live database is
+/// newer) and an upgrade (it is older) keep it there too.
+#[wasm_bindgen_test]
+async fn a_key_generator_past_the_backups_stays_there_however_the_database_is_restored() {
+    let setup = "db.createObjectStore('n', { keyPath: 'id', autoIncrement: true });";
+    let db = fresh_db("t-ids", setup).await;
+    put_values(&db, "n", (0..3).map(|i| format!("{{ v: 'backup {i}' }}"))).await;
+    db.close();
+    let blob = backup_of("t-ids", &["n"]).await;
+    let restored_ids = || async {
+        let db = idb::open("t-ids").await.unwrap();
+        let (keys, _) = get_all(&db, "n").await;
+        db.close();
+        keys.iter().map(|k| k.as_f64().unwrap()).collect::<Vec<_>>()
+    };
+
+    // In place: ids 4–8 were handed out after the backup.
+    hand_out_ids("t-ids", "n", 5).await;
+    restore_from(blob.clone(), "t-ids", &["n"]).await;
+    assert_eq!(restored_ids().await, [1.0, 2.0, 3.0]);
+    assert_eq!(next_key("t-ids", "n", "({})").await, 9.0, "in place");
+
+    // Through a staging database: ids up to 13 handed out, then the app's
+    // next version adds an index.
+    hand_out_ids("t-ids", "n", 5).await;
+    let Ok(Opened::Upgrade {
+        db, tx, request, ..
+    }) = idb::open_versioned("t-ids", 2.0, || {}).await
+    else {
+        panic!("version 2 must upgrade");
+    };
+    tx.object_store("n")
+        .unwrap()
+        .create_index_with_str("by-v", "v")
+        .unwrap();
+    idb::finish_open(&request).await.unwrap();
+    db.close();
+    restore_from(blob.clone(), "t-ids", &["n"]).await;
+    assert_eq!(version_of("t-ids").await, Some(1));
+    assert_eq!(restored_ids().await, [1.0, 2.0, 3.0]);
+    assert_eq!(
+        next_key("t-ids", "n", "({})").await,
+        14.0,
+        "through staging"
+    );
+
+    // By an upgrade: the backup is at version 3, the live database at 1
+    // with ids up to 20 handed out.
+    let Ok(Opened::Upgrade { db, request, .. }) = idb::open_versioned("t-ids", 3.0, || {}).await
+    else {
+        panic!("version 3 must upgrade");
+    };
+    idb::finish_open(&request).await.unwrap();
+    db.close();
+    let blob3 = backup_of("t-ids", &["n"]).await;
+    fresh_db("t-ids", setup).await.close();
+    hand_out_ids("t-ids", "n", 20).await;
+    restore_from(blob3, "t-ids", &["n"]).await;
+    assert_eq!(version_of("t-ids").await, Some(3));
+    assert_eq!(restored_ids().await, [1.0, 2.0, 3.0]);
+    assert_eq!(next_key("t-ids", "n", "({})").await, 21.0, "by an upgrade");
 }

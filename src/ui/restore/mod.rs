@@ -56,6 +56,7 @@ impl UnlockInputs {
         UnlockOptions {
             passphrase: secret(self.passphrase.get_untracked()),
             key_file,
+            accept_unauthenticated: false,
         }
     }
 }
@@ -115,12 +116,14 @@ pub fn RestoreCard() -> impl IntoView {
             return;
         };
         let selection = flow.with_untracked(|x| x.selection.selection());
+        let trusted = flow.with_untracked(|x| x.trusted);
         let scope = ctx.scope.get_untracked();
         Task::new(ctx)
             .progress(progress)
             .refresh()
             .spawn(move |engine, tracker| async move {
-                let unlock = inputs.read().await;
+                let mut unlock = inputs.read().await;
+                unlock.accept_unauthenticated = trusted;
                 let r =
                     api::restore(&engine, &f, selection, &scope, &unlock, tracker.callback()).await;
                 match r {
@@ -167,6 +170,16 @@ pub fn RestoreCard() -> impl IntoView {
             <Show when=move || flow.with(|x| x.preview.is_some())>
                 <div class="preview" data-testid="preview">
                     {move || flow.with(|x| x.preview.clone()).map(|p| view! { <PreviewTable preview=p /> })}
+                    <Show when=move || flow.with(RestoreFlow::unauthenticated)>
+                        <label class="trust">
+                            <input
+                                type="checkbox"
+                                prop:checked=move || flow.with(|x| x.trusted)
+                                on:change=move |ev| flow.update(|x| x.trusted = event_target_checked(&ev))
+                            />
+                            {l.t("I trust where this file came from: restore it although it is unauthenticated")}
+                        </label>
+                    </Show>
                     <SelectionList databases=preview_dbs selection=selection on_tick=on_tick restore=true />
                 </div>
             </Show>

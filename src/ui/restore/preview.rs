@@ -16,6 +16,7 @@ pub fn PreviewTable(
     view! {
         <p>{l.created(&p.created, p.locked)}</p>
         <p>{l.backup_key(p.backup_key_id.as_deref(), p.current_key_id.as_deref(), p.key_ok)}</p>
+        {l.authentication(&p.authentication).map(|t| view! { <p class="risk" role="alert" data-testid="unauthenticated">{t}</p> })}
         <table>
             <thead><tr><th scope="col">{l.t("Database")}</th><th scope="col">{l.t("Store")}</th><th scope="col" class="num">{l.t("Records")}</th><th scope="col">{l.t("Effect")}</th></tr></thead>
             <tbody>

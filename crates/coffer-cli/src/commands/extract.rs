@@ -102,6 +102,10 @@ pub fn run(ctx: &Ctx, args: &ExtractArgs, out: &mut dyn Write) -> Result<(), Cli
         ));
     }
 
+    let input_len = std::fs::metadata(&args.backup)
+        .map_err(|e| CliError::read("backup", &args.backup, e))?
+        .len();
+    let limits = reader.limits().clone();
     let mut ex = Extractor {
         reader: &mut reader,
         key: source.key.as_ref(),
@@ -109,6 +113,7 @@ pub fn run(ctx: &Ctx, args: &ExtractArgs, out: &mut dyn Write) -> Result<(), Cli
         bar: Bar::new(ctx.quiet, "extracting"),
         progress: Progress::default(),
         backup: &args.backup,
+        budget: OutputBudget::new(&limits, input_len),
     };
     let summary = match ex.extract_all(&args.out) {
         Ok(s) => s,
@@ -240,6 +245,47 @@ struct Summary {
     files: u64,
 }
 
+/// Bytes charged for every file or directory extract creates (about what
+/// one costs a file system), so many tiny files count as output too.
+pub const FILE_COST: u64 = 4096;
+
+/// What `coffer extract` may write (FORMAT.md §8.2): the compression-ratio
+/// limit applied to the whole output. At most `max_compression_ratio` times
+/// the backup file's size, and at least `ratio_threshold`, counting every
+/// byte written plus [`FILE_COST`] per file or directory created.
+struct OutputBudget {
+    limit: u64,
+    used: u64,
+}
+
+impl OutputBudget {
+    fn new(limits: &coffer_engine::Limits, input_len: u64) -> Self {
+        OutputBudget {
+            limit: limits
+                .max_compression_ratio
+                .saturating_mul(input_len)
+                .max(limits.ratio_threshold),
+            used: 0,
+        }
+    }
+
+    /// Takes `bytes`, or fails with `limit-exceeded` naming the backup.
+    fn charge(&mut self, bytes: u64, backup: &Path) -> Result<(), CliError> {
+        self.used = self.used.saturating_add(bytes);
+        if self.used > self.limit {
+            return Err(CliError::backup(
+                backup,
+                EngineError::LimitExceeded {
+                    what: "bytes extract would write (files counted at 4 KiB at least)".into(),
+                    limit: self.limit,
+                    actual: self.used,
+                },
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The state of one extraction.
 struct Extractor<'a> {
     reader: &'a mut Reader,
@@ -248,6 +294,7 @@ struct Extractor<'a> {
     bar: Bar,
     progress: Progress,
     backup: &'a Path,
+    budget: OutputBudget,
 }
 
 impl Extractor<'_> {
@@ -257,6 +304,10 @@ impl Extractor<'_> {
 
     fn extract_all(&mut self, out: &Path) -> Result<Summary, CliError> {
         let manifest_path = out.join("manifest.json");
+        self.budget.charge(
+            FILE_COST + self.reader.manifest_bytes().len() as u64,
+            self.backup,
+        )?;
         let mut f = new_file(&manifest_path, self.force)?;
         f.write_all(self.reader.manifest_bytes())
             .map_err(|e| CliError::write(&manifest_path, e))?;
@@ -276,6 +327,7 @@ impl Extractor<'_> {
         for (d, db) in dbs.iter().enumerate() {
             let db_dir_name = format!("{d:03}-{}", safe_name(&db.name));
             let db_dir = out.join(&db_dir_name);
+            self.budget.charge(FILE_COST, self.backup)?;
             make_dir(&db_dir, self.force)?;
             let files_dir = db_dir.join("files");
             let mut files_made = false;
@@ -284,14 +336,22 @@ impl Extractor<'_> {
             for (s, st) in db.stores.iter().enumerate() {
                 let file_name = format!("{s:03}-{}.jsonl", safe_name(&st.schema.name));
                 let path = db_dir.join(&file_name);
+                self.budget.charge(FILE_COST, self.backup)?;
                 let file = new_file(&path, self.force)?;
                 let mut w = BufWriter::new(file);
                 let sealed = st.schema.encrypted && self.key.is_none();
-                for part in 0..st.parts.len() {
-                    let records = self
+                // Part by part, with the store-wide checks (key order across
+                // parts, each blob once and in order).
+                let mut scan = self.reader.scan_store(d, s).map_err(|e| self.engine(e))?;
+                loop {
+                    let part = scan.next_part_index();
+                    let Some(records) = self
                         .reader
-                        .read_part(d, s, part)
-                        .map_err(|e| self.engine(e))?;
+                        .next_part(&mut scan)
+                        .map_err(|e| self.engine(e))?
+                    else {
+                        break;
+                    };
                     for r in records {
                         let key = key_to_json(&r.key);
                         let line = match r.value {
@@ -332,9 +392,11 @@ impl Extractor<'_> {
                                 json!({"key": key, "value": value})
                             }
                         };
-                        serde_json::to_writer(&mut w, &line)
+                        let mut text = serde_json::to_vec(&line)
                             .map_err(|e| CliError::write(&path, io::Error::other(e)))?;
-                        w.write_all(b"\n").map_err(|e| CliError::write(&path, e))?;
+                        text.push(b'\n');
+                        self.budget.charge(text.len() as u64, self.backup)?;
+                        w.write_all(&text).map_err(|e| CliError::write(&path, e))?;
                         summary.records += 1;
                         self.progress.done_records += 1;
                     }
@@ -363,9 +425,11 @@ impl Extractor<'_> {
             }));
         }
         let index_path = out.join("index.json");
-        let mut f = new_file(&index_path, self.force)?;
         let doc = json!({"backup": self.backup.display().to_string(), "databases": index});
         let text = format!("{doc:#}\n");
+        self.budget
+            .charge(FILE_COST + text.len() as u64, self.backup)?;
+        let mut f = new_file(&index_path, self.force)?;
         f.write_all(text.as_bytes())
             .map_err(|e| CliError::write(&index_path, e))?;
         Ok(summary)
@@ -388,12 +452,15 @@ impl Extractor<'_> {
         let force = self.force;
         let reader = &mut *self.reader;
         let backup = self.backup;
+        let budget = &mut self.budget;
         let result = value_to_json(v, &mut |b: &Binary| {
             let mut write = || -> Result<String, CliError> {
                 if !*files_made {
+                    budget.charge(FILE_COST, backup)?;
                     make_dir(files_dir, force)?;
                     *files_made = true;
                 }
+                budget.charge(FILE_COST.max(b.len()), backup)?;
                 *next_file += 1;
                 let name = format!("{:06}.bin", *next_file);
                 let path = files_dir.join(&name);

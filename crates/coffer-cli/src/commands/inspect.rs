@@ -4,12 +4,13 @@ use std::io::Write;
 
 use coffer_engine::format::manifest::StoreManifest;
 use coffer_engine::locked::LockedInfo;
+use coffer_engine::Authentication;
 use indicatif::HumanBytes;
 use serde_json::json;
 
 use crate::backup::{self, Reader, Source};
 use crate::cli::InspectArgs;
-use crate::commands::{count, Ctx};
+use crate::commands::{authentication_code, authentication_text, count, Ctx};
 use crate::error::CliError;
 use crate::outln;
 
@@ -47,18 +48,13 @@ pub fn run(_ctx: &Ctx, args: &InspectArgs, out: &mut dyn Write) -> Result<(), Cl
     }
     let reader = source.open()?;
     // With a key: check it is the backup's and that the MAC verifies.
-    let mac = match &source.key {
-        Some(k) => Some(
-            reader
-                .check_key(k)
-                .map_err(|e| CliError::backup(&args.backup, e))?,
-        ),
-        None => None,
-    };
+    let auth = reader
+        .authenticate(source.key.as_ref())
+        .map_err(|e| CliError::backup(&args.backup, e))?;
     if args.json {
-        print_json(args, &source, &reader, mac, out)
+        print_json(args, &reader, &auth, out)
     } else {
-        print_text(args, &source, &reader, mac, out)
+        print_text(args, &reader, &auth, out)
     }
 }
 
@@ -78,9 +74,8 @@ fn locked_only(args: &InspectArgs, info: &LockedInfo, out: &mut dyn Write) -> Re
 /// Human-readable output.
 fn print_text(
     args: &InspectArgs,
-    source: &Source,
     reader: &Reader,
-    mac: Option<bool>,
+    auth: &Authentication,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let m = reader.manifest();
@@ -98,7 +93,7 @@ fn print_text(
     outln!(out, "format version:  {}", j.format_version);
     outln!(out, "coffer version:  {}", j.coffer_version);
     outln!(out, "created:         {}", j.created);
-    match &source.locked {
+    match reader.locked() {
         Some(info) => outln!(out, "locked:          yes (unlock with: {})", methods(info)),
         None => outln!(out, "locked:          no"),
     }
@@ -106,14 +101,7 @@ fn print_text(
         Some(id) => outln!(out, "key id:          {id}"),
         None => outln!(out, "key id:          none"),
     }
-    match (mac, j.key_id) {
-        (Some(true), _) => outln!(out, "key:             matches; manifest MAC verified"),
-        (Some(false), _) => outln!(out, "key:             not needed (no encrypted stores)"),
-        (None, Some(_)) if encrypted > 0 => {
-            outln!(out, "key:             not given; manifest MAC not checked")
-        }
-        _ => {}
-    }
+    outln!(out, "{}", authentication_text(auth));
     outln!(
         out,
         "contents:        {}, {} ({encrypted} encrypted), {}, {}",
@@ -161,9 +149,8 @@ fn print_text(
 /// JSON output.
 fn print_json(
     args: &InspectArgs,
-    source: &Source,
     reader: &Reader,
-    mac: Option<bool>,
+    auth: &Authentication,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let m = reader.manifest();
@@ -193,13 +180,14 @@ fn print_json(
     let all = || m.databases().iter().flat_map(|d| &d.stores);
     let doc = json!({
         "file": args.backup.display().to_string(),
-        "locked": source.locked.is_some(),
-        "unlock": source.locked.as_ref().map(methods_json),
+        "locked": reader.locked().is_some(),
+        "unlock": reader.locked().map(methods_json),
         "format_version": j.format_version,
         "coffer_version": j.coffer_version,
         "created": j.created,
         "key_id": j.key_id.map(|k| k.to_hex()),
-        "mac_verified": mac,
+        "mac_verified": auth.is_verified(),
+        "authentication": authentication_code(auth),
         "databases_count": m.databases().len(),
         "stores_count": all().count(),
         "encrypted_stores": all().filter(|s| s.schema.encrypted).count(),

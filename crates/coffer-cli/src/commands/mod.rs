@@ -2,6 +2,8 @@
 
 use std::io::{self, Write};
 
+use coffer_engine::{Authentication, Unauthenticated};
+
 use crate::cli::{Cli, Command, KeyCommand};
 use crate::error::CliError;
 
@@ -59,5 +61,34 @@ pub fn count(n: impl Into<u64>, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")
+    }
+}
+
+/// Says whether a backup is authenticated (FORMAT.md §3.4), and what it
+/// means when it is not.
+pub fn authentication_text(a: &Authentication) -> String {
+    match a {
+        Authentication::Verified { key_id } => {
+            format!("authenticated: manifest MAC verified with key id {key_id}")
+        }
+        Authentication::Unauthenticated {
+            reason: Unauthenticated::KeyNotGiven { key_id },
+        } => format!(
+            "UNAUTHENTICATED: the manifest MAC was not checked (no key given; pass --key with the key file of key id {key_id}); until it is, anyone could have altered this backup"
+        ),
+        // No MAC, or anything this build does not know: never "verified".
+        _ => "UNAUTHENTICATED: the backup carries no manifest MAC (it was made without a master key); anyone could have altered it, its hashes only catch accidental damage".to_owned(),
+    }
+}
+
+/// The authentication state as JSON: `"verified"`, `"no-mac"` or
+/// `"key-not-given"`.
+pub fn authentication_code(a: &Authentication) -> &'static str {
+    match a {
+        Authentication::Verified { .. } => "verified",
+        Authentication::Unauthenticated {
+            reason: Unauthenticated::KeyNotGiven { .. },
+        } => "key-not-given",
+        _ => "no-mac",
     }
 }

@@ -6,7 +6,7 @@ use indicatif::HumanBytes;
 
 use crate::backup::{self, Source};
 use crate::cli::VerifyArgs;
-use crate::commands::{count, Ctx};
+use crate::commands::{authentication_text, count, Ctx};
 use crate::error::CliError;
 use crate::outln;
 use crate::progress::Bar;
@@ -36,15 +36,16 @@ pub fn run(ctx: &Ctx, args: &VerifyArgs, out: &mut dyn Write) -> Result<(), CliE
         count(report.records, "record"),
         HumanBytes(report.bytes)
     );
-    if source.locked.is_some() {
+    if reader.locked().is_some() {
         outln!(
             out,
             "  locked: unlocked and decrypted; header and payload authenticated"
         );
     }
+    outln!(out, "  {}", authentication_text(&report.authentication));
+    let sealed = reader.manifest().has_encrypted_stores();
     match (report.key_id, source.key.is_some()) {
-        (Some(id), false) if reader.manifest().has_encrypted_stores() => {
-            outln!(out, "  manifest MAC: not checked (no key given)");
+        (Some(id), false) if sealed => {
             outln!(
                 out,
                 "  sealed records: {} not opened (no key given)",
@@ -54,20 +55,15 @@ pub fn run(ctx: &Ctx, args: &VerifyArgs, out: &mut dyn Write) -> Result<(), CliE
                 "encrypted stores were checked without their key; pass --key with the key file of key id {id} to verify the MAC and open every sealed record"
             ));
         }
-        (Some(_), true) => {
-            if report.mac_verified {
-                outln!(out, "  manifest MAC: verified");
-            }
-            if reader.manifest().has_encrypted_stores() {
-                outln!(
-                    out,
-                    "  sealed records: all {} opened",
-                    report.sealed_records
-                );
-            }
+        (Some(_), true) if sealed => {
+            outln!(
+                out,
+                "  sealed records: all {} opened",
+                report.sealed_records
+            );
         }
         (None, true) => {
-            outln!(out, "  no encrypted stores: the key was not needed");
+            outln!(out, "  the backup names no key: the key was not needed");
         }
         _ => {}
     }

@@ -2,13 +2,29 @@
 
 use std::fmt;
 
-/// Why bytes failed to decode. The message names what was wrong.
+/// Why bytes failed to decode. The message names what was wrong; a
+/// decoding limit that was hit (FORMAT.md §7.3) is also given as
+/// [`DecodeError::limit`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DecodeError(pub String);
+pub struct DecodeError {
+    message: String,
+    limit: Option<DecodeLimit>,
+}
+
+/// A limit that stopped decoding (a cap from [`crate::Limits`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeLimit {
+    /// What was measured.
+    pub what: &'static str,
+    /// The cap.
+    pub limit: u64,
+    /// What the input needed (at least).
+    pub actual: u64,
+}
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -16,9 +32,80 @@ impl std::error::Error for DecodeError {}
 
 impl DecodeError {
     pub(crate) fn new(msg: impl Into<String>) -> Self {
-        DecodeError(msg.into())
+        DecodeError {
+            message: msg.into(),
+            limit: None,
+        }
+    }
+
+    pub(crate) fn over_limit(what: &'static str, limit: u64, actual: u64) -> Self {
+        DecodeError {
+            message: format!("{what} is {actual}, the limit is {limit}"),
+            limit: Some(DecodeLimit {
+                what,
+                limit,
+                actual,
+            }),
+        }
+    }
+
+    /// What went wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The limit that was exceeded, when the input was well formed but too
+    /// costly to decode.
+    pub fn limit(&self) -> Option<&DecodeLimit> {
+        self.limit.as_ref()
     }
 }
+
+/// Memory a decoder may still allocate for the keys and values it builds
+/// (FORMAT.md §7.3 `max_value_memory`). Charged before each allocation:
+/// the inline size of every element and the bytes of strings, bodies and
+/// bigints.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    limit: u64,
+    used: u64,
+}
+
+impl Budget {
+    /// A budget of `limit` bytes.
+    pub fn new(limit: u64) -> Self {
+        Budget { limit, used: 0 }
+    }
+
+    /// Takes `bytes` from the budget, or fails with a limit error.
+    pub fn charge(&mut self, bytes: u64) -> Result<(), DecodeError> {
+        let used = self.used.saturating_add(bytes);
+        if used > self.limit {
+            return Err(DecodeError::over_limit(
+                "memory of decoded keys and values",
+                self.limit,
+                used,
+            ));
+        }
+        self.used = used;
+        Ok(())
+    }
+
+    /// Takes `n` elements of `T` from the budget.
+    pub fn charge_n<T>(&mut self, n: usize) -> Result<(), DecodeError> {
+        self.charge((n as u64).saturating_mul(std::mem::size_of::<T>() as u64))
+    }
+
+    /// Bytes charged so far.
+    pub fn used(&self) -> u64 {
+        self.used
+    }
+}
+
+/// Elements reserved up front for a collection, whatever count it declares;
+/// more are allocated as they are actually decoded. Keeps the memory of a
+/// value proportional to the input read, not to the counts it declares.
+pub(crate) const RESERVE_MAX: usize = 256;
 
 /// Appends `v` as an unsigned LEB128 varint.
 pub fn write_varint(out: &mut Vec<u8>, mut v: u64) {

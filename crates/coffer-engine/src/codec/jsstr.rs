@@ -2,7 +2,7 @@
 //! is even, `h/2` bytes of UTF-8 follow, when odd, `(h-1)/2` UTF-16LE code
 //! units that are not well-formed UTF-16 (they hold a lone surrogate).
 
-use super::cursor::{write_varint, Cursor, DecodeError};
+use super::cursor::{write_varint, Budget, Cursor, DecodeError};
 use crate::model::JsString;
 
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &JsString) {
@@ -23,11 +23,12 @@ pub(crate) fn write_utf8(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-pub(crate) fn read_str(c: &mut Cursor<'_>) -> Result<JsString, DecodeError> {
+pub(crate) fn read_str(c: &mut Cursor<'_>, budget: &mut Budget) -> Result<JsString, DecodeError> {
     let h = c.varint()?;
     let n = usize::try_from(h >> 1).map_err(|_| DecodeError::new("string too long"))?;
     if h & 1 == 0 {
         let bytes = c.take(n)?;
+        budget.charge(n as u64)?;
         let s = std::str::from_utf8(bytes)
             .map_err(|_| DecodeError::new("string is not valid UTF-8"))?;
         Ok(JsString::from(s))
@@ -36,6 +37,7 @@ pub(crate) fn read_str(c: &mut Cursor<'_>) -> Result<JsString, DecodeError> {
             .checked_mul(2)
             .ok_or_else(|| DecodeError::new("string too long"))?;
         let bytes = c.take(byte_len)?;
+        budget.charge(byte_len as u64)?;
         let units: Vec<u16> = bytes
             .chunks_exact(2)
             .map(|p| u16::from_le_bytes([p[0], p[1]]))
@@ -50,8 +52,12 @@ pub(crate) fn read_str(c: &mut Cursor<'_>) -> Result<JsString, DecodeError> {
     }
 }
 
-pub(crate) fn read_utf8(c: &mut Cursor<'_>, what: &str) -> Result<String, DecodeError> {
-    let s = read_str(c)?;
+pub(crate) fn read_utf8(
+    c: &mut Cursor<'_>,
+    what: &str,
+    budget: &mut Budget,
+) -> Result<String, DecodeError> {
+    let s = read_str(c, budget)?;
     s.as_str()
         .map(str::to_owned)
         .ok_or_else(|| DecodeError::new(format!("{what} holds a lone surrogate")))

@@ -8,8 +8,9 @@
 //!        | 0x05 varint key*    ; array
 //! ```
 
-use super::cursor::{write_varint, Cursor, DecodeError};
+use super::cursor::{write_varint, Budget, Cursor, DecodeError, RESERVE_MAX};
 use super::jsstr::{read_str, write_str};
+use crate::limits::Limits;
 use crate::model::Key;
 
 const NUMBER: u8 = 0x01;
@@ -69,15 +70,22 @@ fn enc(out: &mut Vec<u8>, key: &Key, depth: u32) -> Result<(), DecodeError> {
     Ok(())
 }
 
-/// Decodes one key that must span all of `bytes`.
+/// Decodes one key that must span all of `bytes`, within the default
+/// memory budget (FORMAT.md §7.3 `max_value_memory`).
 pub fn decode_key(bytes: &[u8]) -> Result<Key, DecodeError> {
+    decode_key_in(bytes, &mut Budget::new(Limits::default().max_value_memory))
+}
+
+/// Decodes one key that must span all of `bytes`, charging what it
+/// allocates to `budget`.
+pub fn decode_key_in(bytes: &[u8], budget: &mut Budget) -> Result<Key, DecodeError> {
     let mut c = Cursor::new(bytes);
-    let k = dec(&mut c, 0)?;
+    let k = dec(&mut c, 0, budget)?;
     c.finish()?;
     Ok(k)
 }
 
-fn dec(c: &mut Cursor<'_>, depth: u32) -> Result<Key, DecodeError> {
+fn dec(c: &mut Cursor<'_>, depth: u32, budget: &mut Budget) -> Result<Key, DecodeError> {
     if depth > MAX_KEY_DEPTH {
         return Err(DecodeError::new("array key nested too deeply"));
     }
@@ -94,13 +102,18 @@ fn dec(c: &mut Cursor<'_>, depth: u32) -> Result<Key, DecodeError> {
                 Key::Date(n)
             }
         }
-        STRING => Key::String(read_str(c)?),
-        BINARY => Key::Binary(c.bytes()?.to_vec()),
+        STRING => Key::String(read_str(c, budget)?),
+        BINARY => {
+            let bytes = c.bytes()?;
+            budget.charge(bytes.len() as u64)?;
+            Key::Binary(bytes.to_vec())
+        }
         ARRAY => {
             let n = c.len()?; // every key is at least one byte
-            let mut items = Vec::with_capacity(n);
+            let mut items = Vec::with_capacity(n.min(RESERVE_MAX));
             for _ in 0..n {
-                items.push(dec(c, depth + 1)?);
+                budget.charge_n::<Key>(1)?;
+                items.push(dec(c, depth + 1, budget)?);
             }
             Key::Array(items)
         }

@@ -4,8 +4,9 @@
 //! pre-order as they are decoded; `REF` names an earlier number, which keeps
 //! shared and cyclic structure.
 
-use super::cursor::{write_varint, Cursor, DecodeError};
+use super::cursor::{write_varint, Budget, Cursor, DecodeError, RESERVE_MAX};
 use super::jsstr::{check_str, check_utf8, read_str, read_utf8, write_str, write_utf8};
+use crate::limits::Limits;
 use crate::model::{BigInt, Binary, BlobRef, JsString, Value, ViewKind};
 
 const UNDEFINED: u8 = 0x00;
@@ -105,7 +106,7 @@ impl Encoder<'_> {
             Value::Number(n) => num(out, NUMBER, *n),
             Value::BigInt(b) => {
                 out.push(BIGINT);
-                bigint(out, b);
+                bigint(out, b)?;
             }
             Value::String(s) => {
                 out.push(STRING);
@@ -211,7 +212,7 @@ impl Encoder<'_> {
             Value::BoxedNumber(n) => num(out, BOXED_NUMBER, *n),
             Value::BoxedBigInt(b) => {
                 out.push(BOXED_BIGINT);
-                bigint(out, b);
+                bigint(out, b)?;
             }
             Value::BoxedString(s) => {
                 out.push(BOXED_STRING);
@@ -261,33 +262,46 @@ fn num(out: &mut Vec<u8>, tag: u8, n: f64) {
     out.extend_from_slice(&n.to_le_bytes());
 }
 
-fn bigint(out: &mut Vec<u8>, b: &BigInt) {
+fn bigint(out: &mut Vec<u8>, b: &BigInt) -> Result<(), DecodeError> {
+    let max = Limits::default().max_bigint_bytes;
+    if b.magnitude().len() as u64 > max {
+        return Err(DecodeError::over_limit(
+            "bigint magnitude (bytes)",
+            max,
+            b.magnitude().len() as u64,
+        ));
+    }
     out.push(u8::from(b.is_negative()));
     write_varint(out, b.magnitude().len() as u64);
     out.extend_from_slice(b.magnitude());
+    Ok(())
 }
 
 /// Writes `b`, or (inline, with `bodies`) records it there.
 fn split(out: &mut Vec<u8>, bodies: &mut Option<&mut Bodies>, b: &Binary) {
     match (bodies, b) {
         (Some(bodies), Binary::Inline(bytes)) => bodies.push((out.len(), bytes.clone())),
-        _ => binary(out, b),
+        _ => write_binary(out, b),
     }
 }
 
-fn binary(out: &mut Vec<u8>, b: &Binary) {
+/// Appends a `binary` (§4.3): inline bytes or a reference to a blob entry.
+pub(crate) fn write_binary(out: &mut Vec<u8>, b: &Binary) {
     match b {
-        Binary::Inline(bytes) => {
-            out.push(BIN_INLINE);
-            write_varint(out, bytes.len() as u64);
-            out.extend_from_slice(bytes);
-        }
+        Binary::Inline(bytes) => write_inline_binary(out, bytes),
         Binary::External(r) => {
             out.push(BIN_EXTERNAL);
             write_varint(out, u64::from(r.index));
             write_varint(out, r.len);
         }
     }
+}
+
+/// Appends an inline `binary` holding `bytes`.
+pub(crate) fn write_inline_binary(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(BIN_INLINE);
+    write_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
 }
 
 fn check_view(kind: ViewKind, offset: u64, buffer_len: u64, len: u64) -> Result<(), DecodeError> {
@@ -308,24 +322,45 @@ fn check_view(kind: ViewKind, offset: u64, buffer_len: u64, len: u64) -> Result<
 }
 
 /// Decodes one value that must span all of `bytes`, nesting at most
-/// `max_depth` levels.
+/// `max_depth` levels, within the other default limits (FORMAT.md §7.3:
+/// `max_value_memory`, `max_bigint_bytes`).
 pub fn decode_value(bytes: &[u8], max_depth: u32) -> Result<Value, DecodeError> {
+    let limits = Limits {
+        max_depth,
+        ..Limits::default()
+    };
+    decode_value_in(bytes, &limits, &mut Budget::new(limits.max_value_memory))
+}
+
+/// Decodes one value that must span all of `bytes` within `limits`
+/// (`max_depth`, `max_bigint_bytes`), charging what it allocates to
+/// `budget`. Memory grows with the values actually decoded, never with the
+/// counts the input declares.
+pub fn decode_value_in(
+    bytes: &[u8],
+    limits: &Limits,
+    budget: &mut Budget,
+) -> Result<Value, DecodeError> {
     let mut c = Cursor::new(bytes);
     let mut d = Decoder {
         objects: 0,
-        max_depth,
+        max_depth: limits.max_depth,
+        max_bigint: limits.max_bigint_bytes,
+        budget,
     };
     let v = d.value(&mut c, 0)?;
     c.finish()?;
     Ok(v)
 }
 
-struct Decoder {
+struct Decoder<'b> {
     objects: u32,
     max_depth: u32,
+    max_bigint: u64,
+    budget: &'b mut Budget,
 }
 
-impl Decoder {
+impl Decoder<'_> {
     fn value(&mut self, c: &mut Cursor<'_>, depth: u32) -> Result<Value, DecodeError> {
         let tag = read_tag(c, &mut self.objects, depth, self.max_depth)?;
         Ok(match tag {
@@ -334,21 +369,21 @@ impl Decoder {
             FALSE => Value::Bool(false),
             TRUE => Value::Bool(true),
             NUMBER => Value::Number(c.f64()?),
-            BIGINT => Value::BigInt(read_bigint(c)?),
-            STRING => Value::String(read_str(c)?),
+            BIGINT => Value::BigInt(self.bigint(c)?),
+            STRING => Value::String(read_str(c, self.budget)?),
             DATE => Value::Date(c.f64()?),
             REGEXP => Value::RegExp {
-                source: read_str(c)?,
-                flags: read_utf8(c, "regexp flags")?,
+                source: read_str(c, self.budget)?,
+                flags: read_utf8(c, "regexp flags", self.budget)?,
             },
-            ARRAY_BUFFER => Value::ArrayBuffer(read_binary(c)?),
+            ARRAY_BUFFER => Value::ArrayBuffer(read_binary(c, self.budget)?),
             VIEW => {
                 let code = c.u8()?;
                 let kind = ViewKind::from_code(code)
                     .ok_or_else(|| DecodeError::new(format!("unknown view kind {code}")))?;
                 let byte_offset = c.varint()?;
                 let buffer_len = c.varint()?;
-                let bytes = read_binary(c)?;
+                let bytes = read_binary(c, self.budget)?;
                 check_view(kind, byte_offset, buffer_len, bytes.len())?;
                 Value::View {
                     kind,
@@ -358,22 +393,23 @@ impl Decoder {
                 }
             }
             BLOB => Value::Blob {
-                mime: read_str(c)?,
-                data: read_binary(c)?,
+                mime: read_str(c, self.budget)?,
+                data: read_binary(c, self.budget)?,
             },
             FILE => Value::File {
-                name: read_str(c)?,
-                mime: read_str(c)?,
+                name: read_str(c, self.budget)?,
+                mime: read_str(c, self.budget)?,
                 last_modified: c.f64()?,
-                data: read_binary(c)?,
+                data: read_binary(c, self.budget)?,
             },
             DENSE_ARRAY => {
                 let length = read_u32(c, "array length")?;
                 if length as usize > c.remaining() {
                     return Err(DecodeError::new("array length exceeds the data"));
                 }
-                let mut items = Vec::with_capacity(length as usize);
+                let mut items = Vec::with_capacity((length as usize).min(RESERVE_MAX));
                 for i in 0..length {
+                    self.budget.charge_n::<(u32, Value)>(1)?;
                     items.push((i, self.value(c, depth + 1)?));
                 }
                 let props = self.props(c, depth)?;
@@ -385,19 +421,15 @@ impl Decoder {
             }
             SPARSE_ARRAY => {
                 let length = read_u32(c, "array length")?;
-                let n = c.len()?;
-                let mut items = Vec::with_capacity(n);
+                let n = sparse_count(c, length)?;
+                let mut items = Vec::with_capacity(n.min(RESERVE_MAX));
                 let mut prev: Option<u32> = None;
                 for _ in 0..n {
                     let idx = read_u32(c, "array index")?;
                     check_sparse_index(idx, prev, length)?;
                     prev = Some(idx);
+                    self.budget.charge_n::<(u32, Value)>(1)?;
                     items.push((idx, self.value(c, depth + 1)?));
-                }
-                if n as u64 == u64::from(length) {
-                    return Err(DecodeError::new(
-                        "dense array stored as sparse (non-canonical)",
-                    ));
                 }
                 let props = self.props(c, depth)?;
                 Value::Array {
@@ -409,8 +441,9 @@ impl Decoder {
             OBJECT => Value::Object(self.props(c, depth)?),
             MAP => {
                 let n = c.len()?;
-                let mut entries = Vec::with_capacity(n);
+                let mut entries = Vec::with_capacity(n.min(RESERVE_MAX));
                 for _ in 0..n {
+                    self.budget.charge_n::<(Value, Value)>(1)?;
                     let k = self.value(c, depth + 1)?;
                     let v = self.value(c, depth + 1)?;
                     entries.push((k, v));
@@ -419,8 +452,9 @@ impl Decoder {
             }
             SET => {
                 let n = c.len()?;
-                let mut items = Vec::with_capacity(n);
+                let mut items = Vec::with_capacity(n.min(RESERVE_MAX));
                 for _ in 0..n {
+                    self.budget.charge_n::<Value>(1)?;
                     items.push(self.value(c, depth + 1)?);
                 }
                 Value::Set(items)
@@ -431,14 +465,14 @@ impl Decoder {
                 b => return Err(DecodeError::new(format!("invalid boolean byte {b}"))),
             },
             BOXED_NUMBER => Value::BoxedNumber(c.f64()?),
-            BOXED_BIGINT => Value::BoxedBigInt(read_bigint(c)?),
-            BOXED_STRING => Value::BoxedString(read_str(c)?),
+            BOXED_BIGINT => Value::BoxedBigInt(self.bigint(c)?),
+            BOXED_STRING => Value::BoxedString(read_str(c, self.budget)?),
             ERROR => {
-                let name = read_str(c)?;
-                let message = read_str(c)?;
+                let name = read_str(c, self.budget)?;
+                let message = read_str(c, self.budget)?;
                 let stack = match c.u8()? {
                     0 => None,
-                    1 => Some(read_str(c)?),
+                    1 => Some(read_str(c, self.budget)?),
                     b => return Err(DecodeError::new(format!("invalid stack flag {b}"))),
                 };
                 Value::Error {
@@ -466,12 +500,19 @@ impl Decoder {
         depth: u32,
     ) -> Result<Vec<(JsString, Value)>, DecodeError> {
         let n = c.len()?;
-        let mut props = Vec::with_capacity(n);
+        let mut props = Vec::with_capacity(n.min(RESERVE_MAX));
         for _ in 0..n {
-            let k = read_str(c)?;
+            self.budget.charge_n::<(JsString, Value)>(1)?;
+            let k = read_str(c, self.budget)?;
             props.push((k, self.value(c, depth + 1)?));
         }
         Ok(props)
+    }
+
+    fn bigint(&mut self, c: &mut Cursor<'_>) -> Result<BigInt, DecodeError> {
+        let (negative, mag) = bigint_parts(c, self.max_bigint)?;
+        self.budget.charge(mag.len() as u64)?;
+        Ok(BigInt::from_parts(negative, mag.to_vec()))
     }
 }
 
@@ -479,11 +520,28 @@ impl Decoder {
 /// [`decode_value`] would accept it, without building the value. Returns
 /// how many external bodies (`binary` in its external form) it holds.
 pub fn check_value(bytes: &[u8], max_depth: u32) -> Result<u64, DecodeError> {
+    let limits = Limits {
+        max_depth,
+        ..Limits::default()
+    };
+    check_value_with(bytes, &limits, &mut |_| Ok(()))
+}
+
+/// [`check_value`] within `limits` (`max_depth`, `max_bigint_bytes`),
+/// calling `on_external` with every external body in encoding order. Uses
+/// memory only for the nesting, whatever the value holds.
+pub fn check_value_with(
+    bytes: &[u8],
+    limits: &Limits,
+    on_external: &mut dyn FnMut(BlobRef) -> Result<(), DecodeError>,
+) -> Result<u64, DecodeError> {
     let mut c = Cursor::new(bytes);
     let mut k = Checker {
         objects: 0,
-        max_depth,
+        max_depth: limits.max_depth,
+        max_bigint: limits.max_bigint_bytes,
         external: 0,
+        on_external,
     };
     k.value(&mut c, 0)?;
     c.finish()?;
@@ -491,13 +549,15 @@ pub fn check_value(bytes: &[u8], max_depth: u32) -> Result<u64, DecodeError> {
 }
 
 /// [`Decoder`]'s rules, minus the building ([`check_value`]).
-struct Checker {
+struct Checker<'f> {
     objects: u32,
     max_depth: u32,
+    max_bigint: u64,
     external: u64,
+    on_external: &'f mut dyn FnMut(BlobRef) -> Result<(), DecodeError>,
 }
 
-impl Checker {
+impl Checker<'_> {
     fn value(&mut self, c: &mut Cursor<'_>, depth: u32) -> Result<(), DecodeError> {
         let tag = read_tag(c, &mut self.objects, depth, self.max_depth)?;
         match tag {
@@ -506,7 +566,7 @@ impl Checker {
                 c.f64()?;
             }
             BIGINT | BOXED_BIGINT => {
-                bigint_parts(c)?;
+                bigint_parts(c, self.max_bigint)?;
             }
             STRING | BOXED_STRING => check_str(c)?,
             REGEXP => {
@@ -547,18 +607,13 @@ impl Checker {
             }
             SPARSE_ARRAY => {
                 let length = read_u32(c, "array length")?;
-                let n = c.len()?;
+                let n = sparse_count(c, length)?;
                 let mut prev: Option<u32> = None;
                 for _ in 0..n {
                     let idx = read_u32(c, "array index")?;
                     check_sparse_index(idx, prev, length)?;
                     prev = Some(idx);
                     self.value(c, depth + 1)?;
-                }
-                if n as u64 == u64::from(length) {
-                    return Err(DecodeError::new(
-                        "dense array stored as sparse (non-canonical)",
-                    ));
                 }
                 self.props(c, depth)?;
             }
@@ -616,9 +671,11 @@ impl Checker {
         match c.u8()? {
             BIN_INLINE => Ok(c.bytes()?.len() as u64),
             BIN_EXTERNAL => {
-                read_u32(c, "blob index")?;
+                let index = read_u32(c, "blob index")?;
+                let len = c.varint()?;
                 self.external += 1;
-                c.varint()
+                (self.on_external)(BlobRef { index, len })?;
+                Ok(len)
             }
             b => Err(DecodeError::new(format!("unknown binary form {b}"))),
         }
@@ -662,28 +719,47 @@ fn check_sparse_index(idx: u32, prev: Option<u32>, length: u32) -> Result<(), De
     Ok(())
 }
 
-fn read_bigint(c: &mut Cursor<'_>) -> Result<BigInt, DecodeError> {
-    let (negative, mag) = bigint_parts(c)?;
-    Ok(BigInt::from_parts(negative, mag.to_vec()))
+/// The element count of a sparse array of `length`, checked as soon as it
+/// is read (FORMAT.md §4.3): a sparse array holds fewer elements than its
+/// length, or it would be dense.
+fn sparse_count(c: &mut Cursor<'_>, length: u32) -> Result<usize, DecodeError> {
+    let n = c.len()?;
+    if n as u64 >= u64::from(length) {
+        return Err(DecodeError::new(
+            "a sparse array holds at least as many elements as its length (non-canonical)",
+        ));
+    }
+    Ok(n)
 }
 
-/// A canonical bigint's sign and magnitude.
-fn bigint_parts<'a>(c: &mut Cursor<'a>) -> Result<(bool, &'a [u8]), DecodeError> {
+/// A canonical bigint's sign and magnitude, at most `max` bytes of it.
+fn bigint_parts<'a>(c: &mut Cursor<'a>, max: u64) -> Result<(bool, &'a [u8]), DecodeError> {
     let negative = match c.u8()? {
         0 => false,
         1 => true,
         b => return Err(DecodeError::new(format!("invalid bigint sign byte {b}"))),
     };
-    let mag = c.bytes()?;
+    // The declared length is checked against the limit as soon as it is
+    // read, before the bytes it promises and their form (FORMAT.md §4.3).
+    let m = c.varint()?;
+    if m > max {
+        return Err(DecodeError::over_limit("bigint magnitude (bytes)", max, m));
+    }
+    let m = usize::try_from(m).map_err(|_| DecodeError::new("length does not fit in memory"))?;
+    let mag = c.take(m)?;
     if mag.last() == Some(&0) || (negative && mag.is_empty()) {
         return Err(DecodeError::new("non-canonical bigint"));
     }
     Ok((negative, mag))
 }
 
-fn read_binary(c: &mut Cursor<'_>) -> Result<Binary, DecodeError> {
+fn read_binary(c: &mut Cursor<'_>, budget: &mut Budget) -> Result<Binary, DecodeError> {
     match c.u8()? {
-        BIN_INLINE => Ok(Binary::Inline(c.bytes()?.to_vec())),
+        BIN_INLINE => {
+            let bytes = c.bytes()?;
+            budget.charge(bytes.len() as u64)?;
+            Ok(Binary::Inline(bytes.to_vec()))
+        }
         BIN_EXTERNAL => {
             let index = read_u32(c, "blob index")?;
             let len = c.varint()?;
@@ -694,352 +770,4 @@ fn read_binary(c: &mut Cursor<'_>) -> Result<Binary, DecodeError> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    pub(crate) fn every_type() -> Value {
-        Value::object([
-            ("undefined", Value::Undefined),
-            ("null", Value::Null),
-            (
-                "bools",
-                Value::array(vec![Value::Bool(true), Value::Bool(false)]),
-            ),
-            (
-                "numbers",
-                Value::array(vec![
-                    Value::Number(f64::NAN),
-                    Value::Number(-0.0),
-                    Value::Number(f64::INFINITY),
-                    Value::Number(f64::NEG_INFINITY),
-                    Value::Number(1.5e-300),
-                ]),
-            ),
-            ("bigint", Value::BigInt(BigInt::from_i128(-(1i128 << 100)))),
-            (
-                "lone",
-                Value::String(JsString::from_utf16(vec![0xD83D, 0x61])),
-            ),
-            ("emoji", Value::string("naïve 😀")),
-            ("date", Value::Date(1_700_000_000_000.0)),
-            ("bad date", Value::Date(f64::NAN)),
-            (
-                "re",
-                Value::RegExp {
-                    source: "^a+$".into(),
-                    flags: "gi".into(),
-                },
-            ),
-            ("ab", Value::ArrayBuffer(vec![1, 2, 3].into())),
-            (
-                "u16",
-                Value::View {
-                    kind: ViewKind::Uint16,
-                    byte_offset: 2,
-                    buffer_len: 10,
-                    bytes: vec![1, 0, 2, 0].into(),
-                },
-            ),
-            (
-                "dv",
-                Value::View {
-                    kind: ViewKind::DataView,
-                    byte_offset: 1,
-                    buffer_len: 4,
-                    bytes: vec![9, 9].into(),
-                },
-            ),
-            (
-                "blob",
-                Value::Blob {
-                    mime: "text/plain".into(),
-                    data: b"hello".to_vec().into(),
-                },
-            ),
-            (
-                "file",
-                Value::File {
-                    name: "a.txt".into(),
-                    mime: "".into(),
-                    last_modified: 1.0,
-                    data: Binary::External(BlobRef {
-                        index: 3,
-                        len: 1 << 20,
-                    }),
-                },
-            ),
-            (
-                "sparse",
-                Value::Array {
-                    length: 1000,
-                    items: vec![(5, Value::Null), (999, Value::Undefined)],
-                    props: vec![("extra".into(), Value::Bool(true))],
-                },
-            ),
-            (
-                "map",
-                Value::Map(vec![(Value::Number(1.0), Value::string("one"))]),
-            ),
-            ("set", Value::Set(vec![Value::string("x"), Value::Ref(0)])),
-            (
-                "boxed",
-                Value::array(vec![
-                    Value::BoxedBool(true),
-                    Value::BoxedNumber(-0.0),
-                    Value::BoxedBigInt(BigInt::from_i128(7)),
-                    Value::BoxedString("s".into()),
-                ]),
-            ),
-            (
-                "error",
-                Value::Error {
-                    name: "TypeError".into(),
-                    message: "bad".into(),
-                    stack: Some("at x".into()),
-                },
-            ),
-            ("self", Value::Ref(0)),
-        ])
-    }
-
-    #[test]
-    fn every_type_round_trips() {
-        let v = every_type();
-        let bytes = encode_value(&v).unwrap();
-        let back = decode_value(&bytes, 64).unwrap();
-        assert!(back.same(&v), "{back:?}");
-    }
-
-    #[test]
-    fn known_encoding_of_small_object() {
-        let v = Value::object([("a", Value::Number(1.0))]);
-        assert_eq!(
-            encode_value(&v).unwrap(),
-            [0x18, 0x01, 0x02, b'a', 0x04, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f]
-        );
-    }
-
-    #[test]
-    fn rejects_malformed() {
-        let deep: Vec<u8> = std::iter::repeat_n([DENSE_ARRAY, 1], 20)
-            .flatten()
-            .chain([NULL, 0])
-            .collect();
-        let cases: Vec<(&str, Vec<u8>)> = vec![
-            ("unknown tag", vec![0x7f]),
-            ("reserved tag", vec![0x07]),
-            ("forward reference", vec![REF, 0]),
-            ("truncated f64", vec![NUMBER, 1, 2]),
-            ("trailing garbage", vec![NULL, NULL]),
-            ("empty", vec![]),
-            (
-                "huge array length",
-                vec![DENSE_ARRAY, 0xff, 0xff, 0xff, 0xff, 0x0f],
-            ),
-            (
-                "view beyond its buffer",
-                vec![VIEW, 2, 4, 4, BIN_INLINE, 1, 0],
-            ),
-            ("misaligned view", vec![VIEW, 4, 1, 4, BIN_INLINE, 2, 0, 0]),
-            ("view kind 0", vec![VIEW, 0, 0, 0, BIN_INLINE, 0]),
-            ("view kind 14", vec![VIEW, 14, 0, 0, BIN_INLINE, 0]),
-            ("unknown binary form", vec![ARRAY_BUFFER, 2, 0]),
-            ("depth limit", deep),
-            ("non-canonical bigint", vec![BIGINT, 0, 1, 0]),
-            ("negative zero bigint", vec![BIGINT, 1, 0]),
-            ("bigint sign byte", vec![BIGINT, 2, 0]),
-            ("non-canonical utf16 string", vec![STRING, 3, b'a', 0]),
-            ("empty utf16 string", vec![STRING, 1]),
-            ("invalid UTF-8", vec![STRING, 2, 0xff]),
-            ("regexp flags as UTF-16", vec![REGEXP, 0, 3, 0x00, 0xd8]),
-            ("boxed boolean byte", vec![BOXED_BOOL, 2]),
-            ("error stack flag", vec![ERROR, 0, 0, 2]),
-            (
-                "sparse array that is dense",
-                vec![SPARSE_ARRAY, 1, 1, 0, NULL, 0],
-            ),
-            (
-                "sparse index at the length",
-                vec![SPARSE_ARRAY, 2, 1, 2, NULL, 0],
-            ),
-            (
-                "sparse indices not increasing",
-                vec![SPARSE_ARRAY, 5, 2, 3, NULL, 1, NULL, 0],
-            ),
-            ("non-canonical varint", vec![DENSE_ARRAY, 0x80, 0x00, 0]),
-            (
-                "array index beyond 2^32",
-                vec![SPARSE_ARRAY, 1, 1, 0xff, 0xff, 0xff, 0xff, 0x1f, NULL, 0],
-            ),
-            ("map length beyond the data", vec![MAP, 3, NULL, NULL]),
-            ("truncated file", vec![FILE, 0, 0, 0, 0, 0]),
-            (
-                "reference past the objects",
-                vec![OBJECT, 1, 2, b'a', REF, 1],
-            ),
-        ];
-        for (what, bytes) in cases {
-            let decoded = decode_value(&bytes, 8);
-            assert!(decoded.is_err(), "{what}: decoder accepted it");
-            assert_eq!(
-                check_value(&bytes, 8),
-                decoded.map(|_| 0),
-                "{what}: the checker disagrees"
-            );
-        }
-        // And both accept the canonical neighbours.
-        for ok in [
-            vec![SPARSE_ARRAY, 2, 1, 1, NULL, 0],
-            vec![BOXED_BOOL, 1],
-            vec![ERROR, 0, 0, 1, 2, b'x'],
-            vec![OBJECT, 1, 2, b'a', REF, 0],
-            vec![ARRAY_BUFFER, BIN_EXTERNAL, 3, 9],
-        ] {
-            assert!(decode_value(&ok, 8).is_ok(), "{ok:?}");
-            assert!(check_value(&ok, 8).is_ok(), "{ok:?}");
-        }
-    }
-
-    #[test]
-    fn encoder_rejects_impossible_structure() {
-        assert!(encode_value(&Value::Ref(0)).is_err());
-        let bad = Value::Array {
-            length: 2,
-            items: vec![(1, Value::Null), (0, Value::Null)],
-            props: vec![],
-        };
-        assert!(encode_value(&bad).is_err());
-    }
-
-    pub(crate) fn arb_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Undefined),
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<u64>().prop_map(|b| Value::Number(f64::from_bits(b))),
-            (any::<bool>(), proptest::collection::vec(any::<u8>(), 0..20))
-                .prop_map(|(n, m)| Value::BigInt(BigInt::from_parts(n, m))),
-            proptest::collection::vec(any::<u16>(), 0..12)
-                .prop_map(|u| Value::String(JsString::from_utf16(u))),
-            ".*".prop_map(|s: String| Value::String(s.into())),
-            any::<u64>().prop_map(|b| Value::Date(f64::from_bits(b))),
-            proptest::collection::vec(any::<u8>(), 0..40)
-                .prop_map(|b| Value::ArrayBuffer(b.into())),
-            (
-                0usize..13,
-                0u64..4,
-                0u64..8,
-                proptest::collection::vec(any::<u8>(), 0..4)
-            )
-                .prop_map(|(k, off, extra, elems)| {
-                    let kind = ViewKind::ALL[k];
-                    let size = kind.element_size();
-                    let bytes: Vec<u8> = elems
-                        .iter()
-                        .flat_map(|b| std::iter::repeat_n(*b, size as usize))
-                        .collect();
-                    let byte_offset = off * size;
-                    Value::View {
-                        kind,
-                        byte_offset,
-                        buffer_len: byte_offset + bytes.len() as u64 + extra,
-                        bytes: bytes.into(),
-                    }
-                }),
-            (".*", proptest::collection::vec(any::<u8>(), 0..10)).prop_map(|(m, d)| {
-                Value::Blob {
-                    mime: m.as_str().into(),
-                    data: d.into(),
-                }
-            }),
-            (
-                "[a-z.]{0,8}",
-                any::<u64>(),
-                proptest::collection::vec(any::<u8>(), 0..10)
-            )
-                .prop_map(|(n, t, d)| Value::File {
-                    name: n.as_str().into(),
-                    mime: "application/octet-stream".into(),
-                    last_modified: f64::from_bits(t),
-                    data: d.into(),
-                }),
-        ];
-        leaf.prop_recursive(4, 64, 8, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::array),
-                proptest::collection::vec(("[a-z]{0,5}", inner.clone()), 0..6)
-                    .prop_map(Value::object),
-                proptest::collection::vec((inner.clone(), inner.clone()), 0..4)
-                    .prop_map(Value::Map),
-                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Set),
-                (
-                    proptest::collection::btree_set(0u32..50, 0..5),
-                    inner.clone()
-                )
-                    .prop_map(|(idx, v)| Value::Array {
-                        length: 50,
-                        items: idx.into_iter().map(|i| (i, v.clone())).collect(),
-                        props: vec![("p".into(), Value::Null)],
-                    }),
-            ]
-        })
-    }
-
-    proptest! {
-        #[test]
-        fn any_value_round_trips(v in arb_value()) {
-            let bytes = encode_value(&v).unwrap();
-            let back = decode_value(&bytes, 64).unwrap();
-            prop_assert!(back.same(&v), "{:?} != {:?}", back, v);
-            // Encoding is deterministic and canonical.
-            prop_assert_eq!(encode_value(&back).unwrap(), bytes);
-        }
-
-        #[test]
-        fn decoder_never_panics_and_is_canonical(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-            if let Ok(v) = decode_value(&bytes, 16) {
-                prop_assert_eq!(encode_value(&v).unwrap(), bytes);
-            }
-        }
-
-        #[test]
-        fn checker_accepts_every_encoding(v in arb_value()) {
-            let bytes = encode_value(&v).unwrap();
-            let mut external = 0;
-            let mut v = v;
-            v.for_each_binary_mut(&mut |b| external += u64::from(matches!(b, Binary::External(_))));
-            prop_assert_eq!(check_value(&bytes, 64), Ok(external));
-        }
-
-        /// The checker and the decoder agree on random bytes.
-        #[test]
-        fn checker_agrees_with_decoder_on_noise(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-            prop_assert_eq!(check_value(&bytes, 16).is_ok(), decode_value(&bytes, 16).is_ok());
-        }
-
-        /// ... and on damaged encodings: a byte changed, cut off or added.
-        #[test]
-        fn checker_agrees_with_decoder_on_damage(
-            v in arb_value(),
-            at in any::<prop::sample::Index>(),
-            byte in any::<u8>(),
-            how in 0u8..3,
-            depth in 1u32..8,
-        ) {
-            let mut bytes = encode_value(&v).unwrap();
-            let i = at.index(bytes.len());
-            match how {
-                0 => bytes[i] = byte,
-                1 => bytes.truncate(i),
-                _ => bytes.insert(i, byte),
-            }
-            let decoded = decode_value(&bytes, depth);
-            let checked = check_value(&bytes, depth);
-            prop_assert_eq!(checked.is_ok(), decoded.is_ok(), "{:?} vs {:?}", checked, decoded);
-            if let Err(e) = decoded {
-                prop_assert_eq!(checked, Err(e));
-            }
-        }
-    }
-}
+pub(crate) mod tests;

@@ -1,7 +1,7 @@
 //! The manifest (FORMAT.md §3.3): a JSON document, the archive's first
 //! entry, describing every database, store and entry with sizes and hashes.
 //!
-//! [`ManifestJson`] is the raw document; [`Manifest::try_from`] validates
+//! [`ManifestJson`] is the raw document; [`Manifest::validate`] validates
 //! it (versions, names, counts, sizes, limits) so code holding a
 //! [`Manifest`] can trust its internal consistency.
 
@@ -145,19 +145,14 @@ impl Manifest {
 
     /// Parses and validates manifest bytes.
     pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Manifest> {
-        #[derive(Deserialize)]
-        struct Probe {
-            format: Option<serde_json::Value>,
-            format_version: Option<serde_json::Value>,
-        }
-        let probe: Probe = serde_json::from_slice(bytes)
+        let [format, format_version] = super::probe::probe(bytes, ["format", "format_version"])
             .map_err(|e| Error::Manifest(format!("not a JSON object: {e}")))?;
-        if probe.format.as_ref().and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
+        if format.as_ref().and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
             return Err(Error::Manifest(format!(
                 "the \"format\" field is not {FORMAT_NAME:?}"
             )));
         }
-        match probe.format_version.as_ref().and_then(|v| v.as_u64()) {
+        match format_version.as_ref().and_then(|v| v.as_u64()) {
             Some(FORMAT_VERSION) => {}
             Some(v) => {
                 return Err(Error::UnsupportedVersion {
@@ -166,7 +161,12 @@ impl Manifest {
                     supported: FORMAT_VERSION,
                 })
             }
-            None => return Err(Error::Manifest("\"format_version\" is missing".into())),
+            None => {
+                return Err(Error::Manifest(match &format_version {
+                    None => "\"format_version\" is missing".into(),
+                    Some(v) => format!("\"format_version\" is not an integer: {v}"),
+                }))
+            }
         }
         let json: ManifestJson =
             serde_json::from_slice(bytes).map_err(|e| Error::Manifest(e.to_string()))?;
@@ -189,20 +189,37 @@ impl Manifest {
         if json.hash != HASH_NAME {
             return bad(format!("unsupported hash algorithm {:?}", json.hash));
         }
-        time::OffsetDateTime::parse(
-            &json.created,
-            &time::format_description::well_known::Rfc3339,
-        )
-        .map_err(|_| {
-            Error::Manifest(format!(
+        if !super::time::is_rfc3339(&json.created) {
+            return bad(format!(
                 "\"created\" is not an RFC 3339 time: {:?}",
                 json.created
-            ))
-        })?;
+            ));
+        }
         let mut db_names = HashSet::new();
         let mut entries: u64 = 0;
         let mut total: u64 = 0;
         let mut any_encrypted = false;
+        let count = |what: &str, limit: u64, actual: u64| {
+            if actual > limit {
+                Err(Error::limit(what, limit, actual))
+            } else {
+                Ok(())
+            }
+        };
+        count(
+            "number of databases",
+            limits.max_databases,
+            json.databases.len() as u64,
+        )?;
+        let stores: u64 = json.databases.iter().map(|d| d.stores.len() as u64).sum();
+        count("number of stores", limits.max_stores, stores)?;
+        let indexes: u64 = json
+            .databases
+            .iter()
+            .flat_map(|d| &d.stores)
+            .map(|s| s.schema.indexes.len() as u64)
+            .sum();
+        count("number of indexes", limits.max_indexes, indexes)?;
         for (d, db) in json.databases.iter().enumerate() {
             if !db_names.insert(db.name.as_str()) {
                 return bad(format!("database {:?} appears twice", db.name));
@@ -250,6 +267,12 @@ impl Manifest {
                             return bad(format!("entry {:?} has a malformed hash", info.entry));
                         }
                         match (kind, info.records) {
+                            (EntryKind::Records, Some(0)) => {
+                                return bad(format!(
+                                    "records part {:?} holds no records (empty parts are never written)",
+                                    info.entry
+                                ))
+                            }
                             (EntryKind::Records, Some(n)) => {
                                 part_records = part_records.checked_add(n).ok_or_else(|| {
                                     Error::Manifest("record count overflows".into())

@@ -1,6 +1,10 @@
-//! Byte and document layouts of backup format v1: the manifest, entry
-//! names, and the locked (whole-backup encrypted) header.
+//! Byte and document layouts of backup format v1: the ZIP profile, the
+//! manifest, entry names, the locked (whole-backup encrypted) header, and
+//! RFC 3339 times.
 
 pub mod locked;
 pub mod manifest;
 pub mod names;
+pub(crate) mod probe;
+pub mod time;
+pub mod zip;

@@ -63,22 +63,30 @@ impl BigInt {
         if self.magnitude.is_empty() {
             return "0".to_owned();
         }
-        // Repeated division by 10^9 over base-256 digits (big-endian).
-        let mut digits: Vec<u8> = self.magnitude.iter().rev().copied().collect();
+        // Repeated division by 10^9 over base-2^32 limbs (most significant
+        // first): quadratic, which is why readers cap the magnitude
+        // (`Limits::max_bigint_bytes`).
+        let mut limbs: Vec<u32> = self
+            .magnitude
+            .chunks(4)
+            .rev()
+            .map(|c| {
+                let mut b = [0u8; 4];
+                b[..c.len()].copy_from_slice(c);
+                u32::from_le_bytes(b)
+            })
+            .collect();
         let mut chunks = Vec::new();
-        while !digits.is_empty() {
+        while !limbs.is_empty() {
             let mut rem: u64 = 0;
-            let mut next = Vec::with_capacity(digits.len());
-            for &d in &digits {
-                let cur = (rem << 8) | u64::from(d);
-                let q = cur / 1_000_000_000;
+            for limb in limbs.iter_mut() {
+                let cur = (rem << 32) | u64::from(*limb);
+                *limb = (cur / 1_000_000_000) as u32;
                 rem = cur % 1_000_000_000;
-                if !(next.is_empty() && q == 0) {
-                    next.push(q as u8);
-                }
             }
             chunks.push(rem as u32);
-            digits = next;
+            let zeros = limbs.iter().take_while(|&&l| l == 0).count();
+            limbs.drain(..zeros);
         }
         let mut out = String::new();
         if self.negative {

@@ -38,15 +38,31 @@ impl KdfParams {
         parallelism: 1,
     };
 
-    /// Checks the parameters against the floor Argon2 needs and the caps in
-    /// `limits`.
+    /// Whether the parameters meet the floor Argon2 needs: `p ≥ 1`, `t ≥ 1`,
+    /// `m ≥ 8·p`.
+    pub fn is_valid(&self) -> bool {
+        // In u64: `8 * p` overflows u32 for a hostile p (found by fuzzing,
+        // issue 13).
+        self.parallelism != 0
+            && self.iterations != 0
+            && u64::from(self.memory_kib) >= 8 * u64::from(self.parallelism)
+    }
+
+    /// Checks the parameters of a key file against the floor
+    /// ([`KdfParams::is_valid`], `invalid-key-file`) and the caps in `limits`
+    /// (`limit-exceeded`).
     pub fn check(&self, limits: &Limits) -> Result<()> {
-        if self.parallelism == 0 || self.iterations == 0 || self.memory_kib < 8 * self.parallelism {
+        if !self.is_valid() {
             return Err(Error::KeyFile(format!(
                 "invalid Argon2id parameters m={} t={} p={}",
                 self.memory_kib, self.iterations, self.parallelism
             )));
         }
+        self.check_caps(limits)
+    }
+
+    /// Checks the parameters against the caps in `limits` only.
+    pub fn check_caps(&self, limits: &Limits) -> Result<()> {
         if self.memory_kib > limits.max_kdf_memory_kib {
             return Err(Error::limit(
                 "Argon2id memory (KiB)",

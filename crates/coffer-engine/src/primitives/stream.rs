@@ -31,11 +31,28 @@ fn nonce(counter: u64, last: bool) -> Nonce {
     Nonce::from(n)
 }
 
+/// The error inside the [`io::Error`] of a chunk that fails authentication
+/// (kind [`io::ErrorKind::InvalidData`]); see [`is_authentication_failure`].
+#[derive(Debug)]
+pub struct AuthenticationFailed;
+
+impl std::fmt::Display for AuthenticationFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("decryption failed: wrong key or corrupted data")
+    }
+}
+
+impl std::error::Error for AuthenticationFailed {}
+
+/// Whether `e` is a STREAM chunk failing authentication (as opposed to an
+/// error of whatever reads the plaintext).
+pub fn is_authentication_failure(e: &io::Error) -> bool {
+    e.get_ref()
+        .is_some_and(|inner| inner.is::<AuthenticationFailed>())
+}
+
 fn stream_error() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidData,
-        "decryption failed: wrong key or corrupted data",
-    )
+    io::Error::new(io::ErrorKind::InvalidData, AuthenticationFailed)
 }
 
 /// Encrypts everything written to it into `inner`. Call
@@ -141,8 +158,12 @@ impl<R: Read + Seek> StreamReader<R> {
             ));
         }
         if chunks > 1 && last_len == TAG_SIZE as u64 {
-            // An empty final chunk after data: not what a writer produces.
-            return Err(stream_error());
+            // An empty final chunk after data: no writer produces it, so the
+            // stream was cut inside (or right after) a chunk (FORMAT.md §6.3).
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "stream truncated",
+            ));
         }
         let plain_len = (chunks - 1) * CHUNK_SIZE as u64 + (last_len - TAG_SIZE as u64);
         let mut r = StreamReader {

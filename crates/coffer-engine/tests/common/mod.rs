@@ -331,3 +331,118 @@ pub fn rehash(entries: &mut [(String, Vec<u8>)], name: &str) {
         }
     });
 }
+
+/// Appends one framed record (FORMAT.md §4.1) to a part.
+pub fn frame(part: &mut Vec<u8>, key: &[u8], value: &[u8]) {
+    coffer_engine::codec::write_record_head(part, key, value.len());
+    part.extend_from_slice(value);
+}
+
+/// The key encoding of number `n`.
+pub fn num_key(n: f64) -> Vec<u8> {
+    coffer_engine::codec::encode_key(&Key::Number(n)).expect("key")
+}
+
+/// A store of a crafted backup: raw parts (with their record counts) and
+/// blobs, which need not be what any writer makes.
+#[derive(Clone, Default)]
+pub struct CraftStore {
+    pub name: String,
+    pub encrypted: bool,
+    pub parts: Vec<(u64, Vec<u8>)>,
+    pub blobs: Vec<Vec<u8>>,
+}
+
+/// A crafted backup: a manifest with correct sizes and hashes for whatever
+/// entries are given, its MAC under `key` when there is one.
+#[derive(Clone, Default)]
+pub struct Craft {
+    pub key: Option<MasterKey>,
+    pub databases: Vec<(String, Vec<CraftStore>)>,
+}
+
+impl Craft {
+    /// One database `db` with the given stores.
+    pub fn stores(stores: Vec<CraftStore>) -> Craft {
+        Craft {
+            key: None,
+            databases: vec![("db".into(), stores)],
+        }
+    }
+
+    /// The manifest JSON and the data entries.
+    pub fn entries(&self) -> Vec<(String, Vec<u8>)> {
+        let mut data = Vec::new();
+        let mut dbs = Vec::new();
+        for (d, (name, stores)) in self.databases.iter().enumerate() {
+            let mut sts = Vec::new();
+            for (s, st) in stores.iter().enumerate() {
+                let mut info = |kind: &str, i: usize, bytes: &[u8], records: Option<u64>| {
+                    let entry = format!("databases/{d}/stores/{s}/{kind}/{i:06}.bin");
+                    data.push((entry.clone(), bytes.to_vec()));
+                    let mut j = serde_json::json!({
+                        "entry": entry, "size": bytes.len(),
+                        "blake3": blake3::hash(bytes).to_hex().to_string(),
+                    });
+                    if let Some(n) = records {
+                        j["records"] = n.into();
+                    }
+                    j
+                };
+                let parts: Vec<_> = st
+                    .parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (n, b))| info("records", i, b, Some(*n)))
+                    .collect();
+                let blobs: Vec<_> = st
+                    .blobs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| info("blobs", i, b, None))
+                    .collect();
+                sts.push(serde_json::json!({
+                    "schema": {"name": st.name, "key_path": null, "auto_increment": false,
+                               "key_generator": null, "indexes": [], "encrypted": st.encrypted},
+                    "records": st.parts.iter().map(|p| p.0).sum::<u64>(),
+                    "parts": parts, "blobs": blobs,
+                }));
+            }
+            dbs.push(serde_json::json!({"name": name, "version": 1, "stores": sts}));
+        }
+        let manifest = serde_json::json!({
+            "format": "coffer-backup", "format_version": 1, "coffer_version": "0.1.0",
+            "created": "2026-11-26T12:00:00Z",
+            "key_id": self.key.as_ref().map(|k| k.id().to_hex()),
+            "hash": "blake3", "databases": dbs,
+        });
+        let mut m = serde_json::to_vec_pretty(&manifest).expect("json");
+        m.push(b'\n');
+        let mut out = vec![("manifest.json".to_owned(), m.clone())];
+        if let Some(k) = &self.key {
+            let mk = blake3::derive_key("coffer 2026-11 manifest mac key v1", k.expose_bytes());
+            let mac = blake3::keyed_hash(&mk, &m).to_hex().to_string();
+            out.push(("manifest.mac".to_owned(), mac.into_bytes()));
+        }
+        out.extend(data);
+        out
+    }
+
+    /// The archive.
+    pub fn build(&self) -> Vec<u8> {
+        build(&self.entries())
+    }
+}
+
+/// A crafted backup of one plain store holding one record (key 1) whose
+/// value encoding is `value`.
+pub fn one_value(value: &[u8]) -> Vec<u8> {
+    let mut part = Vec::new();
+    frame(&mut part, &num_key(1.0), value);
+    Craft::stores(vec![CraftStore {
+        name: "s".into(),
+        parts: vec![(1, part)],
+        ..CraftStore::default()
+    }])
+    .build()
+}

@@ -80,11 +80,11 @@ pub fn failure(lang: Lang, f: &Failure) -> String {
         (Lang::En, C::BrowserConstraint) => format!("The browser refused a record because it breaks a uniqueness rule of an index{}.", about("in", "in")),
         (Lang::De, C::BrowserConstraint) => format!("Der Browser hat einen Datensatz abgelehnt, weil er eine Eindeutigkeitsregel eines Index verletzt{}.", about("in", "in")),
         (Lang::En, C::BrowserQuota) => match f.bytes {
-            Some(n) => format!("Not enough storage space: this needs about {} more.", bytes(n)),
+            Some(n) => format!("Not enough storage space: this needs about {}, more than the browser lets this site use now.", bytes(n)),
             None => "Not enough storage space for this site.".into(),
         },
         (Lang::De, C::BrowserQuota) => match f.bytes {
-            Some(n) => format!("Nicht genug Speicherplatz: Es werden etwa {} mehr gebraucht.", bytes(n)),
+            Some(n) => format!("Nicht genug Speicherplatz: Das braucht etwa {}, mehr als der Browser dieser Website derzeit erlaubt.", bytes(n)),
             None => "Nicht genug Speicherplatz für diese Website.".into(),
         },
         (Lang::En, C::BrowserAborted) => "The browser aborted the operation; nothing was written.".into(),
@@ -112,6 +112,8 @@ pub fn failure(lang: Lang, f: &Failure) -> String {
         (Lang::De, C::NotEncrypted) => format!("Das ist kein registrierter verschlüsselter Speicher{}.", about(":", ":")),
         (Lang::En, C::InvalidEncryptedStore) => format!("An encrypted store must use out-of-line keys{}.", about(":", ":")),
         (Lang::De, C::InvalidEncryptedStore) => format!("Ein verschlüsselter Speicher muss externe Schlüssel verwenden{}.", about(":", ":")),
+        (Lang::En, C::Unauthenticated) => "This backup is unauthenticated: nothing proves who made it. Confirm that you trust it to restore it.".into(),
+        (Lang::De, C::Unauthenticated) => "Dieses Backup ist nicht authentifiziert: Nichts belegt, wer es erstellt hat. Bestätigen Sie, dass Sie ihm vertrauen, um es wiederherzustellen.".into(),
         (_, C::SampleExists) => lang.t(SAMPLE_EXISTS).into(),
         (_, C::SameKey) => lang.t(SAME_KEY).into(),
         (Lang::En, C::KeyStorage) => "Coffer's key storage in this browser is damaged.".into(),

@@ -255,6 +255,20 @@ impl Lang {
         }
     }
 
+    /// What an unauthenticated backup means, or `None` for an
+    /// authenticated one.
+    pub fn authentication(self, a: &crate::messages::Authentication) -> Option<String> {
+        use crate::messages::Authentication as A;
+        let de = self.de();
+        Some(match a {
+            A::Verified => return None,
+            A::NoMac if de => "Nicht authentifiziert: Dieses Backup trägt keinen Authentifizierungscode (es wurde ohne Hauptschlüssel erstellt, etwa von einer älteren Coffer-Version). Jeder könnte seinen Inhalt verändert haben; die Prüfsummen erkennen nur versehentliche Schäden. Stellen Sie es nur wieder her, wenn Sie seiner Herkunft vertrauen.".to_owned(),
+            A::NoMac => "Unauthenticated: this backup carries no authentication code (it was made without a master key, e.g. by an older Coffer). Anyone could have changed its contents; its checksums only catch accidental damage. Restore it only if you trust where it came from.".to_owned(),
+            A::KeyNotGiven { key_id } if de => format!("Nicht authentifiziert: Der Authentifizierungscode dieses Backups braucht den Hauptschlüssel {key_id}, der hier nicht vorliegt. Ohne dessen Schlüsseldatei belegt nichts, dass der Inhalt unverändert ist. Geben Sie die Schlüsseldatei an oder stellen Sie es nur wieder her, wenn Sie seiner Herkunft vertrauen."),
+            A::KeyNotGiven { key_id } => format!("Unauthenticated: this backup's authentication code needs master key {key_id}, which is not at hand. Without that key file nothing proves its contents are unchanged. Supply the key file, or restore it only if you trust where it came from."),
+        })
+    }
+
     /// How much of its quota the origin uses.
     pub fn storage_usage(self, used: &str, quota: &str) -> String {
         if self.de() {
@@ -400,6 +414,17 @@ mod tests {
             .text(Lang::En)
             .contains("4 encrypted records were re-sealed"));
         assert_eq!(Lang::De.of("1", "2"), "1 von 2");
+        use crate::messages::Authentication as A;
+        assert_eq!(Lang::De.authentication(&A::Verified), None);
+        for a in [
+            A::NoMac,
+            A::KeyNotGiven {
+                key_id: "ab".into(),
+            },
+        ] {
+            let (en, de) = (Lang::En.authentication(&a), Lang::De.authentication(&a));
+            assert!(en.is_some() && de.is_some() && en != de, "{a:?}");
+        }
         for persisted in [true, false] {
             assert_ne!(
                 Lang::En.persistence(persisted),

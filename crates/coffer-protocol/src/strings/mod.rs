@@ -202,6 +202,7 @@ pub const DE: &[(&str, &str)] = &[
     ("Restore this backup?", "Dieses Backup wiederherstellen?"),
     ("These stores will be replaced by the backup's contents. Records added since the backup are lost:", "Diese Speicher werden durch den Inhalt des Backups ersetzt. Seit dem Backup hinzugekommene Datensätze gehen verloren:"),
     ("Restore now", "Jetzt wiederherstellen"),
+    ("I trust where this file came from: restore it although it is unauthenticated", "Ich vertraue der Herkunft dieser Datei: trotz fehlender Authentifizierung wiederherstellen"),
 ];
 
 #[cfg(test)]

@@ -16,18 +16,17 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::future::{poll_fn, Future};
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use coffer_engine::model::{Binary, Value};
 use coffer_engine::Key;
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbKeyRange, IdbObjectStore};
+use web_sys::IdbObjectStore;
 
+use crate::browser::alive::resume_in;
 use crate::browser::blobio::{BlobBatch, BodyRead};
-use crate::browser::idb;
 use crate::error::{AppError, AppResult};
 use coffer_protocol::ErrorCode;
 
@@ -207,24 +206,7 @@ impl Bodies {
             let done = Ok(JsValue::UNDEFINED);
             return self.complete_front(done, add);
         };
-        let mut ping = keep_alive(st)?;
-        let done = poll_fn(|cx| {
-            // The request first: when its event is being dispatched (the
-            // only time this sees it done), the next one goes out in it.
-            if let Poll::Ready(r) = Pin::new(&mut ping).poll(cx) {
-                r.map_err(|e| AppError::js("cannot keep the snapshot open", e))?;
-                ping = keep_alive(st)?;
-                let _ = Pin::new(&mut ping).poll(cx);
-            }
-            match Pin::new(&mut read.future).poll(cx) {
-                Poll::Ready(x) => Poll::Ready(Ok::<_, AppError>(x)),
-                Poll::Pending => Poll::Pending,
-            }
-        })
-        .await?;
-        // Resume from the snapshot's own event.
-        ping.await
-            .map_err(|e| AppError::js("cannot keep the snapshot open", e))?;
+        let done = resume_in(st, &mut read.future).await?;
         self.complete_front(done, add)
     }
 
@@ -264,15 +246,4 @@ impl Bodies {
         }
         Ok(())
     }
-}
-
-/// A request that keeps the transaction of `st` open: counts the records
-/// with one key (cheap), and its result does not matter.
-fn keep_alive(st: &IdbObjectStore) -> AppResult<JsFuture> {
-    let only = IdbKeyRange::only(&JsValue::from_f64(f64::NEG_INFINITY))
-        .map_err(|e| AppError::js("cannot keep the snapshot open", e))?;
-    let r = st
-        .count_with_key(&only)
-        .map_err(|e| AppError::js("cannot keep the snapshot open", e))?;
-    Ok(idb::track(&r))
 }

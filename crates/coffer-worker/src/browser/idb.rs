@@ -110,6 +110,12 @@ pub async fn req(what: &str, r: Result<IdbRequest, JsValue>) -> AppResult<JsValu
 
 /// Waits until a transaction completes (or fails).
 pub async fn done(tx: &IdbTransaction) -> AppResult<()> {
+    done_future(tx).await
+}
+
+/// Starts listening to `tx` at once and returns a future of its end (use
+/// it when the transaction may end before the future is first awaited).
+pub fn done_future(tx: &IdbTransaction) -> impl std::future::Future<Output = AppResult<()>> {
     let t = tx.clone();
     let p = Promise::new(&mut |resolve: Function, reject: Function| {
         let t2 = t.clone();
@@ -134,10 +140,12 @@ pub async fn done(tx: &IdbTransaction) -> AppResult<()> {
         t.set_onerror(Some(&err));
         t.set_onabort(Some(&abort));
     });
-    JsFuture::from(p)
-        .await
-        .map(|_| ())
-        .map_err(|e| AppError::js("the transaction failed", e))
+    let f = JsFuture::from(p);
+    async move {
+        f.await
+            .map(|_| ())
+            .map_err(|e| AppError::js("the transaction failed", e))
+    }
 }
 
 /// Makes `db` close itself when another connection wants to upgrade or
@@ -285,6 +293,20 @@ pub async fn finish_open(request: &IdbOpenDbRequest) -> AppResult<()> {
         .map_err(|e| AppError::js("the restore transaction failed", e))
 }
 
+/// Like [`finish_open`] for an upgrade that did work in `tx`: when it
+/// fails, the transaction's own error says why (e.g. a
+/// `QuotaExceededError` that aborted it), not the open request's
+/// `AbortError`.
+pub async fn finish_upgrade(request: &IdbOpenDbRequest, tx: &IdbTransaction) -> AppResult<()> {
+    match finish_open(request).await {
+        Ok(()) => Ok(()),
+        Err(e) => match tx.error() {
+            Some(cause) => Err(AppError::js("the restore transaction failed", cause.into())),
+            None => Err(e),
+        },
+    }
+}
+
 /// Names of every database of the origin.
 pub async fn database_names() -> AppResult<Vec<(String, u64)>> {
     let f = factory()?;
@@ -323,9 +345,18 @@ pub async fn database_names() -> AppResult<Vec<(String, u64)>> {
 
 /// Deletes a database.
 pub async fn delete_database(name: &str) -> AppResult<()> {
+    delete_database_waiting(name, || {}).await
+}
+
+/// Deletes a database, calling `on_blocked` while other connections keep
+/// it open (they are asked to close).
+pub async fn delete_database_waiting(name: &str, on_blocked: impl Fn() + 'static) -> AppResult<()> {
     let r = factory()?
         .delete_database(name)
         .map_err(|e| AppError::js("cannot delete database", e))?;
+    let blocked = Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| on_blocked());
+    r.set_onblocked(Some(blocked.as_ref().unchecked_ref()));
+    blocked.forget();
     wait(&r)
         .await
         .map(|_| ())

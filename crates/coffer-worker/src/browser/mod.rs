@@ -3,6 +3,7 @@
 //! ([`blobio`]), the JavaScript page encoder ([`encoder`], `encode.js`) and
 //! the storage quota ([`storage`]).
 
+pub mod alive;
 pub mod blobio;
 pub mod convert;
 pub mod encoder;
