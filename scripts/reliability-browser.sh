@@ -13,7 +13,7 @@
 # smaller data and 2 rounds per tab, results into a temporary directory
 # unless --out is given. Builds what is missing (the release app in dist/,
 # the debug `coffer` CLI, the npm packages); --build rebuilds the app.
-# Ports: KILL_PORT (8121) and TABS_PORT (8122).
+# Ports: KILL_PORT (8421) and TABS_PORT (8422).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,11 +67,11 @@ status=0
 
 step "browser killed mid-operation: $trials trial(s) per operation"
 node tests/reliability/kill.mjs "${quick_flag[@]}" --trials "$trials" \
-  --port "${KILL_PORT:-8121}" --json "$out/browser-kill.json" || status=1
+  --port "${KILL_PORT:-8421}" --json "$out/browser-kill.json" || status=1
 
 step "several tabs at once: $rounds round(s) per tab"
 node tests/reliability/tabs.mjs "${quick_flag[@]}" --rounds "$rounds" \
-  --port "${TABS_PORT:-8122}" --json "$out/browser-tabs.json" || status=1
+  --port "${TABS_PORT:-8422}" --json "$out/browser-tabs.json" || status=1
 
 echo
 if [ "$status" = 0 ]; then

@@ -38,7 +38,7 @@ import {
 } from './lib.mjs';
 
 const opts = parseArgs(process.argv.slice(2), {
-  trials: 10, quick: false, json: '', op: 'both', port: 8121, seed: 0, work: '',
+  trials: 10, quick: false, json: '', op: 'both', port: 8421, seed: 0, work: '',
   // Investigation only: kill within this part of the duration ("0.5:0.7"),
   // or (restore) a random 0..MS ms after the progress shows N records ("N:MS").
   moment: '0:1', 'after-records': '',
@@ -89,9 +89,11 @@ async function seedPlain(page) {
       await done(tx);
     }
     db.close();
-    // rk-upgrade: auto-increment with indexes; restored by an upgrade (its
-    // key generator will be past the backup's).
-    db = await open('rk-upgrade', 2, (d) => {
+    // rk-staged: auto-increment with indexes; after the backup it moves to
+    // a newer version with another index and a store the backup does not
+    // have, so the restore rebuilds it through a staging database (and
+    // its key generator is past the backup's).
+    db = await open('rk-staged', 2, (d) => {
       const s = d.createObjectStore('items', { keyPath: 'id', autoIncrement: true });
       s.createIndex('by-name', 'name', { unique: true });
       s.createIndex('by-pair', ['name', 'n']);
@@ -121,10 +123,19 @@ async function changePlain(page) {
     tx.objectStore('files').put(new Blob([new Uint8Array(300_000).fill(7)]), 'blob-new');
     await done(tx);
     db.close();
-    db = await open('rk-upgrade');
-    tx = db.transaction('items', 'readwrite');
+    db = await new Promise((ok, err) => {
+      const r = indexedDB.open('rk-staged', 3);
+      r.onupgradeneeded = () => {
+        r.transaction.objectStore('items').createIndex('by-n', 'n');
+        r.result.createObjectStore('extra', { autoIncrement: true });
+      };
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => err(r.error);
+    });
+    tx = db.transaction(['items', 'extra'], 'readwrite');
     for (let i = 0; i < 50; i++) tx.objectStore('items').add({ name: `later-${i}`, n: -i });
     tx.objectStore('items').delete(IDBKeyRange.upperBound(10));
+    for (let i = 0; i < 200; i++) tx.objectStore('extra').add({ i, text: 'kept by the restore ' + i });
     await done(tx);
     db.close();
   }, SIZES);
@@ -362,16 +373,30 @@ async function restoreRun(base, prep, expectAfter, killAt, label) {
     encrypted.push('rk-gone/tokens');
     values['rk-gone/tokens'] = prep.A['rk-gone/tokens'];
   }
-  const app = await checkApp(context, trialDir, label, encrypted, rec.partial.length ? {} : values);
-  // The app's own start-up work never changes data: the digests stay.
+  // A staged restore killed after its journal said `swap` is finished by
+  // the next start (the live database may be missing, and the staging
+  // database there, until then); one killed before is undone (the staging
+  // database goes). Nothing else may change during the app's start.
+  const journaled = (n) => rec.rawMeta.journal.includes(`staging:${n.replace(/^coffer-staging:/, '')}`);
+  const unexplained = rec.partial.filter((n) => !journaled(n));
+  const app = await checkApp(context, trialDir, label, encrypted, unexplained.length ? {} : values);
   const again = await digestDatabases(context.pages()[0]);
-  for (const [n, d] of Object.entries(raw)) {
-    if (again[n]?.digest !== d.digest) {
-      app.problems.push(`${n} changed during the app's start`);
-      rec.diff[`${n} (after the app's start)`] = describeDiff({ [n]: again[n] }, { [n]: d });
+  rec.final = classify(again, prep.before, expectAfter);
+  rec.settled = [];
+  for (const n of new Set([...Object.keys(raw), ...Object.keys(again)])) {
+    if (raw[n]?.digest === again[n]?.digest) continue;
+    if (journaled(n)) {
+      if (!n.startsWith('coffer-staging:')) rec.settled.push(`${n}: ${rec.states[n]} → ${rec.final[n]}`);
+      continue;
     }
+    app.problems.push(`${n} changed during the app's start`);
+    rec.diff[`${n} (after the app's start)`] = describeDiff({ [n]: again[n] }, { [n]: raw[n] || {} });
   }
-  if (rec.partial.length || Object.keys(rec.diff).length) {
+  for (const n of Object.keys(again)) if (n.startsWith('coffer-staging:')) app.problems.push(`the staging database ${n} is left after start-up`);
+  rec.partial = Object.entries(rec.final).filter(([n, st]) => st === 'partial' && !n.startsWith('coffer-staging:')).map(([n]) => n).concat(unexplained.filter((n) => !n.startsWith('coffer-staging:')));
+  rec.partial = [...new Set(rec.partial)];
+  if (rec.settled.length) log(`${label}: finished at start: ${rec.settled.join(', ')}`);
+  if (rec.partial.length || Object.keys(rec.diff).length || rec.settled.length) {
     log(`${label}: ${JSON.stringify(rec.diff)}`);
     writeFileSync(join(work, `${label}-digests.json`), JSON.stringify({ raw, again, before: prep.before, after: expectAfter, meta: rec.rawMeta }, null, 1));
   }
@@ -386,10 +411,11 @@ async function restoreRun(base, prep, expectAfter, killAt, label) {
 function restoreOutcome(rec) {
   if (rec.partial.length) return 'partial';
   if (rec.problems.length || rec.errors.length) return 'errors';
-  const s = Object.values(rec.states);
-  if (s.every((x) => x === 'before')) return 'before';
-  if (s.every((x) => x === 'backup')) return 'backup';
-  return 'per database';
+  const s = Object.entries(rec.final || rec.states).filter(([n]) => !n.startsWith('coffer-staging:')).map(([, x]) => x);
+  const at = rec.settled?.length ? ' (finished at start)' : '';
+  if (s.every((x) => x === 'before')) return 'before' + at;
+  if (s.every((x) => x === 'backup')) return 'backup' + at;
+  return 'per database' + at;
 }
 
 async function runRestore(base) {
@@ -418,7 +444,7 @@ async function runRestore(base) {
     const { rec } = await restoreRun(base, prep, after, killAt, `restore-${i + 1}`);
     rec.outcome = restoreOutcome(rec);
     trials.push(rec);
-    log(`restore ${i + 1}/${opts.trials}: killed at ${rec.killedAt} ms (${rec.progress || rec.status || '–'}) → ${rec.outcome} ${JSON.stringify(rec.states)}${rec.problems.length ? ' ' + rec.problems.join('; ') : ''}${rec.errors.length ? ' ' + rec.errors.join('; ') : ''}${rec.stale.length ? ' [stale: ' + rec.stale.join('; ') + ']' : ''}`);
+    log(`restore ${i + 1}/${opts.trials}: killed at ${rec.killedAt} ms (${rec.progress || rec.status || '–'}) → ${rec.outcome} ${JSON.stringify(rec.final)}${rec.settled.length ? ' [at relaunch: ' + rec.settled.join(', ') + ']' : ''}${rec.problems.length ? ' ' + rec.problems.join('; ') : ''}${rec.errors.length ? ' ' + rec.errors.join('; ') : ''}${rec.stale.length ? ' [stale: ' + rec.stale.join('; ') + ']' : ''}`);
   }
   return { duration, trials, prep };
 }
@@ -558,7 +584,7 @@ async function runKey(base) {
 function report(results, elapsed) {
   const text = [
     'A Playwright script (`tests/reliability/kill.mjs`) starts a restore, and separately a key replacement, through the real UI on a persistent Chromium profile, SIGKILLs every process of that browser (the browser process, found by its `--user-data-dir`, and every process below it: zygotes, renderers, the storage service that runs IndexedDB) at a moment drawn uniformly from the operation\'s measured duration, relaunches on the same profile and checks the result.',
-    'Restore: every database must be exactly as before or exactly as in the backup (SHA-256 digest of version, schema — key paths, autoIncrement, indexes — and every key and value, Blobs by their bytes, compared per database with digests taken beforehand); every encrypted value opens to its plaintext through `window.coffer.get`; Coffer\'s registry lists exactly the encrypted stores that exist and the overview marks them; the restore journal is empty after start-up; the app starts with no page or console error and a fresh backup passes `coffer verify`.',
+    'Restore: once the app has started, every database must be exactly as before or exactly as in the backup (SHA-256 digest of version, schema — key paths, autoIncrement, indexes — and every key and value, Blobs by their bytes, compared per database with digests taken beforehand); every encrypted value opens to its plaintext through `window.coffer.get`; Coffer\'s registry lists exactly the encrypted stores that exist and the overview marks them; the restore journal is empty and no staging database is left after start-up; the app\'s start changes no database except to finish or undo a staged restore that the journal names (at relaunch, before the app, every database is already as before or as in the backup, except one whose staged restore the journal names: that one may be missing, or its staging database left); the app starts with no page or console error and a fresh backup passes `coffer verify`.',
     'Key replacement: every envelope is under the old or the new key (either while the new one is pending); after start-up (the worker finishes a pending replacement) every envelope is under the current key, which is the old or the new one and is what the overview names, every value opens to its plaintext, the plain store is unchanged, no errors, and a fresh backup verifies.',
   ];
   const tables = [];
@@ -579,7 +605,7 @@ function report(results, elapsed) {
       rows: r.trials.map((t, i) => [
         i + 1, `${t.killedAt} ms`, pct(t.killedAt / r.duration), t.progress || (t.status ? `(status) ${t.status}` : '–'), t.outcome,
         op === 'restore'
-          ? Object.entries(t.states).map(([n, s]) => `${n}: ${s}`).join(', ') + (t.problems.length ? '; ' + t.problems.join('; ') : '') + (t.errors.length ? '; ' + t.errors.join('; ') : '')
+          ? Object.entries(t.final).filter(([n]) => !n.startsWith('coffer-staging:')).map(([n, s]) => `${n}: ${s}`).join(', ') + (t.settled.length ? `; at relaunch ${t.settled.join(', ')}` : '') + (t.problems.length ? '; ' + t.problems.join('; ') : '') + (t.errors.length ? '; ' + t.errors.join('; ') : '')
           : `at relaunch: ${t.raw} (${Object.entries(t.envelopes).map(([s, c]) => `${s} ${Object.entries(c).map(([id, n]) => `${id}…×${n}`).join('+')}`).join(', ')}); after start: ${t.finalKey}` + (t.problems.length ? '; ' + t.problems.join('; ') : '') + (t.errors.length ? '; ' + t.errors.join('; ') : ''),
       ]),
     });
@@ -593,7 +619,8 @@ function report(results, elapsed) {
     const p = results.restore.prep;
     const dbs = Object.keys(p.before).sort().join(', ');
     notes.push(`Calibration: two uninterrupted runs on fresh copies of the profile, which must pass every check with every database in the backup's state; the kill moment is drawn from [0, the longer of the two].`);
-    notes.push(`Restore data (${opts.quick ? 'quick' : 'full'}): ${SIZES.docs} records and ${SIZES.blobs} MiB of random Blobs (rk-inplace, restored in place in one readwrite transaction), ${SIZES.items} auto-increment records with Maps, Sets, BigInts and indexes (rk-upgrade, restored by a versionchange transaction since its key generator is ahead), ${SIZES.secrets} encrypted records (rk-vault/secrets), and an encrypted store of ${SIZES.tokens} records whose database is missing and unregistered before the restore (rk-gone/tokens, registered through the restore journal). Databases before the restore: ${dbs}; every one differs from the backup.`);
+    notes.push(`Restore data (${opts.quick ? 'quick' : 'full'}): ${SIZES.docs} records and ${SIZES.blobs} MiB of random Blobs (rk-inplace, restored in place in one readwrite transaction), ${SIZES.items} auto-increment records with Maps, Sets, BigInts and indexes (rk-staged; moved to a newer version with another index and an extra store of 200 records after the backup, so it is rebuilt through a staging database and the journal, the extra store kept), ${SIZES.secrets} encrypted records (rk-vault/secrets), and an encrypted store of ${SIZES.tokens} records whose database is missing and unregistered before the restore (rk-gone/tokens, created by a versionchange transaction and registered through the restore journal). Databases before the restore: ${dbs}; every one differs from the backup.`);
+    notes.push('"(finished at start)": the kill came after a staged restore\'s journal said `swap` (the live database deleted, or not yet rebuilt from the staging database); the app\'s start finished the swap, and the details give the state at relaunch.');
     notes.push('A restore writes each database in its own transaction (IndexedDB has none across databases), so a kill between two databases leaves some restored and the others as before: "per database" counts those trials; no database may be in any third state.');
   }
   if (results.key) notes.push(`Key-replacement data (${opts.quick ? 'quick' : 'full'}): ${SIZES.keySecrets} + ${SIZES.keyTokens} encrypted records of about ${SIZES.pad + 200} bytes in two databases, and a plain store of 500 records beside them.`);

@@ -37,7 +37,7 @@ import {
 } from './lib.mjs';
 
 const opts = parseArgs(process.argv.slice(2), {
-  rounds: 8, quick: false, json: '', port: 8122, seed: 0, work: '', bound: 300,
+  rounds: 8, quick: false, json: '', port: 8422, seed: 0, work: '', bound: 300,
 });
 if (opts.quick && !process.argv.includes('--rounds')) opts.rounds = 2;
 const seed = opts.seed || (Date.now() % 1_000_000_007);
@@ -255,16 +255,34 @@ async function writeBurst(page, tab, round, n) {
   }
 }
 
+/// The version of st-log the app knows: an app update (about one app
+/// write in eight) raises it, and the app opens st-log at it as apps do.
+let appVersion = 1;
+let appUpgrades = 0;
+
 /// The app itself adds a record to the auto-increment store st-log/log
-/// (its own connection, closed at once and on versionchange): the store's
-/// key generator then runs ahead of every backup, so restores of st-log
-/// go through a versionchange transaction while the tabs hold connections.
+/// (its own connection, closed at once and on versionchange), opening the
+/// database at the version it knows (creating the store if it is missing):
+/// the store's key generator runs ahead of every backup, and after an app
+/// update the database is newer than the backups made before, so a
+/// restore of one of those rebuilds st-log through a staging database
+/// while the tabs open and write it.
 async function appWrite(page, tab) {
   const t = Date.now();
+  if (random() < 0.125) { appVersion++; appUpgrades++; }
   const r = await Promise.race([
-    page.evaluate(async (tab) => {
+    page.evaluate(async ({ tab, version }) => {
       try {
-        const db = await new Promise((ok, err) => { const q = indexedDB.open('st-log'); q.onsuccess = () => ok(q.result); q.onerror = () => err(q.error); });
+        const open = (v) => new Promise((ok, err) => {
+          const q = v ? indexedDB.open('st-log', v) : indexedDB.open('st-log');
+          q.onupgradeneeded = () => { if (!q.result.objectStoreNames.contains('log')) q.result.createObjectStore('log', { keyPath: 'id', autoIncrement: true }); };
+          q.onsuccess = () => ok(q.result);
+          q.onerror = () => err(q.error);
+        });
+        // A tab that still runs the app's previous version while another
+        // tab's update has raised it gets a VersionError: it reloads into
+        // the newer version, as an app would.
+        const db = await open(version).catch((e) => (e.name === 'VersionError' ? open(0) : Promise.reject(e)));
         db.onversionchange = () => db.close();
         const tx = db.transaction('log', 'readwrite');
         tx.objectStore('log').add({ tab, at: Date.now() });
@@ -272,7 +290,7 @@ async function appWrite(page, tab) {
         db.close();
         return { ok: true };
       } catch (e) { return { ok: false, error: `${e.name}: ${e.message}` }; }
-    }, tab),
+    }, { tab, version: appVersion }),
     sleep(BOUND).then(() => ({ hung: true })),
   ]);
   appWrites.push({ tab, ms: Date.now() - t, ...r });
@@ -524,7 +542,7 @@ try {
       },
     ],
     notes: [
-      `Data: ${SIZES.initial} initial encrypted records in ${DB}/${STORE}, a plain database of ${SIZES.docs} records and ${SIZES.blobs} MiB of Blobs that every backup and restore carries, and st-log, an auto-increment store to which the tabs also add records directly (about every other put; their own connections, closed on versionchange): its key generator is then ahead of every backup, so each restore replaces st-log through a versionchange transaction (a new version; it ended at version ${logVersion}) while the other tabs' workers and writes use it. Bound per operation: ${fmtS(BOUND)}.`,
+      `Data: ${SIZES.initial} initial encrypted records in ${DB}/${STORE}, a plain database of ${SIZES.docs} records and ${SIZES.blobs} MiB of Blobs that every backup and restore carries, and st-log, an auto-increment store to which the tabs also add records directly (about every other put; their own connections, closed on versionchange): they open it at the version the app knows, which an app update raises about one app write in eight (${appUpgrades} updates; st-log ended at version ${logVersion}), so its key generator is ahead of every backup and a restore of a backup made before an update rebuilds st-log through a staging database while the other tabs' workers and writes use it. Bound per operation: ${fmtS(BOUND)}.`,
       `Restores: ${resealing} of the successful ones re-sealed a backup made under an earlier key (given its key file); ${keyRetries} found, at "Restore now", that another tab had replaced the key since the file was checked: they failed with key-required having written nothing, asked for the key file, and succeeded with it (as a user would do).`,
       `Seed ${seed} (\`--seed\`); ${fmtS(elapsed)} in all; \`node tests/reliability/tabs.mjs${opts.quick ? ' --quick' : ''} --rounds ${opts.rounds}\`.`,
       ...(problems.length ? [`Problems: ${problems.join(' | ')}`] : []),
