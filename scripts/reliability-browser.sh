@@ -4,7 +4,8 @@
 # (tests/reliability/kill.mjs), and runs three tabs at once through
 # backups, restores, key replacements and store-API writes
 # (tests/reliability/tabs.mjs). Writes reliability/browser-kill.json and
-# reliability/browser-tabs.json (scripts/reliability.py renders them).
+# reliability/browser-tabs.json, then renders RELIABILITY.md
+# (scripts/reliability.py) when they went into reliability/.
 #
 #   scripts/reliability-browser.sh [--quick] [--trials N] [--rounds N] [--out DIR] [--build]
 #
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds="$2"; shift ;;
     --out) out="$2"; shift ;;
     --build) build=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -72,6 +73,11 @@ node tests/reliability/kill.mjs "${quick_flag[@]}" --trials "$trials" \
 step "several tabs at once: $rounds round(s) per tab"
 node tests/reliability/tabs.mjs "${quick_flag[@]}" --rounds "$rounds" \
   --port "${TABS_PORT:-8422}" --json "$out/browser-tabs.json" || status=1
+
+if [ "$out" = reliability ]; then
+  step "RELIABILITY.md"
+  python3 scripts/reliability.py
+fi
 
 echo
 if [ "$status" = 0 ]; then
