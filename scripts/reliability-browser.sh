@@ -9,7 +9,7 @@
 #
 #   scripts/reliability-browser.sh [--quick] [--trials N] [--rounds N] [--out DIR] [--build]
 #
-# Defaults: 10 kill trials per operation, 12 rounds per tab, results into
+# Defaults: 10 kill trials per operation, 16 rounds per tab, results into
 # reliability/. --quick (the regular test run): 2 trials per operation on
 # smaller data and 2 rounds per tab, results into a temporary directory
 # unless --out is given. Builds what is missing (the release app in dist/,
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 quick=0
 trials=10
-rounds=12
+rounds=16
 out=""
 build=0
 while [ $# -gt 0 ]; do

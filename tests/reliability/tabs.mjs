@@ -167,6 +167,9 @@ async function restore(page, tab, round, op) {
     const dialog = page.getByRole('dialog', { name: 'Restore this backup?' });
     const confirm = dialog.getByRole('button', { name: 'Restore now' });
     await confirm.waitFor();
+    // st-log's version at "Restore now": newer than the backup's means
+    // the restore rebuilds it through a staging database.
+    op.liveLogVersion = await page.evaluate(async () => (await indexedDB.databases()).find((d) => d.name === 'st-log')?.version);
     const t = await now(page);
     await confirm.click();
     try {
@@ -513,6 +516,10 @@ try {
   const putTimes = writes.filter((w) => w.acked).map((w) => w.acked - w.issued);
   const keyRetries = ops.filter((o) => o.keyAfterReplacement).length;
   const resealing = ops.filter((o) => o.kind === 'restore' && o.ok && o.keyUsed).length;
+  // st-log's version in each restored backup (from `coffer inspect`).
+  const logVersionIn = (file) => Number(/database \d+: "st-log" \(version (\d+)\)/.exec(execFileSync(cofferBin(), ['inspect', '-q', file], { encoding: 'utf8' }))?.[1]);
+  const restoresOk = ops.filter((o) => o.kind === 'restore' && o.ok && o.restoredFile);
+  const staged = restoresOk.filter((o) => o.liveLogVersion > logVersionIn(o.restoredFile)).length;
   const longest = Math.max(...ops.map((o) => o.wall || 0), ...putTimes, ...appWrites.map((w) => w.ms));
   for (const w of appWrites.filter((w) => w.ok === false)) problems.push(`tab ${w.tab}: an app write to st-log failed: ${w.error}`);
   const failedWrites = writes.filter((w) => w.ok === false);
@@ -543,7 +550,7 @@ try {
     ],
     notes: [
       `Data: ${SIZES.initial} initial encrypted records in ${DB}/${STORE}, a plain database of ${SIZES.docs} records and ${SIZES.blobs} MiB of Blobs that every backup and restore carries, and st-log, an auto-increment store to which the tabs also add records directly (about every other put; their own connections, closed on versionchange): they open it at the version the app knows, which an app update raises about one app write in eight (${appUpgrades} updates; st-log ended at version ${logVersion}), so its key generator is ahead of every backup and a restore of a backup made before an update rebuilds st-log through a staging database while the other tabs' workers and writes use it. Bound per operation: ${fmtS(BOUND)}.`,
-      `Restores: ${resealing} of the successful ones re-sealed a backup made under an earlier key (given its key file); ${keyRetries} found, at "Restore now", that another tab had replaced the key since the file was checked: they failed with key-required having written nothing, asked for the key file, and succeeded with it (as a user would do).`,
+      `Restores: ${staged} of the ${restoresOk.length} successful ones found st-log, at "Restore now", at a newer version than their backup's (so they rebuilt it through a staging database while the tabs wrote it); ${resealing} of them re-sealed a backup made under an earlier key (given its key file); ${keyRetries} found, at "Restore now", that another tab had replaced the key since the file was checked: they failed with key-required having written nothing, asked for the key file, and succeeded with it (as a user would do).`,
       `Seed ${seed} (\`--seed\`); ${fmtS(elapsed)} in all; \`node tests/reliability/tabs.mjs${opts.quick ? ' --quick' : ''} --rounds ${opts.rounds}\`.`,
       ...(problems.length ? [`Problems: ${problems.join(' | ')}`] : []),
     ],
