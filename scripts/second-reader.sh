@@ -3,7 +3,9 @@
 # test vector of FORMAT.md §10.8, then runs the differential test against the
 # reference CLI and writes reliability/second-reader.json.
 #
-#   scripts/second-reader.sh [--count N] [--seed S]   (defaults: 2000, fixed seed)
+#   scripts/second-reader.sh [--count N] [--seed S] [--no-record]
+#   (defaults: 2000 files, fixed seed; --no-record leaves
+#   reliability/second-reader.json alone, as scripts/test.sh does)
 #
 # Measured on the 2-core project machine: creating the venv and installing
 # tests/second-reader/requirements.txt takes about 21 s (only when
@@ -20,11 +22,13 @@ cd "$(dirname "$0")/.."
 
 count=2000
 seed=20261126
+json=reliability/second-reader.json
 while [ $# -gt 0 ]; do
   case "$1" in
     --count) count="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
-    *) echo "usage: $0 [--count N] [--seed S]" >&2; exit 2 ;;
+    --no-record) json="$(mktemp)"; shift ;;
+    *) echo "usage: $0 [--count N] [--seed S] [--no-record]" >&2; exit 2 ;;
   esac
 done
 
@@ -49,4 +53,4 @@ step "second reader: differential test against $coffer ($count files, seed $seed
 known=(--known tests/second-reader/known-disagreements.json)
 if [ "${SECOND_READER_STRICT:-0}" = 1 ]; then known=(); fi
 "$venv/bin/python" tests/second-reader/differential.py --count "$count" --seed "$seed" \
-  --coffer "$coffer" --json reliability/second-reader.json "${known[@]}"
+  --coffer "$coffer" --json "$json" "${known[@]}"

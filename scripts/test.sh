@@ -31,6 +31,9 @@ cargo test --workspace
 step "fuzz smoke: every fuzz target briefly (installs cargo-fuzz if missing)"
 scripts/fuzz.sh smoke 15
 
+step "second reader (written from FORMAT.md alone): vectors, and 500 generated files (fixed seed) against coffer"
+scripts/second-reader.sh --count 500 --no-record
+
 step "browser tests (app)"
 scripts/test-browser.sh
 
