@@ -31,10 +31,11 @@ fi
 
 log=$(mktemp)
 # The worker's tests run in a dedicated worker (convert, backup, restore,
-# generators, page_encoder); the embed's component test on the main thread.
+# generators, page_encoder, keys); the embed's component test on the main thread.
 wasm_status=0
 for t in "coffer-worker convert" "coffer-worker backup" "coffer-worker restore" \
-         "coffer-worker generators" "coffer-worker page_encoder" "coffer-embed component"; do
+         "coffer-worker generators" "coffer-worker page_encoder" "coffer-worker keys" \
+         "coffer-embed component"; do
   set -- $t
   step "wasm-bindgen tests: $1 $2 (headless Chromium)"
   cargo test --target wasm32-unknown-unknown -p "$1" --test "$2" 2>&1 | tee "$log"
@@ -51,6 +52,13 @@ count "$log"
 if [ "$e2e_status" -ne 0 ] && ! grep -q ' failed' "$log"; then failed=$((failed + 1)); fi
 rm -f "$log"
 
+# Issue 13: a few kill trials of a restore and a key replacement, and two
+# rounds of three tabs at once (the full runs: scripts/reliability-browser.sh).
+step "reliability: browser killed mid-operation, several tabs at once (quick)"
+rel_status=0
+scripts/reliability-browser.sh --quick || rel_status=$?
+if [ "$rel_status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 echo
 echo "browser: $passed passed, $failed failed"
-[ "$wasm_status" -eq 0 ] && [ "$e2e_status" -eq 0 ]
+[ "$wasm_status" -eq 0 ] && [ "$e2e_status" -eq 0 ] && [ "$rel_status" -eq 0 ]

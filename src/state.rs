@@ -169,6 +169,15 @@ impl TaskState {
             }),
         };
         let p = &self.progress;
+        let r = if p.total_records > 0 {
+            lang.records(&lang.of(&p.done_records.to_string(), &p.total_records.to_string()))
+        } else {
+            lang.records(&p.done_records.to_string())
+        };
+        // Restoring and re-sealing count records only: no "0 B".
+        if p.total_bytes == 0 && p.done_bytes == 0 {
+            return format!("{phase}: {r}");
+        }
         let b = if p.total_bytes > 0 {
             lang.of(
                 &coffer_protocol::strings::bytes(p.done_bytes),
@@ -176,11 +185,6 @@ impl TaskState {
             )
         } else {
             coffer_protocol::strings::bytes(p.done_bytes)
-        };
-        let r = if p.total_records > 0 {
-            lang.records(&lang.of(&p.done_records.to_string(), &p.total_records.to_string()))
-        } else {
-            lang.records(&p.done_records.to_string())
         };
         format!("{phase}: {b} · {r}")
     }
@@ -393,6 +397,13 @@ mod tests {
             ..t
         };
         assert_eq!(r.fraction(), 0.25);
+        // A phase that counts records only (restoring, re-sealing) shows no
+        // byte figure (it read "Restoring: 0 B · 1 of 4 records").
+        let restoring = TaskState {
+            stage: Stage::Phase(Phase::Restoring),
+            ..r
+        };
+        assert_eq!(restoring.text(Lang::En), "Restoring: 1 of 4 records");
         assert_eq!(TaskState::starting().fraction(), 0.0);
         let w = TaskState {
             stage: Stage::Waiting,

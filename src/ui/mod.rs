@@ -119,10 +119,12 @@ fn listen_to_other_tabs(ctx: Ctx) {
             }
             return;
         };
-        if own {
-            return;
-        }
         match kind.as_str() {
+            // A worker (this tab's too) finished, at its start, a key
+            // replacement or a restore's registrations that an earlier
+            // session was interrupted in: the overview may predate it.
+            "settled" => {}
+            _ if own => return,
             "key-changed" => ctx.announce(Msg::OtherTabKey),
             "restored" => ctx.announce(Msg::OtherTabRestore),
             _ => {}

@@ -164,14 +164,23 @@ pub fn run() {
     let f = Closure::<dyn FnMut(MessageEvent)>::new(on_message);
     s.set_onmessage(Some(f.as_ref().unchecked_ref()));
     f.forget();
-    // Finish a key replacement, and settle the registrations of a restore,
-    // that a previous session was interrupted in.
+    // Finish a key replacement, a staged restore and the registrations of
+    // a restore that a previous session was interrupted in. The page may have shown
+    // its first overview before: "settled" tells every tab, this one too,
+    // to reload it.
     wasm_bindgen_futures::spawn_local(async {
         let rep = Reporter::silent();
         if let Ok(_g) = lock::acquire(LOCK_NAME, &rep).await {
-            let _ = keys::resume_pending().await;
-            let _ = restore::staging::settle().await;
-            let _ = registry::settle_restore().await;
+            let finished = keys::resume_pending().await.unwrap_or(false);
+            let staged = restore::staging::settle()
+                .await
+                .is_ok_and(|r| !r.is_empty());
+            let registered = registry::settle_restore()
+                .await
+                .is_ok_and(|r| !r.is_empty());
+            if finished || staged || registered {
+                tabs::broadcast("settled");
+            }
         }
     });
     post(

@@ -21,6 +21,7 @@ use crate::browser::blobio::blob_from_bytes;
 use crate::browser::convert::{js_to_key, key_to_js};
 use crate::browser::idb;
 use crate::error::{AppError, AppResult};
+use crate::lock;
 use crate::meta::{self, KEYS};
 use crate::registry::registry;
 use crate::timing::{date_now, time_from_ms};
@@ -271,13 +272,15 @@ pub fn sealed_bytes(v: &JsValue) -> Option<Vec<u8>> {
     None
 }
 
-/// Replaces the master key (the caller holds the lock).
+/// Replaces the master key (the caller holds the lock; this takes
+/// [`lock::KEYS_LOCK`] too, so no store-API call seals or opens meanwhile).
 pub async fn replace_key(
     source: &KeySource,
     now_ms: f64,
     rep: &Reporter,
 ) -> AppResult<KeyReplaced> {
-    resume_pending().await?;
+    let _keys = lock::keys(false).await?;
+    finish_pending().await?;
     let new = match source {
         KeySource::Generate => KeyRecord {
             key: MasterKey::generate()?,
@@ -316,10 +319,18 @@ pub async fn replace_key(
     })
 }
 
-/// Finishes a replacement that was interrupted (pending key present).
-pub async fn resume_pending() -> AppResult<()> {
+/// Finishes a replacement that was interrupted (pending key present);
+/// returns whether there was one.
+pub async fn resume_pending() -> AppResult<bool> {
+    let _keys = lock::keys(false).await?;
+    finish_pending().await
+}
+
+/// [`resume_pending`], for a caller that holds [`lock::KEYS_LOCK`].
+async fn finish_pending() -> AppResult<bool> {
     let db = meta::open().await?;
     let (current, pending) = load(&db).await?;
+    let finished = pending.is_some();
     if let Some(p) = pending {
         if let Some(c) = &current {
             reseal_all(&c.key, &p.key, &Reporter::silent()).await?;
@@ -328,7 +339,7 @@ pub async fn resume_pending() -> AppResult<()> {
         crate::tabs::broadcast("key-changed");
     }
     db.close();
-    Ok(())
+    Ok(finished)
 }
 
 /// Both keys a sealed record may be under right now (current first).

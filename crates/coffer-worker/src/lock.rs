@@ -1,5 +1,7 @@
-//! The origin-wide Web Lock (`navigator.locks`) that serializes backup,
-//! restore and key replacement across tabs.
+//! The origin-wide Web Locks (`navigator.locks`): the one that serializes
+//! backup, restore and key replacement across tabs, and [`KEYS_LOCK`],
+//! which keeps the store API from sealing with a key that a replacement is
+//! about to discard.
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::closure::Closure;
@@ -11,6 +13,15 @@ use coffer_protocol::WaitReason;
 use crate::error::{AppError, AppResult};
 use crate::Reporter;
 use coffer_protocol::ErrorCode;
+
+/// The lock on which keys seal and open: the store API's `put` and `get`
+/// hold it shared, from reading the keys until their record is written or
+/// opened; a key replacement (and finishing an interrupted one) holds it
+/// exclusively. Without it, a `put` that read the current key just before
+/// a replacement re-sealed its store would write an envelope under the
+/// replaced key after the re-sealing, and that record would never open
+/// again once the old key is gone.
+pub const KEYS_LOCK: &str = "coffer-keys";
 
 /// Holds the lock until dropped.
 pub struct LockGuard {
@@ -31,7 +42,12 @@ fn locks() -> Option<JsValue> {
     (!l.is_undefined()).then_some(l)
 }
 
-async fn request(locks: &JsValue, name: &str, if_available: bool) -> AppResult<Option<LockGuard>> {
+async fn request(
+    locks: &JsValue,
+    name: &str,
+    if_available: bool,
+    shared: bool,
+) -> AppResult<Option<LockGuard>> {
     let request: Function = Reflect::get(locks, &"request".into())
         .map_err(|e| AppError::js("Web Locks", e))?
         .unchecked_into();
@@ -44,6 +60,9 @@ async fn request(locks: &JsValue, name: &str, if_available: bool) -> AppResult<O
         &"ifAvailable".into(),
         &JsValue::from_bool(if_available),
     );
+    if shared {
+        let _ = Reflect::set(&opts, &"mode".into(), &JsValue::from_str("shared"));
+    }
     let name = JsValue::from_str(name);
     let acquired = Promise::new(&mut |resolve: Function, reject: Function| {
         let hold = hold.clone();
@@ -77,11 +96,22 @@ pub async fn acquire(name: &str, rep: &Reporter) -> AppResult<LockGuard> {
     let Some(locks) = locks() else {
         return Ok(LockGuard { release: None });
     };
-    if let Some(g) = request(&locks, name, true).await? {
+    if let Some(g) = request(&locks, name, true, false).await? {
         return Ok(g);
     }
     rep.waiting(WaitReason::OtherTab);
-    request(&locks, name, false)
+    request(&locks, name, false, false)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::BrowserError, "the Web Lock was not granted"))
+}
+
+/// Takes [`KEYS_LOCK`], shared or exclusive, waiting without saying so
+/// (a replacement holds it for as long as it re-seals).
+pub async fn keys(shared: bool) -> AppResult<LockGuard> {
+    let Some(locks) = locks() else {
+        return Ok(LockGuard { release: None });
+    };
+    request(&locks, KEYS_LOCK, false, shared)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::BrowserError, "the Web Lock was not granted"))
 }

@@ -12,7 +12,7 @@ use crate::browser::blobio::read_blob_bytes;
 use crate::browser::convert::{js_to_key, ToJs, ToValue};
 use crate::browser::idb::{self, Opened};
 use crate::error::{AppError, AppResult};
-use crate::keys;
+use crate::{keys, lock};
 use coffer_protocol::ErrorCode;
 use coffer_protocol::META_DB;
 
@@ -64,8 +64,11 @@ pub async fn create_encrypted_store(db: &str, store: &str) -> AppResult<()> {
     crate::registry::register(&[(db.to_owned(), store.to_owned())]).await
 }
 
-/// Seals `value` and stores it under `key`.
+/// Seals `value` and stores it under `key`. Holds [`lock::KEYS_LOCK`]
+/// shared from reading the key until the record is written, so a key
+/// replacement either re-seals it or has ended before.
 pub async fn put(db: &str, store: &str, key: &JsValue, value: &JsValue) -> AppResult<()> {
+    let _keys = lock::keys(true).await?;
     check_registered(db, store).await?;
     let k = js_to_key(key)?;
     let mut reader =
@@ -105,8 +108,11 @@ pub struct OpenedValue {
     pub buffers: Vec<js_sys::ArrayBuffer>,
 }
 
-/// Reads and opens the value under `key` (`None` if absent).
+/// Reads and opens the value under `key` (`None` if absent). Holds
+/// [`lock::KEYS_LOCK`] shared: a replacement cannot re-seal the record and
+/// drop its key between reading it and opening it.
 pub async fn get(db: &str, store: &str, key: &JsValue) -> AppResult<Option<OpenedValue>> {
+    let _keys = lock::keys(true).await?;
     check_registered(db, store).await?;
     let k = js_to_key(key)?;
     let conn = idb::open(db).await?;

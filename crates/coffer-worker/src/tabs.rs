@@ -14,7 +14,8 @@ pub fn instance() -> u32 {
 }
 
 /// Tells the other tabs that something changed (`kind`: `key-changed`,
-/// `restored`).
+/// `restored`; `settled`: work left by an earlier session was finished at
+/// start-up, which this worker's own page hears too).
 pub fn broadcast(kind: &str) {
     if let Ok(ch) = web_sys::BroadcastChannel::new(coffer_protocol::CHANNEL_NAME) {
         let o = Object::new();

@@ -656,3 +656,84 @@ async fn a_key_generator_past_the_backups_stays_there_however_the_database_is_re
     assert_eq!(restored_ids().await, [1.0, 2.0, 3.0]);
     assert_eq!(next_key("t-ids", "n", "({})").await, 21.0, "by an upgrade");
 }
+
+/// Issue 13 (several tabs at once): a database whose version another tab
+/// changes while the databases before it are restored (an app update) is
+/// restored the way its version then calls for: here through a staging
+/// database, back to the backup's version with the backup's records. (The
+/// versions were read once when the restore began: it failed with
+/// browser-version, "changed its version during the restore".)
+#[wasm_bindgen_test]
+async fn a_database_upgraded_by_another_tab_during_a_restore_is_restored() {
+    use coffer_protocol::{SelectedDb, Selection};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let names = ["t-race-a", "t-race-b"];
+    for name in names {
+        let db = fresh_db(name, "db.createObjectStore('s', { keyPath: 'id' });").await;
+        put_values(
+            &db,
+            "s",
+            (0..4).map(|i| format!("{{ id: {i}, v: 'backup {i}' }}")),
+        )
+        .await;
+        db.close();
+    }
+    let selection = Selection {
+        databases: names
+            .iter()
+            .map(|n| SelectedDb {
+                name: (*n).into(),
+                stores: vec!["s".into()],
+            })
+            .collect(),
+    };
+    let blob = coffer_worker::backup::backup(&backup_req(selection.clone()), &Reporter::silent())
+        .await
+        .unwrap()
+        .1;
+    // The first database's turn: "another tab" upgrades the other one to
+    // version 2, with an index the backup does not have, and a record.
+    let fired = Rc::new(RefCell::new(None::<String>));
+    let f = fired.clone();
+    restore::before_each_database(Some(Rc::new(move |name: String| {
+        let f = f.clone();
+        Box::pin(async move {
+            if f.borrow().is_none() {
+                let other = if name == "t-race-a" {
+                    "t-race-b"
+                } else {
+                    "t-race-a"
+                };
+                let Ok(Opened::Upgrade {
+                    db, tx, request, ..
+                }) = idb::open_versioned(other, 2.0, || {}).await
+                else {
+                    panic!("version 2 must upgrade");
+                };
+                let st = tx.object_store("s").unwrap();
+                st.create_index_with_str("by-v", "v").unwrap();
+                st.put(&js_sys::eval("({ id: 99, v: 'app' })").unwrap())
+                    .unwrap();
+                idb::finish_upgrade(&request, &tx).await.unwrap();
+                db.close();
+                *f.borrow_mut() = Some(other.to_owned());
+            }
+        })
+    })));
+    let r = restore::restore(blob, &restore_req(selection), &Reporter::silent()).await;
+    restore::before_each_database(None);
+    r.unwrap();
+    let other = fired.take().expect("the hook ran");
+    assert_eq!(version_of(&other).await, Some(1), "the backup's version");
+    let db = idb::open(&other).await.unwrap();
+    let (keys, values) = get_all(&db, "s").await;
+    db.close();
+    assert_eq!(keys.length(), 4);
+    let texts: Vec<String> = values
+        .iter()
+        .map(|v| Reflect::get(&v, &"v".into()).unwrap().as_string().unwrap())
+        .collect();
+    assert_eq!(texts, ["backup 0", "backup 1", "backup 2", "backup 3"]);
+    assert!(schemas(&other).await[0].indexes.is_empty());
+}

@@ -33,6 +33,17 @@ struct UnlockInputs {
 }
 
 impl UnlockInputs {
+    /// Empties them: a new file was picked, and what was entered for the
+    /// last one (a key file, passphrases) does not apply to it. The inputs
+    /// keep their values while hidden, and would be read for the new file.
+    fn clear(self) {
+        for input in [self.passphrase, self.key_file, self.key_passphrase] {
+            if let Some(i) = input.get_untracked() {
+                i.set_value("");
+            }
+        }
+    }
+
     /// What they hold now (the key file read as text).
     async fn read(self) -> UnlockOptions {
         let key_file = match self.key_file.get_untracked().and_then(|i| input_file(&i)) {
@@ -95,6 +106,7 @@ pub fn RestoreCard() -> impl IntoView {
     });
     let choose = Callback::new(move |f: File| {
         flow.update(|x| x.chose(f.name()));
+        inputs.clear();
         file.set_value(Some(f));
         inspect.run(());
     });

@@ -15,6 +15,9 @@
 //! re-sealed to the current key, given that key's file.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
 
 use coffer_engine::locked::{open_backup, Input, Unlock};
 use coffer_engine::{BackupReader, Limits, MasterKey};
@@ -39,6 +42,27 @@ use crate::{keys, progress_info, tabs, Reporter};
 mod database;
 pub mod staging;
 mod target;
+
+/// Work a test does before each database of a restore is restored (the
+/// database's name), as another tab's would be done meanwhile.
+pub type BeforeDatabase = Rc<dyn Fn(String) -> Pin<Box<dyn Future<Output = ()>>>>;
+
+thread_local! {
+    static BEFORE_DATABASE: RefCell<Option<BeforeDatabase>> = const { RefCell::new(None) };
+}
+
+/// Tests: runs `hook` (and waits for it) before each database of a restore
+/// is restored; `None` removes it.
+pub fn before_each_database(hook: Option<BeforeDatabase>) {
+    BEFORE_DATABASE.with(|h| *h.borrow_mut() = hook);
+}
+
+async fn run_before_database(name: &str) {
+    let hook = BEFORE_DATABASE.with(|h| h.borrow().clone());
+    if let Some(hook) = hook {
+        hook(name.to_owned()).await;
+    }
+}
 
 /// The open backup.
 pub type Reader = BackupReader<Input<BlobReader>>;
@@ -346,7 +370,6 @@ pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Res
         }
     }
     let mut journal = RestoreJournal::begin(to_register).await?;
-    let existing = idb::database_names().await?;
     let mut resealed = 0;
     let mut stores_done = 0;
     let Opened2 {
@@ -357,7 +380,16 @@ pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Res
     } = o;
     for (di, ss) in &plan {
         let name = reader.manifest().databases()[*di].name.clone();
-        let ev = existing.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        run_before_database(&name).await;
+        // Its version now, not when the restore began: while the databases
+        // before it were restored, another tab (an app update, say) may
+        // have created it or changed its version, and the way it is
+        // restored depends on that.
+        let ev = idb::database_names()
+            .await?
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v);
         let mut t = Target {
             reader: &mut reader,
             di: *di,
