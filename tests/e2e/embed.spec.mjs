@@ -2,7 +2,9 @@
 // run by scripts/test-embed.sh (tests/e2e/embed.config.mjs). Every test
 // starts from an empty origin.
 import { test, expect } from '@playwright/test';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -493,4 +495,55 @@ test('every whole-file vector gets its stated outcome and code in the browser', 
   }, bad);
   expect(code).toBe('hash-mismatch');
   expect(await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).sort())).toEqual(before);
+});
+
+// Issue 13: the hostile files of crates/coffer-engine/tests/hostile.rs (the
+// attacks reported against the reader, at their reported sizes) also go
+// through the browser's worker: a file that only verification can reject is
+// inspected, one whose values must be decoded is restored; each gets the
+// engine's code (a crashed or out-of-memory worker would not), changes no
+// database, and the same worker then still inspects a good file.
+test('hostile files get the engine\'s codes from the worker and change nothing', async ({ page }) => {
+  test.setTimeout(600_000);
+  const out = mkdtempSync(join(tmpdir(), 'coffer-hostile-'));
+  execFileSync('cargo', ['test', '-q', '-p', 'coffer-engine', '--test', 'hostile', 'write_files'], {
+    cwd: repo, env: { ...process.env, COFFER_HOSTILE_OUT: out }, stdio: 'ignore',
+  });
+  const attacks = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8'))
+    .map((a) => ({ ...a, bytes: readFileSync(join(out, a.file)).toString('base64') }));
+  expect(attacks.length).toBeGreaterThanOrEqual(9);
+  const good = readFileSync(join(repo, 'crates', 'coffer-engine', 'tests', 'vectors', 'files', 'unauthenticated.zip')).toString('base64');
+  await openHost(page);
+  const names = () => page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).sort());
+  // An element of its own, without the host's include/exclude, so that the
+  // files' database `db` is in scope.
+  await page.evaluate(async () => {
+    const el = document.createElement('coffer-backup');
+    el.id = 'hostile';
+    el.setAttribute('compact', '');
+    document.body.append(el);
+    await el.ready;
+  });
+  const before = await names();
+  for (const a of attacks) {
+    const code = await page.evaluate(async (a) => {
+      const el = document.getElementById('hostile');
+      const blob = new Blob([Uint8Array.from(atob(a.bytes), (ch) => ch.charCodeAt(0))]);
+      try {
+        if (a.decode) await el.restore(blob, { allowUnauthenticated: true });
+        else await el.inspect(blob);
+        return 'ok';
+      } catch (e) {
+        return e.code;
+      }
+    }, a);
+    expect(code, `${a.file}: ${a.class}`).toBe(a.expected);
+    expect(await names(), `${a.file} changed the databases`).toEqual(before);
+  }
+  const after = await page.evaluate(async (bytes) => {
+    const blob = new Blob([Uint8Array.from(atob(bytes), (ch) => ch.charCodeAt(0))]);
+    const s = await document.getElementById('hostile').inspect(blob);
+    return s.databases.length;
+  }, good);
+  expect(after).toBeGreaterThan(0);
 });

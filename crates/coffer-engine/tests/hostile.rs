@@ -436,39 +436,41 @@ fn key_size_is_capped() {
     assert_eq!(decode_all(&file, small), "limit-exceeded");
 }
 
-/// Writes `reliability/hostile-inputs.json` (RELIABILITY.md's table of
-/// hostile-input classes) with each attack rebuilt at its reported size,
-/// the limit that stops it, the code, and the time to reject it. Runs only
-/// with `COFFER_WRITE_RELIABILITY=1` (release build recommended):
-/// `COFFER_WRITE_RELIABILITY=1 cargo test --release -p coffer-engine --test hostile reliability`
-#[test]
-fn reliability_table() {
-    if std::env::var_os("COFFER_WRITE_RELIABILITY").is_none() {
-        return;
-    }
-    let timed = |bytes: &[u8], decode: bool| {
-        let t = std::time::Instant::now();
-        let code = if decode {
-            decode_all(bytes, Limits::default())
-        } else {
-            verify(bytes, None, Limits::default())
-        };
-        (code, t.elapsed().as_secs_f64() * 1000.0)
-    };
-    let mut rows = Vec::new();
-    let mut row = |class: &str, bytes: &[u8], decode: bool, limit: &str, expected: &str| {
-        let (code, ms) = timed(bytes, decode);
-        assert_eq!(code, expected, "{class}");
-        rows.push(serde_json::json!([
+/// One attack of the issue, rebuilt at its reported size.
+struct Attack {
+    /// File name stem (`tests/e2e` restores each file in the browser).
+    slug: &'static str,
+    class: &'static str,
+    bytes: Vec<u8>,
+    /// Whether the attack needs values decoded (restore, extract) rather
+    /// than only a verify.
+    decode: bool,
+    limit: &'static str,
+    /// The engine's code, or "ok".
+    expected: &'static str,
+}
+
+/// Every attack reported against the reader (issue 13).
+fn attacks() -> Vec<Attack> {
+    let mut all = Vec::new();
+    let mut add = |slug: &'static str,
+                   class: &'static str,
+                   bytes: &[u8],
+                   decode: bool,
+                   limit: &'static str,
+                   expected: &'static str| {
+        all.push(Attack {
+            slug,
             class,
-            format!("{:.1} KB", bytes.len() as f64 / 1000.0),
+            bytes: bytes.to_vec(),
+            decode,
             limit,
-            format!("`{code}`"),
-            format!("{ms:.0} ms"),
-        ]));
+            expected,
+        });
     };
     let nested_file = one_value(&nested(0x19, 200, 1 << 20));
-    row("Nested Maps declaring ~1M entries each, 200 levels (Sets, objects, sparse arrays alike; also sealed or locked)", &nested_file, true,
+    add(
+        "nested-maps","Nested Maps declaring ~1M entries each, 200 levels (Sets, objects, sparse arrays alike; also sealed or locked)", &nested_file, true,
         "at most 256 elements reserved before they are decoded; `max_value_memory` 512 MiB", "corrupt-record");
     let n = 25_000_000usize;
     let mut set = vec![0x1a];
@@ -476,14 +478,16 @@ fn reliability_table() {
     set.extend((0..n).map(|i| (i * 7 % 4) as u8));
     let set_file = one_value(&set);
     drop(set);
-    row(
+    add(
+        "big-set-verify",
         "One Set of 25 million one-byte members: verify",
         &set_file,
         false,
         "verify builds no values (memory ≈ one part; `tests/alloc.rs` caps it at +80 MiB)",
         "ok",
     );
-    row(
+    add(
+        "big-set-decode",
         "… the same, decoded for restore or extract",
         &set_file,
         true,
@@ -493,14 +497,16 @@ fn reliability_table() {
     let mut big = vec![0x05, 0x00];
     write_varint(&mut big, 1 << 20);
     big.extend(std::iter::repeat_n(0x01u8, 1 << 20));
-    row(
+    add(
+        "huge-bigint",
         "A 1 MB BigInt (quadratic decimal conversion in extract)",
         &one_value(&big),
         false,
         "`max_bigint_bytes` 8192 (65,536 bits)",
         "limit-exceeded",
     );
-    row(
+    add(
+        "blob-referenced-1000-times",
         "One blob entry referenced 1,000 times (1 GB of extract output)",
         &store_with_blobs(&[0; 1000], 1),
         false,
@@ -516,7 +522,8 @@ fn reliability_table() {
             .collect(),
     )
     .build();
-    row(
+    add(
+        "too-many-stores",
         "100,001 empty stores (560,000 took 1.5 GB and minutes)",
         &stores,
         false,
@@ -531,7 +538,8 @@ fn reliability_table() {
         ..CraftStore::default()
     }])
     .build();
-    row(
+    add(
+        "record-in-two-parts",
         "A record repeated in two parts (extract wrote it twice)",
         &repeated,
         true,
@@ -543,7 +551,8 @@ fn reliability_table() {
     h.extend_from_slice(&1u32.to_le_bytes());
     h.extend_from_slice(&0x2000_0001u32.to_le_bytes());
     h.extend_from_slice(&[0u8; 16 + 72 + 16 + 32 + 16]);
-    row(
+    add(
+        "locked-kdf-overflow",
         "Locked header with Argon2id p = 0x20000001 (found by fuzzing: overflow panic)",
         &h,
         false,
@@ -561,13 +570,71 @@ fn reliability_table() {
         .into_iter()
         .filter(|(n, _)| n != "manifest.mac")
         .collect();
-    row(
+    add(
+        "mac-stripped",
         "A backup whose MAC was stripped off (key id kept)",
         &build(&stripped),
         false,
         "a key id promises a MAC (§3.4)",
         "mac-missing",
     );
+    all
+}
+
+/// Writes every attack to `$COFFER_HOSTILE_OUT/<slug>.bin` with an
+/// `index.json` of what the engine says of it, for the browser test
+/// (`tests/e2e/embed.spec.mjs`) that restores the same files through the
+/// worker. Does nothing without the variable.
+#[test]
+fn write_files() {
+    let Some(dir) = std::env::var_os("COFFER_HOSTILE_OUT") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let mut index = Vec::new();
+    for a in attacks() {
+        let file = format!("{}.bin", a.slug);
+        std::fs::write(dir.join(&file), &a.bytes).expect("write");
+        index.push(serde_json::json!({
+            "file": file, "class": a.class, "decode": a.decode, "expected": a.expected,
+        }));
+    }
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_string_pretty(&index).expect("json"),
+    )
+    .expect("write");
+}
+
+/// Writes `reliability/hostile-inputs.json` (RELIABILITY.md's table of the
+/// hostile-input classes) with each attack rebuilt at its reported size,
+/// the limit that stops it, the code, and the time to reject it. Runs only
+/// with `COFFER_WRITE_RELIABILITY=1` (release build recommended):
+/// `COFFER_WRITE_RELIABILITY=1 cargo test --release -p coffer-engine --test hostile reliability`
+#[test]
+fn reliability_table() {
+    if std::env::var_os("COFFER_WRITE_RELIABILITY").is_none() {
+        return;
+    }
+    let mut rows = Vec::new();
+    for a in attacks() {
+        let t = std::time::Instant::now();
+        let code = if a.decode {
+            decode_all(&a.bytes, Limits::default())
+        } else {
+            verify(&a.bytes, None, Limits::default())
+        };
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        assert_eq!(code, a.expected, "{}", a.class);
+        rows.push(serde_json::json!([
+            a.class,
+            format!("{:.1} KB", a.bytes.len() as f64 / 1000.0),
+            a.limit,
+            format!("`{code}`"),
+            format!("{ms:.0} ms"),
+        ]));
+    }
     let doc = serde_json::json!({
         "title": "Hostile files",
         "text": [
