@@ -48,13 +48,28 @@ async fn database_census(
     version: u64,
     reg: &[(String, String)],
 ) -> AppResult<DbInfo> {
-    let stores = idb::store_names(db);
+    // A store whose name holds a lone surrogate cannot be named from wasm
+    // (its name arrives altered), so it is listed without counts; a backup
+    // that selects it says why it cannot hold it.
+    let inexact = idb::inexact_store_names(db);
+    let (stores, unnamed): (Vec<String>, Vec<String>) = idb::store_names(db)
+        .into_iter()
+        .partition(|s| !inexact.contains(s));
     let mut info = DbInfo {
         name: name.to_string(),
         version,
         stores: Vec::new(),
         exists: true,
     };
+    for s in unnamed {
+        info.stores.push(StoreInfo {
+            name: s,
+            records: 0,
+            bytes: 0,
+            encrypted: false,
+            exists: true,
+        });
+    }
     if stores.is_empty() {
         return Ok(info);
     }

@@ -248,8 +248,7 @@ async fn names_with_lone_surrogates_are_refused_at_backup() {
         name,
         "db.createObjectStore('ok');
          db.createObjectStore('s\\uD800');
-         db.createObjectStore('t').createIndex('i\\uDC00', 'k');
-         db.createObjectStore('u').createIndex('j', 'k\\uD800');",
+         db.createObjectStore('t').createIndex('i\\uDC00', 'k');",
     )
     .await
     .close();
@@ -273,13 +272,18 @@ async fn names_with_lone_surrogates_are_refused_at_backup() {
         "{}",
         e.0.message
     );
-    let e = refused(name, &["u"]).await.unwrap_err();
-    assert_eq!(e.code(), ErrorCode::UnsupportedValue);
-    assert!(
-        e.0.message.contains("key path of index \"j\""),
-        "{}",
-        e.0.message
-    );
+    // (Chromium refuses a key path with a lone surrogate when it is made,
+    // so that check is covered natively only.)
+    // The overview still lists the database, the odd store without counts.
+    let seen = coffer_worker::overview::overview(&coffer_protocol::Scope::all())
+        .await
+        .expect("the overview copes with names it cannot pass back");
+    let db = seen
+        .databases
+        .iter()
+        .find(|d| d.name == name)
+        .expect("listed");
+    assert_eq!(db.stores.len(), 3);
     refused(name, &["ok"])
         .await
         .expect("the other stores back up");
