@@ -6,7 +6,7 @@ const port = Number(process.env.E2E_PORT || 8099);
 export default defineConfig({
   testDir: '.',
   // Only the app's suite; other specs here have their own configs.
-  testMatch: /app\.spec\.mjs/,
+  testMatch: /(app|offline)\.spec\.mjs/,
   timeout: 120_000,
   expect: { timeout: 30_000 },
   workers: 1,
