@@ -96,11 +96,13 @@ fn now() -> f64 {
 fn schedule(ctx: Ctx) {
     fn arm(ctx: Ctx) {
         let Some(w) = web_sys::window() else { return };
+        // Until the state is known, look again in a second (a backup
+        // overdue at start runs then).
         let delay = ctx
             .auto
             .try_with_untracked(|a| a.as_ref().map(|a| tick_ms(&a.settings)))
             .flatten()
-            .unwrap_or(60_000);
+            .unwrap_or(1000);
         let f = Closure::once_into_js(move || {
             // The UI was unmounted: stop.
             if ctx.engine.try_with_value(|e| e.is_terminated()) != Some(false) {
@@ -167,6 +169,11 @@ pub fn AutoCard() -> impl IntoView {
         s
     });
     schedule(ctx);
+    // The "Last backup" line follows every operation's end.
+    Effect::new(move |_| {
+        ctx.status.track();
+        refresh(ctx);
+    });
     let progress = RwSignal::new(None::<TaskState>);
     let save = move |folder: Option<JsValue>| {
         let settings = match form.get_untracked().settings() {

@@ -2,7 +2,7 @@
 // offline and installable (service worker, manifest), the history (audit
 // log) and automatic backups into a folder (the origin private file system
 // stands in for a picked folder: pickers cannot be driven headless).
-import { test, expect } from '@playwright/test';
+import { test, expect, chromium } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -69,7 +69,19 @@ async function history(page, kind) {
 
 // --- offline and installable -------------------------------------------------
 
-test('installable, and after one visit it loads and backs up and restores offline', async ({ page, context }, info) => {
+// The test server serves the current build again after every test.
+test.afterEach(async ({ request }) => {
+  await request.post('/__same-build');
+});
+
+test('installable, and after one visit it loads and backs up and restores offline', async ({}, info) => {
+  // Chromium never calls an incognito profile (Playwright's default
+  // context) installable: use a persistent one.
+  const use = info.project.use;
+  const context = await chromium.launchPersistentContext(info.outputPath('profile'), {
+    ...use.launchOptions, baseURL: use.baseURL, locale: use.locale, viewport: use.viewport, acceptDownloads: true,
+  });
+  const page = context.pages()[0] ?? await context.newPage();
   await open(page);
   // The service worker installs (precaching every file of the build) and
   // takes the page.
@@ -111,6 +123,7 @@ test('installable, and after one visit it loads and backs up and restores offlin
   await restore(page, file);
   expect(await page.evaluate(() => window.coffer.get('coffer-demo', 'secrets', 'mail'))).toEqual(before);
   await context.setOffline(false);
+  await context.close();
   expect(verify(file).toLowerCase()).toContain('ok');
 });
 
@@ -124,12 +137,9 @@ test('a new build waits until "Reload to update" is pressed', async ({ page }) =
   });
   const oldCache = await page.evaluate(async () => (await caches.keys()).filter((n) => n.startsWith('coffer-')));
   expect(oldCache.length).toBe(1);
-  // Serve a "new build": the same files under a changed sw.js.
-  await page.route('**/sw.js', async (route) => {
-    const res = await route.fetch();
-    const body = (await res.text()).replace(/const BUILD = '([^']*)';/, "const BUILD = '$1-next';");
-    await route.fulfill({ response: res, body, headers: { ...res.headers(), 'content-type': 'text/javascript' } });
-  });
+  // Deploy a "new build": the test server now serves sw.js with another
+  // BUILD (tests/e2e/serve.mjs).
+  await page.evaluate(async () => { await fetch('/__next-build', { method: 'POST' }); });
   await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
   const banner = page.getByTestId('update');
   await expect(banner).toBeVisible();
@@ -145,6 +155,7 @@ test('a new build waits until "Reload to update" is pressed', async ({ page }) =
   const after = await page.evaluate(async () => (await caches.keys()).filter((n) => n.startsWith('coffer-')));
   expect(after).toEqual([oldCache[0] + '-next']);
   await expect(page.getByTestId('update')).toHaveCount(0);
+  await page.evaluate(async () => { await fetch('/__same-build', { method: 'POST' }); });
 });
 
 // --- history -------------------------------------------------------------------
@@ -247,6 +258,7 @@ test('a cancelled backup is recorded as cancelled', async ({ page }) => {
   await expect(status(page)).toContainText('Cancelled');
   // The restarted worker settles the entry its predecessor left running.
   await expect.poll(async () => (await history(page, 'backup')).map((e) => e.outcome.state)).toEqual(['cancelled']);
+  await page.evaluate(() => window.coffer.refresh());
   await expect(page.getByTestId('history').locator('tbody tr').first()).toContainText('cancelled');
 });
 
