@@ -110,7 +110,7 @@ pub fn HistoryCard() -> impl IntoView {
                         <tbody>
                             <For
                                 each=move || entries.get()
-                                key=|e| (e.id, e.ended_ms.map(f64::to_bits))
+                                key=|e| format!("{}:{:?}:{:?}", e.id, e.ended_ms, e.outcome)
                                 children=move |e| {
                                     let failed = matches!(e.outcome, coffer_protocol::HistoryOutcome::Failed { .. });
                                     view! {
