@@ -140,7 +140,9 @@ pub fn install(ctx: Ctx) {
         "history",
         Closure::<dyn Fn(JsValue) -> Promise>::new(move |kind: JsValue| {
             let e = engine();
-            let kind = kind.as_string().and_then(|k| coffer_protocol::HistoryKind::parse(&k));
+            let kind = kind
+                .as_string()
+                .and_then(|k| coffer_protocol::HistoryKind::parse(&k));
             promise(ctx, false, async move {
                 Ok(to_js(&api::history(&e, kind).await?))
             })
@@ -155,31 +157,38 @@ pub fn install(ctx: Ctx) {
         "state",
         Closure::<dyn Fn() -> Promise>::new(move || {
             let e = engine();
-            promise(ctx, false, async move { Ok(to_js(&api::auto_state(&e).await?)) })
+            promise(
+                ctx,
+                false,
+                async move { Ok(to_js(&api::auto_state(&e).await?)) },
+            )
         })
         .into_js_value(),
     );
     set_auto(
         "set",
-        Closure::<dyn Fn(JsValue, JsValue) -> Promise>::new(move |settings: JsValue, folder: JsValue| {
-            let e = engine();
-            promise(ctx, false, async move {
-                let json = js_sys::JSON::stringify(&settings)
-                    .ok()
-                    .and_then(|s| s.as_string())
-                    .unwrap_or_default();
-                let settings: coffer_protocol::AutoSettings = serde_json::from_str(&json).map_err(|err| {
-                    coffer_protocol::Failure::new(
-                        coffer_protocol::ErrorCode::BadArgument,
-                        format!("bad automatic-backup settings: {err}"),
-                    )
-                })?;
-                let folder = (!folder.is_undefined() && !folder.is_null()).then_some(folder);
-                let st = api::auto_set(&e, settings, folder).await?;
-                let _ = ctx.auto.try_set(Some(st.clone()));
-                Ok(to_js(&st))
-            })
-        })
+        Closure::<dyn Fn(JsValue, JsValue) -> Promise>::new(
+            move |settings: JsValue, folder: JsValue| {
+                let e = engine();
+                promise(ctx, false, async move {
+                    let json = js_sys::JSON::stringify(&settings)
+                        .ok()
+                        .and_then(|s| s.as_string())
+                        .unwrap_or_default();
+                    let settings: coffer_protocol::AutoSettings = serde_json::from_str(&json)
+                        .map_err(|err| {
+                            coffer_protocol::Failure::new(
+                                coffer_protocol::ErrorCode::BadArgument,
+                                format!("bad automatic-backup settings: {err}"),
+                            )
+                        })?;
+                    let folder = (!folder.is_undefined() && !folder.is_null()).then_some(folder);
+                    let st = api::auto_set(&e, settings, folder).await?;
+                    let _ = ctx.auto.try_set(Some(st.clone()));
+                    Ok(to_js(&st))
+                })
+            },
+        )
         .into_js_value(),
     );
     set_auto(

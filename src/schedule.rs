@@ -56,7 +56,9 @@ impl AutoForm {
             keep_weekly: count(&self.keep_weekly, "weeks")?,
         }
         .validated()
-        .map_err(|code| Failure::new(code, "the interval must be more than 0 hours").about("the interval"))
+        .map_err(|code| {
+            Failure::new(code, "the interval must be more than 0 hours").about("the interval")
+        })
     }
 }
 

@@ -29,11 +29,17 @@ pub fn has_directory_picker() -> bool {
 
 /// Asks the user for a folder (`None`: they cancelled).
 async fn pick_folder() -> Result<Option<JsValue>, Failure> {
-    let w = web_sys::window().ok_or_else(|| Failure::new(coffer_protocol::ErrorCode::BrowserError, "no window"))?;
+    let w = web_sys::window()
+        .ok_or_else(|| Failure::new(coffer_protocol::ErrorCode::BrowserError, "no window"))?;
     let f: js_sys::Function = js_sys::Reflect::get(&w, &"showDirectoryPicker".into())
         .ok()
         .and_then(|f| f.dyn_into().ok())
-        .ok_or_else(|| Failure::new(coffer_protocol::ErrorCode::BrowserUnsupported, "no directory picker"))?;
+        .ok_or_else(|| {
+            Failure::new(
+                coffer_protocol::ErrorCode::BrowserUnsupported,
+                "no directory picker",
+            )
+        })?;
     let o = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&o, &"mode".into(), &"readwrite".into());
     let _ = js_sys::Reflect::set(&o, &"id".into(), &"coffer-auto".into());
@@ -108,15 +114,17 @@ fn schedule(ctx: Ctx) {
             if ctx.engine.try_with_value(|e| e.is_terminated()) != Some(false) {
                 return;
             }
-            let enabled = ctx
-                .auto
-                .with_untracked(|a| a.as_ref().is_some_and(|a| a.settings.enabled && a.folder.is_some()));
+            let enabled = ctx.auto.with_untracked(|a| {
+                a.as_ref()
+                    .is_some_and(|a| a.settings.enabled && a.folder.is_some())
+            });
             if enabled && !ctx.busy.get_untracked() {
                 run(ctx, false, None);
             }
             arm(ctx);
         });
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(f.unchecked_ref(), delay as i32);
+        let _ = w
+            .set_timeout_with_callback_and_timeout_and_arguments_0(f.unchecked_ref(), delay as i32);
     }
     arm(ctx);
 }
@@ -132,7 +140,10 @@ pub fn LastBackupLine() -> impl IntoView {
         let f = Closure::<dyn FnMut()>::new(move || {
             let _ = clock.try_set(now());
         });
-        let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(f.as_ref().unchecked_ref(), 30_000);
+        let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(
+            f.as_ref().unchecked_ref(),
+            30_000,
+        );
         f.forget();
     }
     view! {
@@ -160,7 +171,9 @@ pub fn AutoCard() -> impl IntoView {
     let form = RwSignal::new(AutoForm::from_settings(&Default::default()));
     // The form follows the stored settings when they change.
     Effect::new(move |prev: Option<Option<coffer_protocol::AutoSettings>>| {
-        let s = ctx.auto.with(|a| a.as_ref().map(|a: &AutoState| a.settings.clone()));
+        let s = ctx
+            .auto
+            .with(|a| a.as_ref().map(|a: &AutoState| a.settings.clone()));
         if s != prev.clone().flatten() {
             if let Some(s) = &s {
                 form.set(AutoForm::from_settings(s));
@@ -203,7 +216,10 @@ pub fn AutoCard() -> impl IntoView {
             }
         });
     };
-    let field = move |label: &'static str, get: fn(&AutoForm) -> String, set: fn(&mut AutoForm, String), testid: &'static str| {
+    let field = move |label: &'static str,
+                      get: fn(&AutoForm) -> String,
+                      set: fn(&mut AutoForm, String),
+                      testid: &'static str| {
         view! {
             <label class="field">
                 {l.t(label)}

@@ -294,16 +294,16 @@ mod tests {
             ..AutoSettings::default()
         };
         let files = vec![
-            file("a", now - 1.0 * HOUR_MS),            // last 1
-            file("b", now - 2.0 * HOUR_MS),            // last 2
-            file("c", now - 3.0 * HOUR_MS),            // today again: deleted
-            file("d", now - DAY_MS),                   // yesterday
-            file("e", now - DAY_MS - HOUR_MS),         // yesterday, older: deleted
-            file("f", now - 2.0 * DAY_MS),             // day 3
-            file("g", now - 3.0 * DAY_MS),             // day 4: outside days, week 0 taken by a
-            file("h", now - 8.0 * DAY_MS),             // week 1
-            file("i", now - 9.0 * DAY_MS),             // week 1, older: deleted
-            file("j", now - 30.0 * DAY_MS),            // too old
+            file("a", now - 1.0 * HOUR_MS),    // last 1
+            file("b", now - 2.0 * HOUR_MS),    // last 2
+            file("c", now - 3.0 * HOUR_MS),    // today again: deleted
+            file("d", now - DAY_MS),           // yesterday
+            file("e", now - DAY_MS - HOUR_MS), // yesterday, older: deleted
+            file("f", now - 2.0 * DAY_MS),     // day 3
+            file("g", now - 3.0 * DAY_MS),     // day 4: outside days, week 0 taken by a
+            file("h", now - 8.0 * DAY_MS),     // week 1
+            file("i", now - 9.0 * DAY_MS),     // week 1, older: deleted
+            file("j", now - 30.0 * DAY_MS),    // too old
         ];
         let mut del = to_delete(&files, &s, now);
         del.sort();

@@ -32,8 +32,8 @@ pub mod messages;
 mod scope;
 pub mod strings;
 
-pub use error::{ErrorCode, ErrorKind, Failure};
 pub use auto::{AutoGet, AutoRan, AutoRun, AutoSet, AutoSettings, AutoState};
+pub use error::{ErrorCode, ErrorKind, Failure};
 pub use history::{History, HistoryEntry, HistoryKind, HistoryList, HistoryOutcome};
 pub use messages::*;
 pub use scope::{parse_list, Scope};

@@ -12,9 +12,7 @@
 
 use coffer_protocol::auto::{self, to_delete, AutoSettings, WrittenFile};
 use coffer_protocol::history::{HistoryKind, HistoryOutcome};
-use coffer_protocol::{
-    encode, AutoRan, AutoRun, AutoState, Backup, ErrorCode, Scope, Selection,
-};
+use coffer_protocol::{encode, AutoRan, AutoRun, AutoState, Backup, ErrorCode, Scope, Selection};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -37,8 +35,12 @@ fn folder_error(what: &str, e: JsValue) -> AppError {
     let (name, msg) = describe_js_error(&e);
     let code = match name.as_str() {
         "QuotaExceededError" => ErrorCode::BrowserQuota,
-        "NotAllowedError" | "NotFoundError" | "SecurityError" | "InvalidStateError"
-        | "NoModificationAllowedError" | "TypeMismatchError" => ErrorCode::FolderUnavailable,
+        "NotAllowedError"
+        | "NotFoundError"
+        | "SecurityError"
+        | "InvalidStateError"
+        | "NoModificationAllowedError"
+        | "TypeMismatchError" => ErrorCode::FolderUnavailable,
         _ => ErrorCode::BrowserError,
     };
     AppError::new(code, format!("{what}: {name}: {msg}"))
@@ -140,9 +142,9 @@ fn folder_name(handle: &JsValue) -> Option<String> {
 /// written files: Coffer never deletes in a folder what it did not write
 /// there.
 pub async fn set(s: AutoSettings, handle: Option<JsValue>) -> AppResult<AutoState> {
-    let s = s.validated().map_err(|c| {
-        AppError::new(c, "the interval must be a positive number of hours")
-    })?;
+    let s = s
+        .validated()
+        .map_err(|c| AppError::new(c, "the interval must be a positive number of hours"))?;
     let mut entries = vec![(SETTINGS, JsValue::from_str(&encode(&s)))];
     if let Some(h) = handle.filter(|h| !h.is_undefined() && !h.is_null()) {
         let kind = Reflect::get(&h, &"kind".into())
@@ -205,10 +207,15 @@ async fn check_permission(dir: &JsValue) -> AppResult<()> {
         return Ok(());
     }
     let mode = opts(&[("mode", "readwrite".into())]);
-    let state = call("cannot check the folder's permission", dir, "queryPermission", &[mode])
-        .await?
-        .as_string()
-        .unwrap_or_default();
+    let state = call(
+        "cannot check the folder's permission",
+        dir,
+        "queryPermission",
+        &[mode],
+    )
+    .await?
+    .as_string()
+    .unwrap_or_default();
     if state == "granted" {
         Ok(())
     } else {
@@ -315,10 +322,20 @@ async fn run_in(
     // Retention: only files of the list (Coffer wrote them) are deleted.
     let mut deleted = Vec::new();
     for old in to_delete(&files, s, now_ms) {
-        match call("cannot delete an old backup", &dir, "removeEntry", &[old.as_str().into()]).await {
+        match call(
+            "cannot delete an old backup",
+            &dir,
+            "removeEntry",
+            &[old.as_str().into()],
+        )
+        .await
+        {
             Ok(_) => deleted.push(old),
             // Gone already (the user deleted it): forget it too.
-            Err(e) if e.code() == ErrorCode::FolderUnavailable || e.code() == ErrorCode::BrowserNotFound => {
+            Err(e)
+                if e.code() == ErrorCode::FolderUnavailable
+                    || e.code() == ErrorCode::BrowserNotFound =>
+            {
                 deleted.push(old)
             }
             Err(_) => {}

@@ -12,8 +12,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, MessageEvent};
 
 use crate::error::{AppError, AppResult};
-use crate::report::{post, scope, Attach, Reporter};
 use crate::history::{describe, Pending};
+use crate::report::{post, scope, Attach, Reporter};
 use crate::{
     auto, backup, history, keys, lock, measure, overview, registry, restore, sample, stores, tabs,
 };
@@ -21,10 +21,7 @@ use coffer_protocol::HistoryKind;
 
 /// The current key id, for the history (never the key).
 async fn key_id() -> Option<String> {
-    keys::current_key()
-        .await
-        .ok()
-        .map(|k| k.key.id().to_hex())
+    keys::current_key().await.ok().map(|k| k.key.id().to_hex())
 }
 
 /// What came with a request besides its JSON.

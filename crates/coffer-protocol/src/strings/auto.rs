@@ -143,12 +143,20 @@ pub fn ago(lang: Lang, ms: f64) -> String {
 pub fn last_backup(lang: Lang, r: Reminder) -> String {
     let de = lang == Lang::De;
     match r {
-        Reminder::Never if de => "Noch kein Backup: Erstellen Sie eines oder schalten Sie automatische Backups ein.".to_owned(),
+        Reminder::Never if de => {
+            "Noch kein Backup: Erstellen Sie eines oder schalten Sie automatische Backups ein."
+                .to_owned()
+        }
         Reminder::Never => "No backup yet: create one, or turn on automatic backups.".to_owned(),
         Reminder::Recent { ms } if de => format!("Letztes Backup: {}", ago(lang, ms)),
         Reminder::Recent { ms } => format!("Last backup: {}", ago(lang, ms)),
-        Reminder::Overdue { ms } if de => format!("Letztes Backup: {} – ein Backup ist überfällig.", ago(lang, ms)),
-        Reminder::Overdue { ms } => format!("Last backup: {} – a backup is overdue.", ago(lang, ms)),
+        Reminder::Overdue { ms } if de => format!(
+            "Letztes Backup: {} – ein Backup ist überfällig.",
+            ago(lang, ms)
+        ),
+        Reminder::Overdue { ms } => {
+            format!("Last backup: {} – a backup is overdue.", ago(lang, ms))
+        }
     }
 }
 
@@ -187,12 +195,19 @@ mod tests {
     #[test]
     fn german_is_complete() {
         for (en, de) in DE_AUTO {
-            assert!(!de.is_empty() && (de != en || *en == "Backup" || *en == "Backups" || *en == "Details"), "untranslated: {en}");
+            assert!(
+                !de.is_empty()
+                    && (de != en || *en == "Backup" || *en == "Backups" || *en == "Details"),
+                "untranslated: {en}"
+            );
             assert!(super::super::DE.iter().all(|(e, _)| e != en), "twice: {en}");
         }
         for k in HistoryKind::ALL {
             assert_ne!(history_kind(Lang::De, k), "");
-            assert_ne!(history_filter(Lang::De, Some(k)), history_filter(Lang::En, Some(k)).to_owned() + "x");
+            assert_ne!(
+                history_filter(Lang::De, Some(k)),
+                history_filter(Lang::En, Some(k)).to_owned() + "x"
+            );
         }
         assert_eq!(Lang::De.t(UPDATE_RELOAD), "Neu laden und aktualisieren");
     }

@@ -211,8 +211,12 @@ async fn write_backup(req: &Backup, rep: &Reporter) -> AppResult<(BackupDone, Bl
     let passphrase = passphrase.filter(|p| !p.is_empty());
     let (parts, summary) = if passphrase.is_some() || master_lock.is_some() {
         let lock = Lock {
-            passphrase: passphrase
-                .map(|pass| (zeroize::Zeroizing::new(pass.as_bytes().to_vec()), KdfParams::DEFAULT)),
+            passphrase: passphrase.map(|pass| {
+                (
+                    zeroize::Zeroizing::new(pass.as_bytes().to_vec()),
+                    KdfParams::DEFAULT,
+                )
+            }),
             master_key: master_lock,
         };
         let sw = lock_writer(parts, &lock)?;
