@@ -31,7 +31,10 @@ cp crates/coffer-embed/js/coffer-backup.js crates/coffer-embed/js/coffer-backup.
 # (docs/embed.md, "Offline").
 node -e 'const fs = require("fs"); const d = process.argv[1];
   const files = fs.readdirSync(d).filter((f) => f !== "coffer-files.json" && !f.endsWith(".d.ts")).sort();
-  fs.writeFileSync(d + "/coffer-files.json", JSON.stringify({ files }, null, 2) + "\n");' "$tmp"
+  const h = require("crypto").createHash("sha256");
+  for (const f of files) { h.update(f + "\0"); h.update(fs.readFileSync(d + "/" + f)); }
+  const build = h.digest("hex").slice(0, 16);
+  fs.writeFileSync(d + "/coffer-files.json", JSON.stringify({ build, files }, null, 2) + "\n");' "$tmp"
 rm -rf "$out"
 mv "$tmp" "$out"
 echo "built $out/: $(cd "$out" && ls | tr '\n' ' ')"

@@ -247,6 +247,31 @@ test('lastBackup and coffer-backup-due tell the host app when a backup is due', 
   expect(await events(page, 'coffer-backup-due')).toHaveLength(1);
 });
 
+test('the host app with Coffer works offline after one visit', async ({ page, context }) => {
+  await openHost(page);
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((ok) => navigator.serviceWorker.addEventListener('controllerchange', ok, { once: true }));
+    }
+  });
+  await context.setOffline(true);
+  await page.reload();
+  await page.evaluate(() => customElements.whenDefined('coffer-backup'));
+  await page.evaluate(() => document.querySelector('coffer-backup').ready);
+  await seed(page);
+  const before = await hostData(page);
+  const r = await page.evaluate(async () => {
+    const el = document.querySelector('coffer-backup');
+    const blob = await el.backup();
+    return { size: blob.size, report: await el.restore(blob) };
+  });
+  expect(r.size).toBeGreaterThan(100);
+  expect(r.report.records).toBe(7);
+  expect(await hostData(page)).toEqual(before);
+  await context.setOffline(false);
+});
+
 test('errors reject with a code and fire coffer-error', async ({ page }) => {
   await openHost(page);
   const r = await page.evaluate(async () => {
