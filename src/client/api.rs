@@ -450,10 +450,16 @@ pub async fn history(
 
 /// Automatic backups' settings, folder and state.
 pub async fn auto_state(engine: &EngineClient) -> ApiResult<p::AutoState> {
+    auto_state_and_folder(engine).await.map(|(s, _)| s)
+}
+
+/// Automatic backups' state and the folder's handle (`undefined` when none
+/// was chosen), to ask for permission again.
+pub async fn auto_state_and_folder(engine: &EngineClient) -> ApiResult<(p::AutoState, JsValue)> {
     engine
         .call(p::AutoGet {}, Attachments::default(), no_progress)
         .await
-        .map(|(o, _)| o)
+        .map(|(o, att)| (o, att.value))
 }
 
 /// Stores automatic backups' settings and, when given, a new folder (a

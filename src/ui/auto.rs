@@ -63,6 +63,29 @@ async fn pick_folder() -> Result<Option<JsValue>, Failure> {
     }
 }
 
+/// Asks the browser again for write access to the folder (a click must
+/// have started this), then runs a backup at once.
+async fn grant_again(ctx: Ctx) -> Result<(), Failure> {
+    let engine = ctx.engine.get_value();
+    let (_, handle) = api::auto_state_and_folder(&engine).await?;
+    let f: Option<js_sys::Function> = js_sys::Reflect::get(&handle, &"requestPermission".into())
+        .ok()
+        .and_then(|f| f.dyn_into().ok());
+    if let Some(f) = f {
+        let o = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&o, &"mode".into(), &"readwrite".into());
+        let p: js_sys::Promise = f
+            .call1(&handle, &o)
+            .map_err(|e| js_failure("cannot ask for access to the folder", &e))?
+            .unchecked_into();
+        JsFuture::from(p)
+            .await
+            .map_err(|e| js_failure("cannot ask for access to the folder", &e))?;
+    }
+    run(ctx, true, None);
+    Ok(())
+}
+
 /// Reloads [`Ctx::auto`].
 pub fn refresh(ctx: Ctx) {
     let engine = ctx.engine.get_value();
@@ -154,9 +177,24 @@ pub fn LastBackupLine() -> impl IntoView {
                     {strings::last_backup(l, r)}
                 </p>
                 {a.last_failure.map(|code| view! {
-                    <p class="auto-failed" role="alert" data-testid="auto-failed">
-                        {strings::auto_failed(l, code, a.folder.as_deref())}
-                    </p>
+                    <div class="auto-failed" role="alert" data-testid="auto-failed">
+                        <p>{strings::auto_failed(l, code, a.folder.as_deref())}</p>
+                        {(code == coffer_protocol::ErrorCode::FolderUnavailable && a.folder.is_some()).then(|| view! {
+                            <button
+                                type="button"
+                                class="secondary"
+                                on:click=move |_| {
+                                    leptos::task::spawn_local(async move {
+                                        if let Err(f) = grant_again(ctx).await {
+                                            ctx.fail(f);
+                                        }
+                                    });
+                                }
+                            >
+                                {l.t("Allow access again")}
+                            </button>
+                        })}
+                    </div>
                 })}
             }
         })}

@@ -40,10 +40,10 @@ pub fn UpdateBanner() -> impl IntoView {
     };
     view! {
         <Show when=move || ready.get()>
-            <div class="update" role="alert" data-testid="update">
-                <span>{l.t(UPDATE_READY)}</span>
+            <section class="update" aria-label=l.t(UPDATE_RELOAD) data-testid="update">
+                <p role="alert">{l.t(UPDATE_READY)}</p>
                 <button type="button" on:click=apply>{l.t(UPDATE_RELOAD)}</button>
-            </div>
+            </section>
         </Show>
     }
 }

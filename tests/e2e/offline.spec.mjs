@@ -363,6 +363,8 @@ test('a folder that cannot be written is reported at once and retried', async ({
   const warning = page.getByTestId('auto-failed');
   await expect(warning).toBeVisible({ timeout: 30_000 });
   await expect(warning).toContainText('could not write into the folder “gone”');
+  // Where the browser took the permission back, one click asks again.
+  await expect(warning.getByRole('button', { name: 'Allow access again' })).toBeVisible();
   await expect(page.getByTestId('last-backup')).toHaveAttribute('data-overdue', 'true');
   // It keeps trying (and says so) while the folder is gone.
   await expect.poll(async () => (await history(page, 'auto-backup')).filter((e) => e.outcome.state === 'failed').length,

@@ -16,9 +16,9 @@ pub const REMIND_AFTER_MS: f64 = 7.0 * DAY_MS;
 /// Names of the files automatic backups write: `coffer-auto-<date>.zip`.
 pub const AUTO_PREFIX: &str = "coffer-auto-";
 
-/// How automatic backups run.
+/// How automatic backups run (missing fields take their defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct AutoSettings {
     /// Whether they run at all.
     pub enabled: bool,

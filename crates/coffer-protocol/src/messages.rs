@@ -334,7 +334,8 @@ calls! {
     Measure => Measured;
     /// The history (audit log), newest first.
     History => HistoryList;
-    /// Automatic backups: settings, folder and state.
+    /// Automatic backups: settings, folder and state (the folder's handle
+    /// attached as `value`).
     AutoGet => AutoState;
     /// Automatic backups: store the settings (and a new folder handle,
     /// attached as `value`).

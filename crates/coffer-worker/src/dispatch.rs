@@ -147,7 +147,18 @@ async fn handle(id: u32, req: Request, att: Attached) -> AppResult<(Outcome, Att
         Request::History(r) => plain::<p::History>(p::HistoryList {
             entries: history::list(r.kind).await?,
         }),
-        Request::AutoGet(_) => plain::<p::AutoGet>(auto::state().await?),
+        Request::AutoGet(_) => {
+            // The folder handle goes along, so that the page can ask for
+            // permission again (only a window can).
+            let state = auto::state().await?;
+            (
+                p::AutoGet::wrap(state),
+                Attach {
+                    value: auto::folder().await?,
+                    ..Attach::default()
+                },
+            )
+        }
         Request::AutoSet(r) => {
             let handle = (!att.value.is_undefined()).then(|| att.value.clone());
             plain::<p::AutoSet>(auto::set(r.settings, handle).await?)

@@ -34,6 +34,7 @@ pub const DE_AUTO: &[(&str, &str)] = &[
     (AUTO_UNSUPPORTED, "Dieser Browser kann nicht in einen Ordner schreiben (keine Ordnerauswahl): Automatische Backups sind hier nicht verfügbar. Verwenden Sie stattdessen „Backup erstellen“."),
     (AUTO_SAVED, "Einstellungen gespeichert."),
     ("Show", "Anzeigen"),
+    ("Allow access again", "Zugriff erneut erlauben"),
     ("stores", "Speicher"),
     ("key", "Schlüssel"),
     ("All", "Alle"),
