@@ -5,6 +5,7 @@
 #   coffer-backup.d.ts  its TypeScript declarations
 #   coffer-embed.js + coffer-embed_bg.wasm   the UI wasm (wasm-bindgen, web)
 #   coffer-worker.js + worker.js + worker_bg.wasm   the engine worker
+#   coffer-files.json   the list of the files above a host's service worker caches
 # The engine worker has one build pipeline: Trunk's (index.html), so it is
 # taken from dist/ after `trunk build --release`. The UI wasm is built
 # here: release, wasm-opt -Oz (binaryen from npm, see Trunk.toml).
@@ -26,6 +27,14 @@ if [ "${COFFER_EMBED_NO_OPT:-}" != 1 ]; then
 fi
 cp dist/worker.js dist/worker_bg.wasm "$tmp/"
 cp crates/coffer-embed/js/coffer-backup.js crates/coffer-embed/js/coffer-backup.d.ts crates/coffer-embed/js/coffer-worker.js "$tmp/"
+# The files a host app's service worker precaches to work offline
+# (docs/embed.md, "Offline").
+node -e 'const fs = require("fs"); const d = process.argv[1];
+  const files = fs.readdirSync(d).filter((f) => f !== "coffer-files.json" && !f.endsWith(".d.ts")).sort();
+  const h = require("crypto").createHash("sha256");
+  for (const f of files) { h.update(f + "\0"); h.update(fs.readFileSync(d + "/" + f)); }
+  const build = h.digest("hex").slice(0, 16);
+  fs.writeFileSync(d + "/coffer-files.json", JSON.stringify({ build, files }, null, 2) + "\n");' "$tmp"
 rm -rf "$out"
 mv "$tmp" "$out"
 echo "built $out/: $(cd "$out" && ls | tr '\n' ' ')"

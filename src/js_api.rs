@@ -134,6 +134,77 @@ pub fn install(ctx: Ctx) {
         })
         .into_js_value(),
     );
+    // History and automatic backups (the end-to-end tests use these with
+    // the origin private file system as the folder).
+    set(
+        "history",
+        Closure::<dyn Fn(JsValue) -> Promise>::new(move |kind: JsValue| {
+            let e = engine();
+            let kind = kind
+                .as_string()
+                .and_then(|k| coffer_protocol::HistoryKind::parse(&k));
+            promise(ctx, false, async move {
+                Ok(to_js(&api::history(&e, kind).await?))
+            })
+        })
+        .into_js_value(),
+    );
+    let auto_obj = js_sys::Object::new();
+    let set_auto = |name: &str, f: JsValue| {
+        let _ = js_sys::Reflect::set(&auto_obj, &name.into(), &f);
+    };
+    set_auto(
+        "state",
+        Closure::<dyn Fn() -> Promise>::new(move || {
+            let e = engine();
+            promise(
+                ctx,
+                false,
+                async move { Ok(to_js(&api::auto_state(&e).await?)) },
+            )
+        })
+        .into_js_value(),
+    );
+    set_auto(
+        "set",
+        Closure::<dyn Fn(JsValue, JsValue) -> Promise>::new(
+            move |settings: JsValue, folder: JsValue| {
+                let e = engine();
+                promise(ctx, false, async move {
+                    let json = js_sys::JSON::stringify(&settings)
+                        .ok()
+                        .and_then(|s| s.as_string())
+                        .unwrap_or_default();
+                    let settings: coffer_protocol::AutoSettings = serde_json::from_str(&json)
+                        .map_err(|err| {
+                            coffer_protocol::Failure::new(
+                                coffer_protocol::ErrorCode::BadArgument,
+                                format!("bad automatic-backup settings: {err}"),
+                            )
+                        })?;
+                    let folder = (!folder.is_undefined() && !folder.is_null()).then_some(folder);
+                    let st = api::auto_set(&e, settings, folder).await?;
+                    let _ = ctx.auto.try_set(Some(st.clone()));
+                    Ok(to_js(&st))
+                })
+            },
+        )
+        .into_js_value(),
+    );
+    set_auto(
+        "run",
+        Closure::<dyn Fn(JsValue) -> Promise>::new(move |force: JsValue| {
+            let e = engine();
+            let force = force.as_bool().unwrap_or(true);
+            promise(ctx, false, async move {
+                let r = api::auto_run(&e, force, |_| {}).await;
+                crate::ui::refresh_auto(ctx);
+                Ok(to_js(&r?))
+            })
+        })
+        .into_js_value(),
+    );
+    set("autoBackup", auto_obj.into());
     set(
         "refresh",
         Closure::<dyn Fn()>::new(move || ctx.refresh()).into_js_value(),

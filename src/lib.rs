@@ -22,6 +22,7 @@
 
 pub mod client;
 pub mod js_api;
+pub mod schedule;
 pub mod state;
 pub mod ui;
 

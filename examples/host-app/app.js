@@ -137,3 +137,8 @@ const el = document.querySelector('coffer-backup');
 el.addEventListener('coffer-restore-done', render);
 el.addEventListener('coffer-key-replaced', render);
 render();
+
+// Works offline: the service worker precaches the app and Coffer's files.
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('./sw.js').catch((e) => console.warn('no service worker:', e));
+}

@@ -99,6 +99,7 @@ pub async fn backup(
                     passphrase: opts.passphrase.filter(|p| !p.is_empty()),
                     now_ms: js_sys::Date::now(),
                     download: opts.download,
+                    lock_with_key: false,
                 },
                 Attachments::default(),
                 on_progress,
@@ -433,5 +434,70 @@ pub async fn store_list(engine: &EngineClient, db: &str, store: &str) -> ApiResu
         .call(req, Attachments::default(), no_progress)
         .await
         .map(|(_, att)| js_sys::Array::from(&att.value));
+    report(engine, r, |_| {})
+}
+
+/// The history (audit log), newest first (of `kind`, when given).
+pub async fn history(
+    engine: &EngineClient,
+    kind: Option<p::HistoryKind>,
+) -> ApiResult<Vec<p::HistoryEntry>> {
+    engine
+        .call(p::History { kind }, Attachments::default(), no_progress)
+        .await
+        .map(|(o, _)| o.entries)
+}
+
+/// Automatic backups' settings, folder and state.
+pub async fn auto_state(engine: &EngineClient) -> ApiResult<p::AutoState> {
+    auto_state_and_folder(engine).await.map(|(s, _)| s)
+}
+
+/// Automatic backups' state and the folder's handle (`undefined` when none
+/// was chosen), to ask for permission again.
+pub async fn auto_state_and_folder(engine: &EngineClient) -> ApiResult<(p::AutoState, JsValue)> {
+    engine
+        .call(p::AutoGet {}, Attachments::default(), no_progress)
+        .await
+        .map(|(o, att)| (o, att.value))
+}
+
+/// Stores automatic backups' settings and, when given, a new folder (a
+/// `FileSystemDirectoryHandle`).
+pub async fn auto_set(
+    engine: &EngineClient,
+    settings: p::AutoSettings,
+    folder: Option<JsValue>,
+) -> ApiResult<p::AutoState> {
+    engine
+        .call(
+            p::AutoSet { settings },
+            Attachments {
+                value: folder,
+                ..Attachments::default()
+            },
+            no_progress,
+        )
+        .await
+        .map(|(o, _)| o)
+}
+
+/// Runs an automatic backup if one is due (or `force`).
+pub async fn auto_run(
+    engine: &EngineClient,
+    force: bool,
+    on_progress: impl FnMut(Progress) + 'static,
+) -> ApiResult<p::AutoRan> {
+    let r = engine
+        .call(
+            p::AutoRun {
+                now_ms: js_sys::Date::now(),
+                force,
+            },
+            Attachments::default(),
+            on_progress,
+        )
+        .await
+        .map(|(o, _)| o);
     report(engine, r, |_| {})
 }

@@ -3,15 +3,18 @@
 //! [`EngineClient`] that lives in the [`Ctx`] context. Every text is
 //! rendered in [`Ctx::lang`], again when it changes.
 
+mod auto;
 mod backup;
 mod common;
 mod dialog;
+mod history;
 mod keys;
 mod overview;
 mod restore;
 mod selection;
 mod storage;
 mod task;
+mod update;
 
 use coffer_protocol::{Failure, Lang, Msg, OverviewData, Scope, CHANNEL_NAME};
 use leptos::prelude::*;
@@ -21,7 +24,9 @@ use wasm_bindgen::JsCast;
 use crate::client::{api, EngineClient, WORKER_URL};
 use coffer_protocol::strings;
 
+pub use auto::{refresh as refresh_auto, AutoCard, LastBackupLine};
 pub use backup::BackupCard;
+pub use history::HistoryCard;
 pub use keys::{ExportKeyCard, ReplaceKeyCard};
 pub use overview::Overview;
 pub use restore::RestoreCard;
@@ -45,6 +50,9 @@ pub struct Ctx {
     pub scope: RwSignal<Scope>,
     /// The origin's storage use and persistence.
     pub storage: RwSignal<Option<storage::StorageInfo>>,
+    /// Automatic backups' settings and state (also the "Last backup"
+    /// line).
+    pub auto: RwSignal<Option<coffer_protocol::AutoState>>,
     /// Counts overview requests, so that only the newest one's answer is
     /// shown (answers can arrive out of order).
     pub refreshes: StoredValue<u64>,
@@ -56,6 +64,7 @@ impl Ctx {
         let engine = self.engine.get_value();
         let scope = self.scope.get_untracked();
         storage::refresh(self);
+        auto::refresh(self);
         self.refreshes.update_value(|n| *n += 1);
         let this = self.refreshes.get_value();
         leptos::task::spawn_local(async move {
@@ -164,6 +173,7 @@ pub fn BackupManagement(
         scope: RwSignal::new(scope),
         refreshes: StoredValue::new(0),
         storage: RwSignal::new(None),
+        auto: RwSignal::new(None),
     };
     provide_context(ctx);
     ctx.refresh();
@@ -191,6 +201,8 @@ pub fn BackupManagement(
                 <RestoreCard />
                 <ExportKeyCard />
                 <ReplaceKeyCard />
+                <auto::AutoCard />
+                <history::HistoryCard />
             </div>
         </main>
         }
@@ -219,7 +231,8 @@ pub fn App() -> impl IntoView {
     }
     // Called directly so that its context is visible here, in this owner.
     let view = BackupManagement(BackupManagementProps::builder().lang(lang).build());
-    if let Some(ctx) = use_context::<Ctx>() {
+    let ctx = use_context::<Ctx>();
+    if let Some(ctx) = ctx {
         crate::js_api::install(ctx);
         // A backup tool's own site should not be evicted: ask once at
         // start (the overview says whether the browser agreed).
@@ -230,5 +243,5 @@ pub fn App() -> impl IntoView {
             storage::refresh(ctx);
         });
     }
-    view
+    view! { <update::UpdateBanner /> {view} }
 }

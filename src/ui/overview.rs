@@ -84,6 +84,7 @@ pub fn Overview() -> impl IntoView {
                 .into_any(),
             }}
             <StorageLine />
+            <super::auto::LastBackupLine />
         </section>
     }
 }

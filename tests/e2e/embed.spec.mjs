@@ -20,7 +20,7 @@ async function openHost(page, path = '/') {
     // Downloads instead of the File System Access dialog, as in app.spec.mjs.
     delete window.showSaveFilePicker;
     window.__events = [];
-    for (const name of ['coffer-progress', 'coffer-backup-done', 'coffer-restore-done', 'coffer-key-replaced', 'coffer-error', 'coffer-ready']) {
+    for (const name of ['coffer-progress', 'coffer-backup-done', 'coffer-restore-done', 'coffer-key-replaced', 'coffer-error', 'coffer-ready', 'coffer-backup-due']) {
       document.addEventListener(name, (e) => {
         const d = e.detail || {};
         const copy = {};
@@ -225,6 +225,54 @@ test('host data round trip through backup() and restore(), with inspect() and ev
   expect((await events(page, 'coffer-restore-done'))[0].detail).toEqual(report);
   expect(await hostData(page)).toEqual(before);
   expect(await events(page, 'coffer-error')).toEqual([]);
+});
+
+test('lastBackup and coffer-backup-due tell the host app when a backup is due', async ({ page }) => {
+  await openHost(page);
+  // A fresh origin has no backup: due at once.
+  await expect.poll(async () => (await events(page, 'coffer-backup-due')).length).toBe(1);
+  const due = (await events(page, 'coffer-backup-due'))[0];
+  expect(due).toMatchObject({ target: 'coffer-backup', bubbles: true, composed: true, detail: { lastBackup: null } });
+  expect(await page.evaluate(() => document.querySelector('coffer-backup').lastBackup)).toBeNull();
+  await seed(page);
+  const made = await page.evaluate(async () => {
+    const el = document.querySelector('coffer-backup');
+    await el.backup();
+    const t0 = Date.now();
+    while (!el.lastBackup && Date.now() - t0 < 10_000) await new Promise((ok) => setTimeout(ok, 100));
+    return { isDate: el.lastBackup instanceof Date, age: Date.now() - el.lastBackup.getTime() };
+  });
+  expect(made.isDate).toBe(true);
+  expect(made.age).toBeGreaterThanOrEqual(0);
+  expect(made.age).toBeLessThan(60_000);
+  // The UI says so too, and no second "due" event came.
+  await expect(page.locator('coffer-backup').getByTestId('last-backup')).toContainText('Last backup: just now');
+  expect(await events(page, 'coffer-backup-due')).toHaveLength(1);
+});
+
+test('the host app with Coffer works offline after one visit', async ({ page, context }) => {
+  await openHost(page);
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((ok) => navigator.serviceWorker.addEventListener('controllerchange', ok, { once: true }));
+    }
+  });
+  await context.setOffline(true);
+  await page.reload();
+  await page.evaluate(() => customElements.whenDefined('coffer-backup'));
+  await page.evaluate(() => document.querySelector('coffer-backup').ready);
+  await seed(page);
+  const before = await hostData(page);
+  const r = await page.evaluate(async () => {
+    const el = document.querySelector('coffer-backup');
+    const blob = await el.backup();
+    return { size: blob.size, report: await el.restore(blob) };
+  });
+  expect(r.size).toBeGreaterThan(100);
+  expect(r.report.records).toBe(7);
+  expect(await hostData(page)).toEqual(before);
+  await context.setOffline(false);
 });
 
 test('errors reject with a code and fire coffer-error', async ({ page }) => {

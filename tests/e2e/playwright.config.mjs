@@ -6,7 +6,7 @@ const port = Number(process.env.E2E_PORT || 8099);
 export default defineConfig({
   testDir: '.',
   // The app's suites; other specs here have their own configs.
-  testMatch: /(app|ui)\.spec\.mjs/,
+  testMatch: /(app|ui|offline)\.spec\.mjs/,
   timeout: 120_000,
   expect: { timeout: 30_000 },
   workers: 1,

@@ -15,12 +15,20 @@ async function usage(file: File, signal: AbortSignal): Promise<void> {
   const replaced: KeyReplaced = await typed.replaceKey(null);
   const key: Blob = await typed.exportKey();
   const id: string | null = typed.keyId;
+  const last: Date | null = typed.lastBackup;
+  typed.addEventListener("coffer-backup-due", (e) => {
+    const when: Date | null = e.detail.lastBackup;
+    void when;
+  });
+  void last;
   const store = await openStore("app", "tokens");
   await store.put("token", { value: 1 });
   const keys: IDBValidKey[] = await store.list();
   await coffer.put("app", "tokens", "k", new Uint8Array([1]));
   void [summary, report, replaced, key, id, keys];
 
+  // @ts-expect-error lastBackup is read-only
+  typed.lastBackup = new Date();
   // @ts-expect-error keyId is read-only
   typed.keyId = "x";
   // @ts-expect-error restore needs a file

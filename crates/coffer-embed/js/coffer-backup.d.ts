@@ -147,6 +147,8 @@ export interface CofferBackupEventMap extends HTMLElementEventMap {
   'coffer-restore-done': CustomEvent<RestoreReport>;
   'coffer-key-replaced': CustomEvent<KeyReplaced>;
   'coffer-error': CustomEvent<CofferErrorDetail>;
+  /** A backup became due: none yet, or the last one is older than the automatic schedule (or a week). */
+  'coffer-backup-due': CustomEvent<{ lastBackup: Date | null }>;
 }
 
 /** An open encrypted store: values sealed with the site's master key. */
@@ -170,6 +172,8 @@ export class CofferBackupElement extends HTMLElement {
   readonly ready: Promise<CofferBackupElement>;
   /** The current master key id (null before the overview has loaded or before any key exists). */
   readonly keyId: string | null;
+  /** When the last good backup (manual, scripted or automatic) ended; null if none or before the UI loaded. */
+  readonly lastBackup: Date | null;
   /** Reloads the store overview. */
   refresh(): void;
   backup(options?: BackupOptions): Promise<CofferBackupBlob>;

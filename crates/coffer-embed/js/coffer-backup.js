@@ -70,6 +70,9 @@ export class CofferBackupElement extends HTMLElement {
   static get observedAttributes() { return ATTRIBUTES; }
 
   #rust = null;
+  #dueTimer = null;
+  #dueCheck = null;
+  #wasDue = false;
   #mounted;
   #resolveMounted;
   #ready;
@@ -100,6 +103,7 @@ export class CofferBackupElement extends HTMLElement {
       if (!this.isConnected || this.#rust) return;
       this.#rust = CofferElement.mount(this, this.#attributes());
       this.#resolveMounted(this.#rust);
+      this.#watchDue();
     }).catch((e) => {
       this.#emitError(e.code || 'load-failed', `Coffer could not start: ${e.message || e}`);
     });
@@ -109,6 +113,8 @@ export class CofferBackupElement extends HTMLElement {
     // A move within the document disconnects and reconnects at once.
     queueMicrotask(() => {
       if (this.isConnected || !this.#rust) return;
+      clearInterval(this.#dueTimer);
+      this.#dueTimer = null;
       this.#rust.unmount();
       this.#rust.free();
       this.#rust = null;
@@ -125,6 +131,33 @@ export class CofferBackupElement extends HTMLElement {
 
   /** The current master key id, or null before the overview has loaded. */
   get keyId() { return this.#rust ? (this.#rust.keyId ?? null) : null; }
+
+  /** When the last good backup ended (a `Date`), or null if there is none (or before the UI loaded). */
+  get lastBackup() {
+    const t = this.#rust ? this.#rust.lastBackupMs : null;
+    return t == null ? null : new Date(t);
+  }
+
+  // Fires `coffer-backup-due` when a backup becomes due (none yet, or the
+  // last one older than the automatic schedule or a week): checked after
+  // every operation and once a minute.
+  #watchDue() {
+    const check = () => {
+      if (!this.#rust) return;
+      const due = this.#rust.backupDue;
+      if (due && !this.#wasDue) {
+        this.dispatchEvent(new CustomEvent('coffer-backup-due', { detail: { lastBackup: this.lastBackup }, bubbles: true, composed: true }));
+      }
+      this.#wasDue = due;
+    };
+    // The state loads with the first overview; operations change it.
+    if (!this.#dueCheck) {
+      this.#dueCheck = () => setTimeout(check, 300);
+      for (const e of ['coffer-ready', 'coffer-backup-done', 'coffer-restore-done']) this.addEventListener(e, () => this.#dueCheck());
+    }
+    this.#dueCheck = () => setTimeout(check, 300);
+    this.#dueTimer = setInterval(check, 60_000);
+  }
 
   /** Reloads the store overview (after the host app changed its data). */
   refresh() { this.#rust?.refresh(); }

@@ -43,6 +43,9 @@ pub mod events {
     pub const ERROR: &str = "coffer-error";
     /// The element has loaded its first overview: `{keyId}`.
     pub const READY: &str = "coffer-ready";
+    /// A backup is due (fired by the element's module when it becomes
+    /// due): `{lastBackup}` (a `Date` or null).
+    pub const BACKUP_DUE: &str = "coffer-backup-due";
 }
 
 struct Shared {
@@ -298,6 +301,37 @@ impl Embedded {
     /// The current master key id, once the overview has loaded.
     pub fn key_id(&self) -> Option<String> {
         self.shared.key_id.borrow().clone()
+    }
+
+    /// When the last good backup (made here, by a script or automatically)
+    /// ended, from Coffer's history; `None` before it loaded or if none.
+    pub fn last_backup_ms(&self) -> Option<f64> {
+        self.shared
+            .ctx
+            .auto
+            .try_with_untracked(|a| a.as_ref().and_then(|a| a.last_backup_ms))
+            .flatten()
+    }
+
+    /// Whether a backup is due: none yet, or the last one older than the
+    /// automatic schedule (or a week without one). `false` until the state
+    /// has loaded.
+    pub fn backup_due(&self) -> bool {
+        self.shared
+            .ctx
+            .auto
+            .try_with_untracked(|a| {
+                a.as_ref().map(|a| {
+                    coffer_protocol::auto::Reminder::at(
+                        Some(&a.settings),
+                        a.last_backup_ms,
+                        js_sys::Date::now(),
+                    )
+                    .is_warning()
+                })
+            })
+            .flatten()
+            .unwrap_or(false)
     }
 
     /// Applies a new configuration: presentation and language at once, the

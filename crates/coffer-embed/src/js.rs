@@ -88,6 +88,19 @@ impl CofferElement {
         self.inner.key_id()
     }
 
+    /// When the last good backup ended (ms since the epoch; null if none
+    /// or not loaded yet).
+    #[wasm_bindgen(getter, js_name = lastBackupMs)]
+    pub fn last_backup_ms(&self) -> Option<f64> {
+        self.inner.last_backup_ms()
+    }
+
+    /// Whether a backup is due (the overview's reminder is a warning).
+    #[wasm_bindgen(getter, js_name = backupDue)]
+    pub fn backup_due(&self) -> bool {
+        self.inner.backup_due()
+    }
+
     /// Cancels the running operations (their promises reject with
     /// `AbortError`, code `cancelled`); nothing half-written survives.
     pub fn cancel(&self) {

@@ -122,6 +122,9 @@ codes! {
     BrowserUnsupported = "browser-unsupported", Browser;
     /// Another browser API failure.
     BrowserError = "browser-error", Browser;
+    /// The folder of automatic backups cannot be written (permission
+    /// revoked, folder gone).
+    FolderUnavailable = "folder-unavailable", Browser;
     /// Cancelled by the user, a script or the engine's shutdown.
     Cancelled = "cancelled", Cancelled;
     /// An argument was missing or of the wrong type.

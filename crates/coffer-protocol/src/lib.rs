@@ -25,12 +25,16 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod auto;
 mod error;
+pub mod history;
 pub mod messages;
 mod scope;
 pub mod strings;
 
+pub use auto::{AutoGet, AutoRan, AutoRun, AutoSet, AutoSettings, AutoState};
 pub use error::{ErrorCode, ErrorKind, Failure};
+pub use history::{History, HistoryEntry, HistoryKind, HistoryList, HistoryOutcome};
 pub use messages::*;
 pub use scope::{parse_list, Scope};
 pub use strings::{Lang, Msg};

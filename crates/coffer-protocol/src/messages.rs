@@ -14,7 +14,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::auto::{AutoGet, AutoRan, AutoRun, AutoSet, AutoState};
 use crate::error::Failure;
+use crate::history::{History, HistoryList};
 use crate::scope::Scope;
 
 /// Version of this protocol; both sides must agree.
@@ -330,6 +332,16 @@ calls! {
     StoreList => StoreKeys;
     /// Benchmark: time the engine's sealing in the worker.
     Measure => Measured;
+    /// The history (audit log), newest first.
+    History => HistoryList;
+    /// Automatic backups: settings, folder and state (the folder's handle
+    /// attached as `value`).
+    AutoGet => AutoState;
+    /// Automatic backups: store the settings (and a new folder handle,
+    /// attached as `value`).
+    AutoSet => AutoState;
+    /// Automatic backups: run one now if due (or forced).
+    AutoRun => AutoRan;
 }
 
 /// List databases and stores (those `scope` allows) with counts and sizes.
@@ -359,6 +371,10 @@ pub struct Backup {
     /// with it.
     #[serde(default)]
     pub download: bool,
+    /// Lock the whole archive with the master key (also with the
+    /// passphrase, when one is given).
+    #[serde(default)]
+    pub lock_with_key: bool,
 }
 
 /// (file) Validate a backup completely and describe the databases of it
@@ -706,6 +722,7 @@ mod tests {
                 passphrase: Some("pw".into()),
                 now_ms: 1.5e12,
                 download: true,
+                lock_with_key: false,
             }
             .into(),
             ReplaceKey {

@@ -12,8 +12,17 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, MessageEvent};
 
 use crate::error::{AppError, AppResult};
+use crate::history::{describe, Pending};
 use crate::report::{post, scope, Attach, Reporter};
-use crate::{backup, keys, lock, measure, overview, registry, restore, sample, stores, tabs};
+use crate::{
+    auto, backup, history, keys, lock, measure, overview, registry, restore, sample, stores, tabs,
+};
+use coffer_protocol::HistoryKind;
+
+/// The current key id, for the history (never the key).
+async fn key_id() -> Option<String> {
+    keys::current_key().await.ok().map(|k| k.key.id().to_hex())
+}
 
 /// What came with a request besides its JSON.
 struct Attached {
@@ -42,7 +51,29 @@ async fn handle(id: u32, req: Request, att: Attached) -> AppResult<(Outcome, Att
         Request::Overview(r) => plain::<p::Overview>(overview::overview(&r.scope).await?),
         Request::Backup(r) => {
             let _guard = lock::acquire(LOCK_NAME, &rep).await?;
-            let (done, blob) = backup::backup(&r, &rep).await?;
+            let (dbs, n) = describe(&r.selection, |d| r.scope.allows(d) && d != META_DB);
+            let pending = Pending::new(HistoryKind::Backup)
+                .with(|e| {
+                    e.databases = dbs;
+                    e.stores = n;
+                    e.destination = Some(if r.download { "download" } else { "app" }.into());
+                })
+                .started()
+                .await;
+            let res = backup::backup(&r, &rep).await;
+            let kid = key_id().await;
+            pending
+                .finish(&res, |e, (d, _)| {
+                    e.records = d.records;
+                    e.bytes = d.bytes;
+                    e.key_id = kid;
+                    if let Some(dest) = &mut e.destination {
+                        dest.push(':');
+                        dest.push_str(&d.file_name);
+                    }
+                })
+                .await;
+            let (done, blob) = res?;
             (
                 p::Backup::wrap(done),
                 Attach {
@@ -56,10 +87,42 @@ async fn handle(id: u32, req: Request, att: Attached) -> AppResult<(Outcome, Att
         Request::Restore(r) => {
             let file = att.file()?;
             let _guard = lock::acquire(LOCK_NAME, &rep).await?;
-            plain::<p::Restore>(restore::restore(file, &r, &rep).await?)
+            let (dbs, n) = describe(&r.selection, |d| r.scope.allows(d) && d != META_DB);
+            let source = Reflect::get(&file, &"name".into())
+                .ok()
+                .and_then(|n| n.as_string());
+            let pending = Pending::new(HistoryKind::Restore)
+                .with(|e| {
+                    e.databases = dbs;
+                    e.stores = n;
+                    e.destination = source;
+                })
+                .started()
+                .await;
+            let res = restore::restore(file, &r, &rep).await;
+            let kid = key_id().await;
+            pending
+                .finish(&res, |e, x| {
+                    e.stores = x.stores;
+                    e.records = x.records;
+                    e.key_id = kid;
+                })
+                .await;
+            plain::<p::Restore>(res?)
         }
         Request::ExportKey(r) => {
-            let (done, blob) = keys::export_key(r.passphrase.as_deref()).await?;
+            let res = keys::export_key(r.passphrase.as_deref()).await;
+            Pending::new(HistoryKind::KeyExport)
+                .with(|e| e.destination = Some(if r.download { "download" } else { "app" }.into()))
+                .finish(&res, |e, (d, _)| {
+                    e.key_id = Some(d.key_id.clone());
+                    if let Some(dest) = &mut e.destination {
+                        dest.push(':');
+                        dest.push_str(&d.file_name);
+                    }
+                })
+                .await;
+            let (done, blob) = res?;
             (
                 p::ExportKey::wrap(done),
                 Attach {
@@ -71,7 +134,38 @@ async fn handle(id: u32, req: Request, att: Attached) -> AppResult<(Outcome, Att
         }
         Request::ReplaceKey(r) => {
             let _guard = lock::acquire(LOCK_NAME, &rep).await?;
-            plain::<p::ReplaceKey>(keys::replace_key(&r.source, r.now_ms, &rep).await?)
+            let pending = Pending::new(HistoryKind::KeyReplace).started().await;
+            let res = keys::replace_key(&r.source, r.now_ms, &rep).await;
+            pending
+                .finish(&res, |e, k| {
+                    e.key_id = Some(k.key_id.clone());
+                    e.records = k.resealed;
+                })
+                .await;
+            plain::<p::ReplaceKey>(res?)
+        }
+        Request::History(r) => plain::<p::History>(p::HistoryList {
+            entries: history::list(r.kind).await?,
+        }),
+        Request::AutoGet(_) => {
+            // The folder handle goes along, so that the page can ask for
+            // permission again (only a window can).
+            let state = auto::state().await?;
+            (
+                p::AutoGet::wrap(state),
+                Attach {
+                    value: auto::folder().await?,
+                    ..Attach::default()
+                },
+            )
+        }
+        Request::AutoSet(r) => {
+            let handle = (!att.value.is_undefined()).then(|| att.value.clone());
+            plain::<p::AutoSet>(auto::set(r.settings, handle).await?)
+        }
+        Request::AutoRun(r) => {
+            let _guard = lock::acquire(LOCK_NAME, &rep).await?;
+            plain::<p::AutoRun>(auto::run(&r, &rep).await?)
         }
         Request::LoadSample(r) => plain::<p::LoadSample>(sample::load_sample(r.now_ms).await?),
         Request::Measure(r) => plain::<p::Measure>(p::Measured {
@@ -178,6 +272,8 @@ pub fn run() {
             let registered = registry::settle_restore()
                 .await
                 .is_ok_and(|r| !r.is_empty());
+            // Entries of operations whose worker was stopped (Cancel).
+            let _ = history::settle().await;
             if finished || staged || registered {
                 tabs::broadcast("settled");
             }

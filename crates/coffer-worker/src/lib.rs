@@ -18,6 +18,8 @@
 //!   encrypted-store API), [`sample`] (the demo database), [`measure`].
 //! - [`browser`]: the adapters to browser APIs: IndexedDB, structured-clone
 //!   conversion, Blob I/O and the JavaScript page encoder.
+//! - [`history`]: the audit log; [`auto`]: automatic backups into a
+//!   folder.
 //! - [`report`] posts events; [`timing`] and [`tabs`] are small helpers;
 //!   [`generator`] and [`generators`] handle key generators.
 //!
@@ -27,12 +29,14 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod auto;
 pub mod backup;
 pub mod browser;
 pub mod dispatch;
 pub mod error;
 pub mod generator;
 pub mod generators;
+pub mod history;
 pub mod keys;
 pub mod lock;
 pub mod measure;

@@ -9,7 +9,12 @@
 //!   ([`crate::registry`]);
 //! - `journal`: what an operation that writes other databases will write
 //!   here once they committed, so that a crash in between is finished or
-//!   undone on the next start ([`crate::registry::settle_restore`]).
+//!   undone on the next start ([`crate::registry::settle_restore`]);
+//! - `history` (version 3): the audit log, one JSON text per entry under an
+//!   auto-increment key ([`crate::history`]);
+//! - `auto` (version 3): automatic backups' `"settings"` (JSON text), the
+//!   `"folder"` handle and the `"written"` files (JSON text)
+//!   ([`crate::auto`]).
 
 use coffer_protocol::META_DB;
 use web_sys::IdbDatabase;
@@ -24,10 +29,15 @@ pub const REGISTRY: &str = "encrypted-stores";
 /// Intents of operations in progress.
 pub const JOURNAL: &str = "journal";
 
-/// The schema version this build writes.
-pub const META_VERSION: u32 = 2;
+/// The history (audit log).
+pub const HISTORY: &str = "history";
+/// Automatic backups' settings, folder and files.
+pub const AUTO: &str = "auto";
 
-const STORES: [&str; 3] = [KEYS, REGISTRY, JOURNAL];
+/// The schema version this build writes.
+pub const META_VERSION: u32 = 3;
+
+const STORES: [&str; 5] = [KEYS, REGISTRY, JOURNAL, HISTORY, AUTO];
 
 /// Opens Coffer's own database, creating it or adding missing stores when
 /// it is older than [`META_VERSION`] (a newer version, written by a newer
@@ -45,7 +55,9 @@ pub async fn open() -> AppResult<IdbDatabase> {
             let names = idb::store_names(&db);
             for s in STORES {
                 if !names.iter().any(|n| n == s) {
-                    db.create_object_store(s)
+                    let params = web_sys::IdbObjectStoreParameters::new();
+                    params.set_auto_increment(s == HISTORY);
+                    db.create_object_store_with_optional_parameters(s, &params)
                         .map_err(|e| AppError::js("cannot set up Coffer's own storage", e))?;
                 }
             }

@@ -97,6 +97,8 @@ pub fn failure(lang: Lang, f: &Failure) -> String {
         (Lang::De, C::BrowserNotFound) => format!("Es existiert nicht mehr{}.", about(":", ":")),
         (Lang::En, C::BrowserUnsupported) => "This browser lacks a feature Coffer needs.".into(),
         (Lang::De, C::BrowserUnsupported) => "Diesem Browser fehlt eine Funktion, die Coffer braucht.".into(),
+        (Lang::En, C::FolderUnavailable) => "The backup folder cannot be written: the permission was revoked or the folder is gone. Choose the folder again.".into(),
+        (Lang::De, C::FolderUnavailable) => "In den Backup-Ordner kann nicht geschrieben werden: Die Berechtigung wurde entzogen oder der Ordner ist weg. Wählen Sie den Ordner neu.".into(),
         (Lang::En, C::BrowserError) => "The browser reported an error.".into(),
         (Lang::De, C::BrowserError) => "Der Browser hat einen Fehler gemeldet.".into(),
         (Lang::En, C::Cancelled) => "Cancelled. Nothing was written.".into(),

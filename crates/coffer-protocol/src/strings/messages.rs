@@ -82,6 +82,15 @@ pub enum Msg {
     Waiting(WaitReason),
     /// An operation failed.
     Failed(Failure),
+    /// The automatic-backup settings were saved.
+    AutoSaved,
+    /// An automatic backup was written into the folder.
+    AutoBackupWritten {
+        /// Its file name.
+        file_name: String,
+        /// Older files the retention deleted.
+        deleted: u64,
+    },
 }
 
 impl Msg {
@@ -160,6 +169,10 @@ impl Msg {
                 format!("Waiting for other tabs to close database “{database}”…")
             },
             Msg::Failed(f) => failure(lang, f),
+            Msg::AutoSaved => lang.t(super::AUTO_SAVED).to_owned(),
+            Msg::AutoBackupWritten { file_name, deleted } => {
+                super::auto_done(lang, file_name, *deleted as usize)
+            }
         }
     }
 }
@@ -367,6 +380,11 @@ mod tests {
                 database: "db".into(),
             }),
             Msg::Failed(Failure::new(ErrorCode::HashMismatch, "x")),
+            Msg::AutoSaved,
+            Msg::AutoBackupWritten {
+                file_name: "coffer-auto-x.zip".into(),
+                deleted: 2,
+            },
         ]
     }
 

@@ -13,8 +13,11 @@
 //! To add a language, add a [`Lang`] variant, a table like [`DE`] and a
 //! branch to every function.
 
+mod auto;
 mod errors;
 mod messages;
+
+pub use auto::*;
 
 pub use errors::failure;
 pub use messages::{bytes, Msg};
@@ -60,7 +63,11 @@ impl Lang {
     pub fn t(self, en: &'static str) -> &'static str {
         match self {
             Lang::En => en,
-            Lang::De => DE.iter().find(|(e, _)| *e == en).map_or(en, |(_, d)| *d),
+            Lang::De => DE
+                .iter()
+                .chain(auto::DE_AUTO)
+                .find(|(e, _)| *e == en)
+                .map_or(en, |(_, d)| *d),
         }
     }
 

@@ -227,20 +227,23 @@ async fn write_backup(req: &Backup, rep: &Reporter) -> AppResult<(BackupDone, Bl
         Ok(())
     };
     let parts = BlobParts::new(4 << 20);
-    let (parts, summary) = match passphrase.filter(|p| !p.is_empty()) {
-        Some(pass) => {
-            let lock = Lock {
-                passphrase: Some((
+    let master_lock = req.lock_with_key.then(|| master.key.clone());
+    let passphrase = passphrase.filter(|p| !p.is_empty());
+    let (parts, summary) = if passphrase.is_some() || master_lock.is_some() {
+        let lock = Lock {
+            passphrase: passphrase.map(|pass| {
+                (
                     zeroize::Zeroizing::new(pass.as_bytes().to_vec()),
                     KdfParams::DEFAULT,
-                )),
-                master_key: None,
-            };
-            let sw = lock_writer(parts, &lock)?;
-            let (sw, summary) = w.finish_with_progress(sw, &mut on_progress)?;
-            (sw.finish().map_err(coffer_engine::Error::from)?, summary)
-        }
-        None => w.finish_with_progress(parts, &mut on_progress)?,
+                )
+            }),
+            master_key: master_lock,
+        };
+        let sw = lock_writer(parts, &lock)?;
+        let (sw, summary) = w.finish_with_progress(sw, &mut on_progress)?;
+        (sw.finish().map_err(coffer_engine::Error::from)?, summary)
+    } else {
+        w.finish_with_progress(parts, &mut on_progress)?
     };
     let bytes = parts.len();
     let blob = parts.into_blob("application/zip")?;
