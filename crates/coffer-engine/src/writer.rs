@@ -20,7 +20,7 @@ use crate::envelope::envelope_key_id;
 use crate::error::{Error, Result};
 use crate::format::manifest::{
     DatabaseManifest, EntryInfo, Manifest, ManifestJson, StoreManifest, FORMAT_NAME,
-    FORMAT_VERSION, HASH_NAME,
+    FORMAT_VERSION, FORMAT_VERSION_PARTS, HASH_NAME,
 };
 use crate::format::names::{EntryKind, EntryName, MANIFEST, MANIFEST_MAC};
 use crate::keys::{MasterKey, MANIFEST_MAC_CONTEXT};
@@ -28,6 +28,10 @@ use crate::limits::Limits;
 use crate::model::{Binary, BlobRef, DatabaseSchema, Key, Value};
 use crate::progress::Progress;
 use crate::spool::Spool;
+
+mod parts;
+
+pub use parts::{CacheEntryMeta, PartsSummary};
 
 /// Deepest value [`BackupWriter::add_encoded_record`] accepts: what
 /// readers accept by default.
@@ -175,6 +179,7 @@ pub struct BackupWriter<S: Spool> {
     databases: Vec<DbState>,
     names: HashSet<String>,
     scratch: Vec<u8>,
+    parts: parts::PartsState,
 }
 
 impl<S: Spool> BackupWriter<S> {
@@ -186,6 +191,7 @@ impl<S: Spool> BackupWriter<S> {
             databases: Vec::new(),
             names: HashSet::new(),
             scratch: Vec::new(),
+            parts: parts::PartsState::default(),
         }
     }
 
@@ -530,9 +536,13 @@ impl<S: Spool> BackupWriter<S> {
             .replace_nanosecond(0)
             .map_err(|e| Error::Misuse(e.to_string()))?
             .to_offset(time::UtcOffset::UTC);
-        let manifest = self.build_manifest(created)?;
-        let summary = self.summary(&manifest);
-        let out = self.write_zip(out, &manifest, created, progress)?;
+        let (part_bytes, part_entries) = self.parts.sizes();
+        let built = std::mem::take(&mut self.parts).build();
+        let manifest = self.build_manifest(created, &built)?;
+        let mut summary = self.summary(&manifest);
+        summary.bytes += part_bytes;
+        summary.entries += part_entries;
+        let out = self.write_zip(out, &manifest, created, built.entries, progress)?;
         Ok((out, summary))
     }
 
@@ -550,7 +560,11 @@ impl<S: Spool> BackupWriter<S> {
     }
 
     /// The validated manifest of everything added, created at `created`.
-    fn build_manifest(&self, created: OffsetDateTime) -> Result<Manifest> {
+    fn build_manifest(
+        &self,
+        created: OffsetDateTime,
+        parts: &parts::BuiltParts,
+    ) -> Result<Manifest> {
         let mut databases = Vec::new();
         for (di, d) in self.databases.iter().enumerate() {
             let mut stores = Vec::new();
@@ -590,9 +604,17 @@ impl<S: Spool> BackupWriter<S> {
                 stores,
             });
         }
+        let has_parts =
+            parts.local_storage.is_some() || parts.opfs.is_some() || parts.caches.is_some();
         let json = ManifestJson {
             format: FORMAT_NAME.into(),
-            format_version: FORMAT_VERSION,
+            // Backups of IndexedDB alone stay version 1, readable by every
+            // version 1 reader; the parts need version 2 (FORMAT.md §9).
+            format_version: if has_parts {
+                FORMAT_VERSION_PARTS
+            } else {
+                FORMAT_VERSION
+            },
             coffer_version: crate::COFFER_VERSION.into(),
             created: created
                 .format(&Rfc3339)
@@ -600,6 +622,9 @@ impl<S: Spool> BackupWriter<S> {
             key_id: self.options.master_key.as_ref().map(MasterKey::id),
             hash: HASH_NAME.into(),
             databases,
+            local_storage: parts.local_storage.clone(),
+            opfs: parts.opfs.clone(),
+            caches: parts.caches.clone(),
         };
         // What the writer makes must read back; only the size caps, which
         // a reader may raise, are not the writer's business.
@@ -637,6 +662,7 @@ impl<S: Spool> BackupWriter<S> {
         out: W,
         manifest: &Manifest,
         created: OffsetDateTime,
+        part_entries: Vec<(crate::format::parts::PartEntry, ClosedEntry)>,
         progress: &mut dyn FnMut(Progress) -> Result<()>,
     ) -> Result<W> {
         let mut manifest_bytes = serde_json::to_vec_pretty(manifest.json())
@@ -668,7 +694,8 @@ impl<S: Spool> BackupWriter<S> {
                 .flat_map(|d| &d.stores)
                 .flat_map(|s| s.parts.iter().chain(&s.blobs))
                 .map(|e| e.size)
-                .sum(),
+                .sum::<u64>()
+                + part_entries.iter().map(|(_, e)| e.size).sum::<u64>(),
             total_records: self
                 .databases
                 .iter()
@@ -712,6 +739,20 @@ impl<S: Spool> BackupWriter<S> {
                     }
                 }
             }
+        }
+        for (name, entry) in part_entries {
+            write_entry(
+                &mut zip,
+                &mut self.spool,
+                &name.to_name(),
+                entry,
+                &opts,
+                true,
+                &mut |done| {
+                    p.done_bytes += done;
+                    progress(p)
+                },
+            )?;
         }
         progress(p)?;
         Ok(zip.finish().map_err(zip_write_error)?.into_inner())

@@ -5,5 +5,6 @@
 pub mod locked;
 pub mod manifest;
 pub mod names;
+pub mod parts;
 pub mod time;
 pub mod zip;
