@@ -42,7 +42,7 @@ async fn handle(id: u32, req: Request, att: Attached) -> AppResult<(Outcome, Att
         Request::Overview(r) => plain::<p::Overview>(overview::overview(&r.scope).await?),
         Request::Backup(r) => {
             let _guard = lock::acquire(LOCK_NAME, &rep).await?;
-            let (done, blob) = backup::backup(&r, &rep).await?;
+            let (done, blob) = backup::backup(&r, &att.value, &rep).await?;
             (
                 p::Backup::wrap(done),
                 Attach {
@@ -56,7 +56,14 @@ async fn handle(id: u32, req: Request, att: Attached) -> AppResult<(Outcome, Att
         Request::Restore(r) => {
             let file = att.file()?;
             let _guard = lock::acquire(LOCK_NAME, &rep).await?;
-            plain::<p::Restore>(restore::restore(file, &r, &rep).await?)
+            let (done, local) = restore::restore(file, &r, &rep).await?;
+            (
+                p::Restore::wrap(done),
+                Attach {
+                    value: local,
+                    ..Attach::default()
+                },
+            )
         }
         Request::ExportKey(r) => {
             let (done, blob) = keys::export_key(r.passphrase.as_deref()).await?;
@@ -170,6 +177,7 @@ pub fn run() {
         let rep = Reporter::silent();
         if let Ok(_g) = lock::acquire(LOCK_NAME, &rep).await {
             let _ = keys::resume_pending().await;
+            let _ = crate::parts::settle().await;
             let _ = restore::staging::settle().await;
             let _ = registry::settle_restore().await;
         }

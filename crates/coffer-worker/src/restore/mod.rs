@@ -160,6 +160,8 @@ async fn preview(o: &Opened2, scope: &Scope) -> AppResult<Preview> {
         });
     }
     let needs_key = m.has_encrypted_stores();
+    let parts = crate::parts::preview(m, scope).await?;
+    bytes += parts.bytes();
     Ok(Preview {
         created: m.json().created.clone(),
         locked: o.reader.locked().is_some(),
@@ -170,6 +172,7 @@ async fn preview(o: &Opened2, scope: &Scope) -> AppResult<Preview> {
         databases,
         records,
         bytes,
+        parts,
         authentication: o.authentication()?,
     })
 }
@@ -247,8 +250,14 @@ fn quota_failure(needed: u64, free: u64) -> AppError {
 }
 
 /// Restores `req.selection` (within `req.scope`) from a backup (the caller
-/// holds the lock).
-pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Restored> {
+/// holds the lock). Returns, besides the report, the backup's localStorage
+/// items for the page to set (an array of `[key, value]`) when the
+/// selection names localStorage.
+pub async fn restore(
+    file: Blob,
+    req: &Restore,
+    rep: &Reporter,
+) -> AppResult<(Restored, Option<wasm_bindgen::JsValue>)> {
     let mut o = open_file(
         file.clone(),
         req.passphrase.as_deref(),
@@ -275,7 +284,9 @@ pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Res
         })
         .filter(|(_, s)| !s.is_empty())
         .collect();
-    if plan.is_empty() {
+    let parts_plan =
+        crate::parts::PartsPlan::new(o.reader.manifest(), &req.selection.parts, &req.scope);
+    if plan.is_empty() && parts_plan.is_empty() {
         return Err(AppError::new(
             ErrorCode::NothingSelected,
             "the selection matches no store of the backup",
@@ -326,7 +337,8 @@ pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Res
         })
         .flat_map(|s| s.parts.iter().chain(&s.blobs))
         .map(|e| e.size)
-        .sum();
+        .sum::<u64>()
+        + parts_plan.bytes(o.reader.manifest());
     let available = storage::available().await;
     if let Some(free) = available.filter(|&free| free < needed) {
         return Err(quota_failure(needed, free));
@@ -378,12 +390,25 @@ pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Res
         stores_done += ss.len() as u64;
     }
     journal.end().await?;
+    let (parts, local) =
+        match crate::parts::restore(&mut reader, &parts_plan, rep, &mut progress).await {
+            Ok(r) => r,
+            Err(e) if e.code() == ErrorCode::BrowserQuota => {
+                let free = storage::available().await.or(available).unwrap_or(0);
+                return Err(quota_failure(needed, free));
+            }
+            Err(e) => return Err(e),
+        };
     rep.progress(Phase::Restoring, progress, true);
     tabs::broadcast("restored");
-    Ok(Restored {
-        databases: plan.len() as u64,
-        stores: stores_done,
-        records: progress.done_records,
-        resealed,
-    })
+    Ok((
+        Restored {
+            databases: plan.len() as u64,
+            stores: stores_done,
+            records: progress.done_records,
+            resealed,
+            parts,
+        },
+        local,
+    ))
 }
