@@ -15,8 +15,9 @@
 //!   failures into `Error`s with a `code`.
 
 pub mod api;
+pub mod local;
 mod engine;
 pub mod js;
 
 pub use coffer_protocol::Failure;
-pub use engine::{Attached, Attachments, EngineClient, Observer, Progress, WORKER_URL};
+pub use engine::{Attached, Attachments, EngineClient, HookOp, Hooks, Observer, Progress, WORKER_URL};
