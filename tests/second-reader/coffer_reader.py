@@ -157,6 +157,25 @@ class JSONError(Exception):
     pass
 
 
+class LoneSurrogate:
+    """A JSON string holding a lone surrogate (§1.2): grammatical JSON, but
+    not a string any schema accepts (it is not valid Unicode)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text
+
+    def __eq__(self, other):
+        return isinstance(other, LoneSurrogate) and other.text == self.text
+
+    def __hash__(self):
+        return hash(("lone-surrogate", self.text))
+
+    def __repr__(self):
+        return f"LoneSurrogate({self.text!r})"
+
+
 class JObj:
     """A JSON object as its list of members (duplicates kept)."""
 
@@ -172,10 +191,12 @@ class JObj:
         n = self.names()
         return len(set(n)) != len(n)
 
+    def count(self, name):
+        return sum(1 for k, _ in self.pairs if k == name)
+
     def get_last(self, name, default=None):
-        # SPEC-Q6: with a duplicated member, probes (format, format_version,
-        # type, version) see the LAST occurrence; the duplicate itself is a
-        # schema error found afterwards (§7.1 6e, §2.2 step 5).
+        # The probes (format, format_version, type, version) reject a
+        # repeated probed member first (§7.1 6b-6c, §2.2 steps 3-4).
         v = default
         for k, val in self.pairs:
             if k == name:
@@ -250,12 +271,13 @@ def parse_json(raw: bytes):
                 out.append(c)
                 i += 1
         text = "".join(out)
-        # combine surrogate pairs written as escapes; a lone surrogate is not
-        # valid Unicode (SPEC-Q9: rejected as "not JSON", §7.1 6a / §3.3 last para)
+        # combine surrogate pairs written as escapes.  §7.1 6a: an escaped
+        # lone surrogate is grammatical RFC 8259 JSON; the string is kept as
+        # a LoneSurrogate, which no schema type accepts (6e)
         try:
             text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
         except UnicodeDecodeError:
-            raise JSONError("lone surrogate")
+            return LoneSurrogate(text), i
         return text, i
 
     num_chars = "0123456789+-.eE"
@@ -467,10 +489,10 @@ def read_key_file(raw: bytes, passphrase: bytes | None = None) -> bytes:
         raise Reject("invalid-key-file", f"JSON: {e}")
     if not isinstance(doc, JObj):
         raise Reject("invalid-key-file", "not an object")
-    if doc.get_last("type") != "coffer-master-key":
+    if doc.count("type") > 1 or doc.get_last("type") != "coffer-master-key":
         raise Reject("invalid-key-file", "type")
-    if not doc.has("version"):
-        raise Reject("invalid-key-file", "version missing")
+    if not doc.has("version") or doc.count("version") > 1:
+        raise Reject("invalid-key-file", "version missing or repeated")
     v = doc.get_last("version")
     # SPEC-Q8: JSON integers are u64 (§1.2); -1, -0 and 2^64 are "not an integer"
     if not is_u64(v):
@@ -582,8 +604,8 @@ def u64(b, o):
 
 
 def parse_extra(area: bytes):
-    """§3.1: records id(2) len(2) data(len) exactly filling the area, at most
-    one ZIP64 (0x0001) field.  Returns the ZIP64 data or None."""
+    """§3.1 "Extra fields": the area is empty or one ZIP64 (0x0001) field,
+    id(2) len(2) data(len), exactly filling it.  Returns the ZIP64 data or None."""
     o = 0
     z64 = None
     seen = False
@@ -593,6 +615,8 @@ def parse_extra(area: bytes):
         fid, flen = u16(area, o), u16(area, o + 2)
         if o + 4 + flen > len(area):
             raise Reject("damaged-zip", "extra field overruns")
+        if fid != 0x0001:
+            raise Reject("damaged-zip", "extra field other than ZIP64")
         if fid == 0x0001:
             if seen:
                 raise Reject("damaged-zip", "two ZIP64 fields")
@@ -745,9 +769,9 @@ class Archive:
                 raise Reject("damaged-zip", "method")
             name = b[o + 46:o + 46 + nl]
             z64 = parse_extra(b[o + 46 + nl:o + 46 + nl + el])
-            uncomp, comp, off, dstart = resolve_zip64(z64, [
-                (uncomp, 8, 0xFFFFFFFF), (comp, 8, 0xFFFFFFFF), (off, 8, 0xFFFFFFFF), (dstart, 4, 0xFFFF)])
-            if dstart != 0:
+            uncomp, comp, off = resolve_zip64(z64, [
+                (uncomp, 8, 0xFFFFFFFF), (comp, 8, 0xFFFFFFFF), (off, 8, 0xFFFFFFFF)])
+            if dstart != 0:  # §3.1: the disk number is 0 (not ffff)
                 raise Reject("damaged-zip", "disk number")
             if method == 0 and comp != uncomp:
                 raise Reject("damaged-zip", "stored sizes differ")
@@ -961,10 +985,10 @@ def validate_manifest(raw: bytes):
         raise Reject("invalid-manifest", f"JSON: {e}")
     if not isinstance(doc, JObj):
         raise Reject("invalid-manifest", "not an object")  # 6a
-    if doc.get_last("format") != "coffer-backup":  # 6b (SPEC-Q6 last occurrence)
+    if doc.count("format") > 1 or doc.get_last("format") != "coffer-backup":  # 6b
         raise Reject("invalid-manifest", "format")
-    if not doc.has("format_version"):  # 6c
-        raise Reject("invalid-manifest", "format_version missing")
+    if not doc.has("format_version") or doc.count("format_version") > 1:  # 6c
+        raise Reject("invalid-manifest", "format_version missing or repeated")
     fv = doc.get_last("format_version")
     # SPEC-Q8: an integer beyond u64 is "not an integer" (invalid-manifest)
     if not is_u64(fv):
@@ -1260,8 +1284,8 @@ class ValueDecoder:
         elif tag == 0x16:
             length = c.varint32()
             n = c.varint()
-            # SPEC-Q12: n == length is rejected as soon as n is read
-            if n == length:
+            # §4.3: n >= length is rejected as soon as n is read
+            if n >= length:
                 raise Fault(detail="sparse array with every element present")
             prev = -1
             for _ in range(n):
@@ -1599,9 +1623,9 @@ def open_locked(data: bytes, key: bytes | None, passphrase: bytes | None) -> byt
 
 class LazyPayload:
     """The plaintext of a STREAM payload, decrypted chunk by chunk on first
-    read.  SPEC-Q14: a chunk is "read" when a check needs one of its bytes;
-    the end-record search reads backwards from the end only as far as the
-    last signature (the reference reads the whole 65,557-byte window: D7)."""
+    read, as a check needs one of its bytes.  §3.1: the end-record search
+    reads the whole window, max(0, length - 65,557) to the end, so every
+    chunk that window touches is authenticated at §7.1 step 2a."""
 
     def __init__(self, chunk_fn, n, length):
         self.chunk_fn, self.n, self.length = chunk_fn, n, length
@@ -1630,16 +1654,8 @@ class LazyPayload:
 
     def rfind(self, sub, lo, hi):
         hi = min(hi, self.length)
-        i = (hi - 1) // CHUNK if hi > 0 else 0
-        while True:
-            cs = max(i * CHUNK, lo)
-            tail = self[cs:hi]
-            r = tail.rfind(sub)
-            if r >= 0:
-                return cs + r
-            if cs <= lo or i == 0:
-                return -1
-            i -= 1
+        r = self[lo:hi].rfind(sub)
+        return r + lo if r >= 0 else -1
 
 
 # ---------------------------------------------------------------------------

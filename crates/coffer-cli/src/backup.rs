@@ -92,6 +92,7 @@ impl Source {
                     CliError::Locked {
                         path: self.path.clone(),
                         info: info.clone(),
+                        code: error.code(),
                     }
                 }
                 _ => CliError::backup(&self.path, error),

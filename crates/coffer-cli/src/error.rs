@@ -34,6 +34,8 @@ pub enum CliError {
         path: PathBuf,
         /// Who can unlock it.
         info: LockedInfo,
+        /// The engine's code (`passphrase-required` or `key-required`).
+        code: &'static str,
     },
     /// The engine rejected a key file, or its passphrase.
     #[error("key file {}: {error}", path.display())]
@@ -161,6 +163,7 @@ impl CliError {
     pub fn engine_code(&self) -> Option<&'static str> {
         match self {
             CliError::Backup { error, .. } | CliError::KeyFile { error, .. } => Some(error.code()),
+            CliError::Locked { code, .. } => Some(code),
             _ => None,
         }
     }

@@ -70,14 +70,6 @@ struct KeyFileJson {
     wrapped_key: Option<String>,
 }
 
-/// Only the fields needed to recognise a key file, for precise errors.
-#[derive(Deserialize)]
-struct Probe {
-    #[serde(rename = "type")]
-    kind: Option<serde_json::Value>,
-    version: Option<serde_json::Value>,
-}
-
 fn wrap_aad(id: &KeyId, created: &str, params: &KdfParams, salt: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(96);
     out.extend_from_slice(WRAP_AAD_LABEL);
@@ -151,9 +143,9 @@ fn parse(text: &str) -> Result<KeyFileJson> {
             text.len()
         )));
     }
-    let probe: Probe = serde_json::from_str(text)
-        .map_err(|_| Error::KeyFile("not a Coffer key file (not a JSON object)".into()))?;
-    match probe.kind.as_ref().and_then(|k| k.as_str()) {
+    let [kind, version] = crate::format::probe::probe(text.as_bytes(), ["type", "version"])
+        .map_err(|e| Error::KeyFile(format!("not a Coffer key file (not a JSON object: {e})")))?;
+    match kind.as_ref().and_then(|k| k.as_str()) {
         Some(KEY_FILE_TYPE) => {}
         _ => {
             return Err(Error::KeyFile(format!(
@@ -161,7 +153,7 @@ fn parse(text: &str) -> Result<KeyFileJson> {
             )))
         }
     }
-    match probe.version.as_ref().and_then(|v| v.as_u64()) {
+    match version.as_ref().and_then(|v| v.as_u64()) {
         Some(KEY_FILE_VERSION) => {}
         Some(v) => {
             return Err(Error::UnsupportedVersion {

@@ -12,7 +12,8 @@
 //! - [`codec`] turns keys and values into bytes and back.
 //! - [`BackupWriter`] streams databases into a ZIP archive whose first entry
 //!   is the manifest; [`BackupReader`] opens one, validates all of it in the
-//!   order of FORMAT.md §7 (the ZIP profile is read by [`format::zip`]) and
+//!   order of FORMAT.md §7 (the `zip` crate reads the archive's directory,
+//!   [`format::zip`] checks Coffer's strict profile on top of it) and
 //!   streams records back out, a store at a time with
 //!   [`BackupReader::next_part`]. [`BackupReader::authenticate`] says whether
 //!   a backup is [`Authentication::Verified`] by its MAC or unauthenticated.
@@ -70,7 +71,6 @@ pub use reader::{
     Authentication, BackupReader, PartsReport, Record, RecordValue, StoreScan, Unauthenticated,
     VerifyReport,
 };
-#[cfg(not(target_arch = "wasm32"))]
 pub use spool::FileSpool;
 pub use spool::{MemorySpool, Spool};
 pub use writer::{BackupSummary, BackupWriter, CacheEntryMeta, PartsSummary, WriteOptions};

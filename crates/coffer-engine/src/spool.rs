@@ -40,7 +40,6 @@ impl Spool for MemorySpool {
 
 /// A spool in an anonymous temporary file, for native writers of backups
 /// larger than memory. The file is removed when the spool is dropped.
-#[cfg(not(target_arch = "wasm32"))]
 #[derive(Debug)]
 pub struct FileSpool {
     file: std::fs::File,
@@ -50,7 +49,6 @@ pub struct FileSpool {
     end: u64,
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl FileSpool {
     /// Creates the spool file in `dir` (use [`std::env::temp_dir`]).
     pub fn new_in(dir: &std::path::Path) -> io::Result<Self> {
@@ -71,7 +69,6 @@ impl FileSpool {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl Spool for FileSpool {
     fn put(&mut self, chunk: Vec<u8>) -> io::Result<usize> {
         use std::io::{Seek, SeekFrom, Write};
@@ -94,7 +91,6 @@ impl Spool for FileSpool {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
 impl Drop for FileSpool {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);

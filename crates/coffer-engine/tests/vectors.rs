@@ -1471,6 +1471,92 @@ fn file_vectors() -> Vec<FileVector> {
         zip_of(&e),
         Reject("decryption-failed"),
     ));
+    // The resolutions of the second reader's disagreements D1-D7
+    // (tests/second-reader/SPEC-QUESTIONS.md), one file each.
+    let base_text = String::from_utf8(base_entries()[0].1.clone()).expect("manifest text");
+    let text_manifest = |t: String| {
+        let mut e = base_entries();
+        set_manifest_bytes(&mut e, t.into_bytes());
+        zip_of(&e)
+    };
+    out.push(v(
+        "manifest-version-repeated.bin",
+        "§7.1 6",
+        "format_version given twice, both 2 (a repeated probed member)",
+        text_manifest(base_text.replace(
+            "\"format_version\": 1,",
+            "\"format_version\": 2,\n  \"format_version\": 2,",
+        )),
+        Reject("invalid-manifest"),
+    ));
+    out.push(v(
+        "manifest-lone-surrogate.bin",
+        "§7.1 6",
+        "format_version 2 and a lone-surrogate escape in coffer_version",
+        text_manifest(
+            base_text
+                .replace("\"format_version\": 1,", "\"format_version\": 2,")
+                .replace(
+                    "\"coffer_version\": \"0.1.0\"",
+                    "\"coffer_version\": \"\\udc00x\"",
+                ),
+        ),
+        Reject("unsupported-version"),
+    ));
+    let mut short = vec![0x05, 0x00];
+    coffer_engine::codec::write_varint(&mut short, 8193);
+    short.extend([0x01; 10]);
+    out.push(v(
+        "bigint-declared-over-limit.bin",
+        "§7.2 12",
+        "a bigint declaring 8193 magnitude bytes, of which 10 follow",
+        with_note_value(&short),
+        Reject("limit-exceeded"),
+    ));
+    let mut sparse = vec![0x16, 0x01, 0x01, 0x00, 0x05, 0x00];
+    coffer_engine::codec::write_varint(&mut sparse, 8193);
+    sparse.extend(std::iter::repeat_n(0x01, 8193));
+    sparse.push(0x00);
+    out.push(v(
+        "sparse-array-full.bin",
+        "§7.2 12",
+        "a sparse array of length 1 holding 1 element, a bigint over the limit",
+        with_note_value(&sparse),
+        Reject("corrupt-record"),
+    ));
+    // Entry 2's directory header: uncompressed size all ones, and a ZIP64
+    // field holding both sizes (the compressed one is not all ones).
+    let cd2 = cd
+        + (0..2).fold(0, |at, _| {
+            at + 46
+                + u16::from_le_bytes([base[cd + at + 28], base[cd + at + 29]]) as usize
+                + u16::from_le_bytes([base[cd + at + 30], base[cd + at + 31]]) as usize
+        });
+    let name_len = u16::from_le_bytes([base[cd2 + 28], base[cd2 + 29]]) as usize;
+    let (csize, usize_) = (
+        u32::from_le_bytes(base[cd2 + 20..cd2 + 24].try_into().expect("4")),
+        u32::from_le_bytes(base[cd2 + 24..cd2 + 28].try_into().expect("4")),
+    );
+    assert_eq!(base[cd2 + 30..cd2 + 32], [0, 0], "no extra field yet");
+    let mut extra = vec![0x01, 0x00, 16, 0];
+    extra.extend_from_slice(&u64::from(usize_).to_le_bytes());
+    extra.extend_from_slice(&u64::from(csize).to_le_bytes());
+    let at = cd2 + 46 + name_len;
+    let mut b = base[..at].to_vec();
+    b[cd2 + 24..cd2 + 28].copy_from_slice(&u32::MAX.to_le_bytes());
+    b[cd2 + 30..cd2 + 32].copy_from_slice(&(extra.len() as u16).to_le_bytes());
+    b.extend_from_slice(&extra);
+    b.extend_from_slice(&base[at..]);
+    let n = b.len();
+    let cd_size = u32::from_le_bytes(b[n - 10..n - 6].try_into().expect("4")) + extra.len() as u32;
+    b[n - 10..n - 6].copy_from_slice(&cd_size.to_le_bytes());
+    out.push(v(
+        "zip64-extra-surplus.bin",
+        "§7.1 2",
+        "a directory ZIP64 field holding a compressed size no field needs",
+        b,
+        Reject("damaged-zip"),
+    ));
     // §6: locked backups.
     let lv = |file: &str, what, bytes, outcome| {
         let mut x = v(file, "§6", what, bytes, outcome);
@@ -1549,6 +1635,37 @@ fn file_vectors() -> Vec<FileVector> {
         relocked(&locked_file),
         Reject("not-a-backup"),
     ));
+    let mut b = locked_file[..10 + 101].to_vec();
+    b.extend_from_slice(&[0x01, 0x00, 0x04]);
+    out.push(lv(
+        "locked-stanza-repeated.bin",
+        "a second passphrase stanza, cut short after its type byte",
+        b,
+        Reject("not-a-backup"),
+    ));
+    // A payload of 3 chunks whose middle one is damaged where only the
+    // end-record search window reads it, opened with another key.
+    let mut e = base_entries();
+    let mut big = vec![0x06];
+    coffer_engine::codec::write_varint(&mut big, 2 * 150_000);
+    big.extend(std::iter::repeat_n(b'a', 150_000));
+    replace_entry(&mut e, NOTES_PART, one_record_part(&big));
+    e.retain(|(n, _)| n != NOTES_BLOB);
+    let mut m = manifest_of(&e);
+    m["databases"][0]["stores"][0]["blobs"] = serde_json::json!([]);
+    set_manifest(&mut e, &m);
+    let plain = zip_of(&e);
+    assert!(plain.len() > 2 * CHUNK_SIZE && plain.len() - 65_557 < 2 * CHUNK_SIZE - 1000);
+    let mut b = relocked(&plain);
+    b[header_len + (CHUNK_SIZE + 16) + CHUNK_SIZE - 100] ^= 1;
+    let mut w = lv(
+        "locked-window-chunk.bin",
+        "the middle of 3 STREAM chunks damaged inside the end-record search window; another key",
+        b,
+        Reject("decryption-failed"),
+    );
+    w.key_file = Some("keyfile-other.json");
+    out.push(w);
     let mut w = lv(
         "locked-wrong-passphrase.bin",
         "locked.zip with another passphrase",

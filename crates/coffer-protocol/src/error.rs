@@ -197,7 +197,7 @@ pub struct Failure {
     /// A key id it is about (the key a backup needs).
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "keyId")]
     pub key_id: Option<String>,
-    /// A number of bytes it is about (space needed).
+    /// A number of bytes it is about (the space an operation needs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<u64>,
 }

@@ -5,6 +5,7 @@
 mod common;
 
 use coffer_worker::browser::idb::{self};
+use coffer_worker::{backup, Reporter};
 use common::*;
 use js_sys::{Array, Function};
 use wasm_bindgen::JsValue;
@@ -196,4 +197,41 @@ async fn a_database_deleted_meanwhile_is_never_created_again() {
         None,
         "the overview created it again"
     );
+}
+
+/// Issue 13: a backup whose spool cannot keep its data (the browser has no
+/// room left for Blob data; injected, since no DevTools setting limits it)
+/// fails with a clear quota error naming the space, and offers no file.
+#[wasm_bindgen_test]
+async fn a_backup_whose_spool_cannot_be_written_fails_with_a_quota_error() {
+    use coffer_worker::browser::blobio::limit_spool;
+    let db = fresh_db("t-spool", "db.createObjectStore('bin')").await;
+    put_values(&db, "bin", std::iter::empty::<String>()).await;
+    let pairs: Vec<(JsValue, JsValue)> = (0..96)
+        .map(|i| {
+            (
+                JsValue::from_f64(f64::from(i)),
+                js("(() => { const b = new Uint8Array(65536); crypto.getRandomValues(b); return b; })()"),
+            )
+        })
+        .collect();
+    put_all(&db, "bin", &pairs).await;
+    db.close();
+    limit_spool(Some(1 << 20));
+    let r = backup::backup(
+        &backup_req(select("t-spool", &["bin"])),
+        &Reporter::silent(),
+    )
+    .await;
+    limit_spool(None);
+    let err = r.expect_err("the spool is full");
+    assert_eq!(
+        err.code(),
+        coffer_protocol::ErrorCode::BrowserQuota,
+        "{err:?}"
+    );
+    assert!(err.0.bytes.is_some_and(|b| b >= 1 << 20), "{err:?}");
+    // With room again, the same backup works.
+    let blob = backup_of("t-spool", &["bin"]).await;
+    assert!(blob.size() > 6e6);
 }

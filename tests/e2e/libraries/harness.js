@@ -170,6 +170,12 @@ export const harness = {
     const blob = await el.backup();
     const put = await fetch('/stash/' + encodeURIComponent(name), { method: 'PUT', body: blob });
     check(put.ok, 'stash: ' + put.status);
+    // The wipe before a restore deletes Coffer's own database too, master
+    // key included, as on a new device: the user brings the key file, which
+    // proves the backup is theirs (its MAC is under that key).
+    const key = await el.exportKey();
+    const putKey = await fetch('/stash/' + encodeURIComponent(name + '.key'), { method: 'PUT', body: key });
+    check(putKey.ok, 'stash key: ' + putKey.status);
     const info = await el.inspect(blob);
     el.remove();
     return { size: blob.size, databases: info.databases.map((d) => ({ name: d.name, version: d.version, stores: d.stores.map((s) => [s.name, s.records]) })) };
@@ -179,8 +185,11 @@ export const harness = {
   async restore(name) {
     const res = await fetch('/stash/' + encodeURIComponent(name));
     check(res.ok, 'no backup stashed as ' + name);
+    const key = await fetch('/stash/' + encodeURIComponent(name + '.key'));
+    check(key.ok, 'no key file stashed for ' + name);
     const el = await harness.coffer();
-    const result = await el.restore(await res.blob());
+    // No allowUnauthenticated: the restore must verify with the key file.
+    const result = await el.restore(await res.blob(), { keyFile: await key.blob() });
     el.remove();
     return result;
   },

@@ -421,7 +421,7 @@ impl Decoder<'_> {
             }
             SPARSE_ARRAY => {
                 let length = read_u32(c, "array length")?;
-                let n = c.len()?;
+                let n = sparse_count(c, length)?;
                 let mut items = Vec::with_capacity(n.min(RESERVE_MAX));
                 let mut prev: Option<u32> = None;
                 for _ in 0..n {
@@ -430,11 +430,6 @@ impl Decoder<'_> {
                     prev = Some(idx);
                     self.budget.charge_n::<(u32, Value)>(1)?;
                     items.push((idx, self.value(c, depth + 1)?));
-                }
-                if n as u64 == u64::from(length) {
-                    return Err(DecodeError::new(
-                        "dense array stored as sparse (non-canonical)",
-                    ));
                 }
                 let props = self.props(c, depth)?;
                 Value::Array {
@@ -612,18 +607,13 @@ impl Checker<'_> {
             }
             SPARSE_ARRAY => {
                 let length = read_u32(c, "array length")?;
-                let n = c.len()?;
+                let n = sparse_count(c, length)?;
                 let mut prev: Option<u32> = None;
                 for _ in 0..n {
                     let idx = read_u32(c, "array index")?;
                     check_sparse_index(idx, prev, length)?;
                     prev = Some(idx);
                     self.value(c, depth + 1)?;
-                }
-                if n as u64 == u64::from(length) {
-                    return Err(DecodeError::new(
-                        "dense array stored as sparse (non-canonical)",
-                    ));
                 }
                 self.props(c, depth)?;
             }
@@ -729,6 +719,19 @@ fn check_sparse_index(idx: u32, prev: Option<u32>, length: u32) -> Result<(), De
     Ok(())
 }
 
+/// The element count of a sparse array of `length`, checked as soon as it
+/// is read (FORMAT.md §4.3): a sparse array holds fewer elements than its
+/// length, or it would be dense.
+fn sparse_count(c: &mut Cursor<'_>, length: u32) -> Result<usize, DecodeError> {
+    let n = c.len()?;
+    if n as u64 >= u64::from(length) {
+        return Err(DecodeError::new(
+            "a sparse array holds at least as many elements as its length (non-canonical)",
+        ));
+    }
+    Ok(n)
+}
+
 /// A canonical bigint's sign and magnitude, at most `max` bytes of it.
 fn bigint_parts<'a>(c: &mut Cursor<'a>, max: u64) -> Result<(bool, &'a [u8]), DecodeError> {
     let negative = match c.u8()? {
@@ -736,16 +739,16 @@ fn bigint_parts<'a>(c: &mut Cursor<'a>, max: u64) -> Result<(bool, &'a [u8]), De
         1 => true,
         b => return Err(DecodeError::new(format!("invalid bigint sign byte {b}"))),
     };
-    let mag = c.bytes()?;
+    // The declared length is checked against the limit as soon as it is
+    // read, before the bytes it promises and their form (FORMAT.md §4.3).
+    let m = c.varint()?;
+    if m > max {
+        return Err(DecodeError::over_limit("bigint magnitude (bytes)", max, m));
+    }
+    let m = usize::try_from(m).map_err(|_| DecodeError::new("length does not fit in memory"))?;
+    let mag = c.take(m)?;
     if mag.last() == Some(&0) || (negative && mag.is_empty()) {
         return Err(DecodeError::new("non-canonical bigint"));
-    }
-    if mag.len() as u64 > max {
-        return Err(DecodeError::over_limit(
-            "bigint magnitude (bytes)",
-            max,
-            mag.len() as u64,
-        ));
     }
     Ok((negative, mag))
 }

@@ -142,8 +142,18 @@ impl LockedHeader {
             )));
         }
         let mut stanzas = Vec::new();
+        let mut tags = Vec::new();
         for _ in 0..count {
             let tag = c.u8().map_err(trunc)?;
+            // Each field is checked as it is read (FORMAT.md §7.1 1b): a
+            // repeated type is known at its type byte, before the stanza's
+            // body could be found cut short.
+            if tags.contains(&tag) {
+                return Err(Error::NotABackup(
+                    "the locked header repeats a stanza type".into(),
+                ));
+            }
+            tags.push(tag);
             let stanza = match tag {
                 TAG_PASSPHRASE => {
                     let m = u32::from_le_bytes(c.array().map_err(trunc)?);
@@ -181,14 +191,6 @@ impl LockedHeader {
                     )))
                 }
             };
-            if stanzas
-                .iter()
-                .any(|s: &Stanza| std::mem::discriminant(s) == std::mem::discriminant(&stanza))
-            {
-                return Err(Error::NotABackup(
-                    "the locked header repeats a stanza type".into(),
-                ));
-            }
             stanzas.push(stanza);
         }
         let payload_salt = c.array().map_err(trunc)?;

@@ -100,14 +100,24 @@ pub struct ManifestJson {
     /// The databases.
     pub databases: Vec<DatabaseManifest>,
     /// The origin's localStorage (version 2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub local_storage: Option<LocalStorageManifest>,
     /// The origin private file system (version 2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub opfs: Option<OpfsManifest>,
     /// Cache Storage (version 2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub caches: Option<Vec<CacheManifest>>,
+}
+
+/// A member that is either absent (`None`, by `default`) or holds a value:
+/// unlike `key_id`, the parts' members cannot be `null` (FORMAT.md §3.3).
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 impl ManifestJson {
@@ -210,19 +220,14 @@ impl Manifest {
 
     /// Parses and validates manifest bytes.
     pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Manifest> {
-        #[derive(Deserialize)]
-        struct Probe {
-            format: Option<serde_json::Value>,
-            format_version: Option<serde_json::Value>,
-        }
-        let probe: Probe = serde_json::from_slice(bytes)
+        let [format, format_version] = super::probe::probe(bytes, ["format", "format_version"])
             .map_err(|e| Error::Manifest(format!("not a JSON object: {e}")))?;
-        if probe.format.as_ref().and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
+        if format.as_ref().and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
             return Err(Error::Manifest(format!(
                 "the \"format\" field is not {FORMAT_NAME:?}"
             )));
         }
-        match probe.format_version.as_ref().and_then(|v| v.as_u64()) {
+        match format_version.as_ref().and_then(|v| v.as_u64()) {
             Some(FORMAT_VERSION..=MAX_FORMAT_VERSION) => {}
             Some(v) => {
                 return Err(Error::UnsupportedVersion {
@@ -232,7 +237,7 @@ impl Manifest {
                 })
             }
             None => {
-                return Err(Error::Manifest(match &probe.format_version {
+                return Err(Error::Manifest(match &format_version {
                     None => "\"format_version\" is missing".into(),
                     Some(v) => format!("\"format_version\" is not an integer: {v}"),
                 }))

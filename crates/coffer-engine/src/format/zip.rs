@@ -1,26 +1,45 @@
-//! The ZIP profile of a plain backup (FORMAT.md §3.1), read strictly.
+//! The ZIP profile of a plain backup (FORMAT.md §3.1): the `zip` crate reads
+//! the archive, this module checks that it is in Coffer's strict profile.
 //!
-//! Coffer writes ZIP archives with the `zip` crate but reads them with this
-//! parser, so that what a reader accepts is exactly what FORMAT.md says:
-//! the end record ends the file, the central directory ends where the end
-//! record (or the ZIP64 end record) starts, every entry's local header starts
-//! where the previous entry ended (the first at byte 0), local headers and
-//! data descriptors agree with the central directory, and no byte of the file
-//! is unaccounted for. Entry data is then read with [`EntryReader`], which
-//! inflates, bounds the output, and checks the deflate stream's end and the
-//! CRC-32.
+//! The `zip` crate finds the end records and walks the central directory
+//! ([`ZipIterable`], which keeps every header in directory order, duplicate
+//! names included, and resolves ZIP64 values). What a general ZIP reader
+//! tolerates and the profile does not is checked here, on the fixed-size
+//! records at the positions the crate reports or the profile prescribes:
+//!
+//! - the end record is the file's last 22 bytes, and the fixed end records
+//!   (end record, ZIP64 locator and ZIP64 end record) place the directory so
+//!   that it ends where they start ([`ZipDirectory::read`], §7.1 step 2);
+//! - each directory header the crate yields starts where the previous one
+//!   ended, uses only the flags, methods, disk number and extra field the
+//!   profile allows, and ends inside the directory;
+//! - every local header and data descriptor agrees with its directory header,
+//!   and the entries tile the file from byte 0 to the directory
+//!   ([`ZipDirectory::check_local_headers`], §7.1 step 4).
+//!
+//! Entry data is then read with [`EntryReader`]: the raw bytes of the data
+//! region are inflated with flate2, which (unlike the crate's own reader)
+//! lets it check that the deflate stream ends exactly at the end of the
+//! compressed bytes; the output is bounded and its CRC-32 kept.
 
 use std::io::{self, Read, Seek, SeekFrom};
 
 use flate2::{Decompress, FlushDecompress, Status};
+use zip::read::{ArchiveOffset, Config};
+use zip::result::ZipError;
+use zip::unstable::read::ZipIterable;
+use zip::HasZipMetadata;
 
-use crate::codec::Cursor;
 use crate::error::{Error, Result};
+use crate::primitives::stream::is_authentication_failure;
 
-const LOCAL_SIG: u32 = 0x0403_4b50;
-const CENTRAL_SIG: u32 = 0x0201_4b50;
+/// Local file header signature.
+pub const LOCAL_SIG: u32 = 0x0403_4b50;
+/// Central directory header signature.
+pub const CENTRAL_SIG: u32 = 0x0201_4b50;
 const DESCRIPTOR_SIG: u32 = 0x0807_4b50;
-const EOCD_SIG: u32 = 0x0605_4b50;
+/// End-of-central-directory record signature.
+pub const EOCD_SIG: u32 = 0x0605_4b50;
 const ZIP64_EOCD_SIG: u32 = 0x0606_4b50;
 const ZIP64_LOCATOR_SIG: u32 = 0x0706_4b50;
 const ZIP64_EXTRA_ID: u16 = 0x0001;
@@ -78,6 +97,26 @@ fn damaged(msg: impl Into<String>) -> Error {
     Error::Zip(msg.into())
 }
 
+/// A `zip` crate error while it reads the directory: a STREAM chunk failing
+/// authentication is `decryption-failed`, a failing device an I/O error, and
+/// anything else `damaged-zip` (the end record already ends the file, so an
+/// early end, e.g. of an extra field, is damage inside the directory).
+fn crate_error(e: ZipError) -> Error {
+    match e {
+        ZipError::Io(e) if is_authentication_failure(&e) => Error::DecryptionFailed,
+        ZipError::Io(e)
+            if !matches!(
+                e.kind(),
+                io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData
+            ) =>
+        {
+            Error::Io(e)
+        }
+        other => damaged(format!("the ZIP directory is damaged: {other}")),
+    }
+}
+
+/// `len` bytes at `offset`; fewer is `truncated`.
 fn read_at<R: Read + Seek>(r: &mut R, offset: u64, len: u64) -> Result<Vec<u8>> {
     r.seek(SeekFrom::Start(offset))?;
     let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(1 << 20));
@@ -88,80 +127,47 @@ fn read_at<R: Read + Seek>(r: &mut R, offset: u64, len: u64) -> Result<Vec<u8>> 
     Ok(buf)
 }
 
-/// The little-endian fields of one ZIP structure, read in order; running
-/// out of bytes is `damaged-zip` naming the structure.
-struct Fields<'a, 'w> {
-    c: Cursor<'a>,
-    what: &'w str,
+fn le16(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
 }
 
-impl<'a, 'w> Fields<'a, 'w> {
-    fn new(bytes: &'a [u8], what: &'w str) -> Self {
-        Fields {
-            c: Cursor::new(bytes),
-            what,
-        }
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        self.c
-            .take(n)
-            .map_err(|_| damaged(format!("{} is cut short", self.what)))
-    }
-
-    fn u16(&mut self) -> Result<u16> {
-        let b = self.take(2)?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
-    }
-
-    fn u32(&mut self) -> Result<u32> {
-        let mut a = [0u8; 4];
-        a.copy_from_slice(self.take(4)?);
-        Ok(u32::from_le_bytes(a))
-    }
-
-    fn u64(&mut self) -> Result<u64> {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(self.take(8)?);
-        Ok(u64::from_le_bytes(a))
-    }
-
-    /// `narrow` widened, or the next 8-byte ZIP64 value when it is all ones.
-    fn wide(&mut self, narrow: u32) -> Result<u64> {
-        if narrow == u32::MAX {
-            self.u64()
-        } else {
-            Ok(u64::from(narrow))
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.c.is_empty()
-    }
+fn le32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-/// The ZIP64 extended-information field among `extra`, after checking that
-/// the extra fields exactly fill their area as `id ‖ len ‖ data` records.
+fn le64(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes([
+        b[at],
+        b[at + 1],
+        b[at + 2],
+        b[at + 3],
+        b[at + 4],
+        b[at + 5],
+        b[at + 6],
+        b[at + 7],
+    ])
+}
+
+/// The extra area of a header, in the profile (FORMAT.md §3.1): empty, or
+/// one ZIP64 extended-information field filling it exactly. Returns the
+/// field's data.
 fn zip64_field<'a>(extra: &'a [u8], what: &str) -> Result<Option<&'a [u8]>> {
-    let label = format!("the extra fields of {what}");
-    let mut f = Fields::new(extra, &label);
-    let mut found = None;
-    while !f.is_empty() {
-        let id = f.u16()?;
-        let len = f.u16()?;
-        let data = f.take(usize::from(len))?;
-        if id == ZIP64_EXTRA_ID {
-            if found.is_some() {
-                return Err(damaged(format!("{what} has two ZIP64 extra fields")));
-            }
-            found = Some(data);
-        }
+    if extra.is_empty() {
+        return Ok(None);
     }
-    Ok(found)
+    if extra.len() < 4
+        || le16(extra, 0) != ZIP64_EXTRA_ID
+        || usize::from(le16(extra, 2)) != extra.len() - 4
+    {
+        return Err(damaged(format!(
+            "the extra field of {what} is not one ZIP64 field filling its area"
+        )));
+    }
+    Ok(Some(&extra[4..]))
 }
 
-/// Where the central directory is, from the end records: (entries, size,
-/// offset, where it must end).
+/// Where the directory is, from the end records: (entries, size, offset,
+/// where it must end).
 struct EndRecords {
     entries: u64,
     cd_size: u64,
@@ -169,80 +175,73 @@ struct EndRecords {
     cd_end: u64,
 }
 
+/// Checks the fixed records at the end of the archive (FORMAT.md §7.1
+/// steps 2a-2e): the last end-record signature within reach is the file's
+/// last 22 bytes, without a comment; its disk numbers are 0 and its counts
+/// agree; a ZIP64 locator right before it points at a 56-byte ZIP64 end
+/// record right before the locator, which agrees with the end record; and
+/// the directory ends where these records start.
 fn end_records<R: Read + Seek>(r: &mut R, len: u64) -> Result<EndRecords> {
     let missing = || Error::Truncated("the ZIP end-of-central-directory record is missing".into());
     if len < EOCD_LEN {
         return Err(missing());
     }
+    // The search reads the whole window (FORMAT.md §3.1), so every STREAM
+    // chunk of a locked backup that it covers is authenticated here.
     let tail_start = len.saturating_sub(EOCD_SEARCH);
     let tail = read_at(r, tail_start, len - tail_start)?;
-    // The last signature with room for a whole end record after it.
     let last = tail.len() - EOCD_LEN as usize;
     let pos = (0..=last)
         .rev()
-        .find(|&i| tail[i..i + 4] == EOCD_SIG.to_le_bytes())
+        .find(|&i| le32(&tail, i) == EOCD_SIG)
         .ok_or_else(missing)?;
-    let eocd_pos = tail_start + pos as u64;
-    let mut f = Fields::new(&tail[pos + 4..], "the end record");
-    let disk = f.u16()?;
-    let cd_disk = f.u16()?;
-    let disk_entries = f.u16()?;
-    let entries16 = f.u16()?;
-    let cd_size32 = f.u32()?;
-    let cd_offset32 = f.u32()?;
-    let comment = f.u16()?;
-    if comment != 0 || eocd_pos + EOCD_LEN != len {
+    let eocd = &tail[pos..];
+    if tail_start + pos as u64 + EOCD_LEN != len || le16(eocd, 20) != 0 {
         return Err(damaged(
             "bytes follow the end-of-central-directory record (an archive comment or appended data)",
         ));
     }
-    if disk != 0 || cd_disk != 0 || disk_entries != entries16 {
+    let eocd_pos = len - EOCD_LEN;
+    let (disk, cd_disk, disk_entries, entries) =
+        (le16(eocd, 4), le16(eocd, 6), le16(eocd, 8), le16(eocd, 10));
+    let (cd_size, cd_offset) = (le32(eocd, 12), le32(eocd, 16));
+    if disk != 0 || cd_disk != 0 || disk_entries != entries {
         return Err(damaged("multi-disk archives are not supported"));
     }
     let mut end = EndRecords {
-        entries: u64::from(entries16),
-        cd_size: u64::from(cd_size32),
-        cd_offset: u64::from(cd_offset32),
+        entries: u64::from(entries),
+        cd_size: u64::from(cd_size),
+        cd_offset: u64::from(cd_offset),
         cd_end: eocd_pos,
     };
-    // ZIP64: a locator right before the end record, pointing at a ZIP64
-    // end record right before the locator.
-    if eocd_pos < ZIP64_LOCATOR_LEN {
-        return Ok(end);
-    }
-    let locator_pos = eocd_pos - ZIP64_LOCATOR_LEN;
+    let locator_pos = match eocd_pos.checked_sub(ZIP64_LOCATOR_LEN) {
+        Some(p) if le32(&read_at(r, p, 4)?, 0) == ZIP64_LOCATOR_SIG => p,
+        _ => return Ok(end),
+    };
     let loc = read_at(r, locator_pos, ZIP64_LOCATOR_LEN)?;
-    let mut f = Fields::new(&loc, "the ZIP64 locator");
-    if f.u32()? != ZIP64_LOCATOR_SIG {
-        return Ok(end);
-    }
-    let z_disk = f.u32()?;
-    let z_offset = f.u64()?;
-    let disks = f.u32()?;
-    if z_disk != 0 || disks != 1 {
+    if le32(&loc, 4) != 0 || le32(&loc, 16) != 1 {
         return Err(damaged("multi-disk archives are not supported"));
     }
+    let z_offset = le64(&loc, 8);
     if Some(z_offset) != locator_pos.checked_sub(ZIP64_EOCD_LEN) {
         return Err(damaged(
             "the ZIP64 end record is not right before its locator",
         ));
     }
     let rec = read_at(r, z_offset, ZIP64_EOCD_LEN)?;
-    let mut f = Fields::new(&rec, "the ZIP64 end record");
-    if f.u32()? != ZIP64_EOCD_SIG {
+    if le32(&rec, 0) != ZIP64_EOCD_SIG {
         return Err(damaged("the ZIP64 end record has a wrong signature"));
     }
-    if f.u64()? != ZIP64_EOCD_LEN - 12 {
+    if le64(&rec, 4) != ZIP64_EOCD_LEN - 12 {
         return Err(damaged("the ZIP64 end record has extensible data"));
     }
-    let _made_by = f.u16()?;
-    let _needed = f.u16()?;
-    let d1 = f.u32()?;
-    let d2 = f.u32()?;
-    let n1 = f.u64()?;
-    let n2 = f.u64()?;
-    let size = f.u64()?;
-    let offset = f.u64()?;
+    let (d1, d2, n1, n2) = (
+        le32(&rec, 16),
+        le32(&rec, 20),
+        le64(&rec, 24),
+        le64(&rec, 32),
+    );
+    let (size, offset) = (le64(&rec, 40), le64(&rec, 48));
     if d1 != 0 || d2 != 0 || n1 != n2 {
         return Err(damaged("multi-disk archives are not supported"));
     }
@@ -263,8 +262,9 @@ fn end_records<R: Read + Seek>(r: &mut R, len: u64) -> Result<EndRecords> {
 }
 
 impl ZipDirectory {
-    /// Finds the end record, reads the central directory and checks its
-    /// framing (FORMAT.md §7.1 step 2). `len` is the archive's length.
+    /// Reads the central directory with the `zip` crate and checks it
+    /// against the profile (FORMAT.md §7.1 step 2). `len` is the archive's
+    /// length.
     pub fn read<R: Read + Seek>(r: &mut R, len: u64, max_entries: u64) -> Result<ZipDirectory> {
         let end = end_records(r, len)?;
         if end.cd_offset.checked_add(end.cd_size) != Some(end.cd_end) {
@@ -278,18 +278,95 @@ impl ZipDirectory {
         if end.entries == 0 {
             return Err(Error::Manifest("the archive is empty".into()));
         }
-        if end.entries.saturating_mul(CENTRAL_LEN) > end.cd_size {
+        // The crate finds the same end records (the archive starts at byte
+        // 0), checks that the counted headers fit in the directory (46 bytes
+        // each) and yields them one at a time, in directory order.
+        let config = Config {
+            archive_offset: ArchiveOffset::Known(0),
+        };
+        let mut archive = ZipIterable::try_new(&mut *r, config).map_err(crate_error)?;
+        if archive.len() as u64 != end.entries {
             return Err(damaged(
-                "the central directory is too small for the entries it counts",
+                "the ZIP reader found another directory than the end record names",
             ));
         }
-        let cd = read_at(r, end.cd_offset, end.cd_size)?;
-        let mut f = Fields::new(&cd, "the central directory");
-        let mut entries = Vec::with_capacity(end.entries as usize);
-        for i in 0..end.entries {
-            entries.push(central_header(&mut f, i)?);
+        let files = archive.files().map_err(crate_error)?;
+        let mut entries = Vec::with_capacity(end.entries.min(1 << 16) as usize);
+        let mut at = end.cd_offset;
+        let mut i = 0u64;
+        while let Some(file) = files.next() {
+            let file = file.map_err(crate_error)?;
+            let d = file.get_metadata();
+            let what = format!("central-directory entry {i}");
+            // The crate walks headers back to back; the first must be where
+            // the end record says (not an earlier, stray end record's).
+            if d.central_header_start != at {
+                return Err(damaged(format!(
+                    "{what} is not where the directory places it"
+                )));
+            }
+            let h = read_at(files.reader_mut(), at, CENTRAL_LEN)?;
+            let (name_len, extra_len, comment_len) = (
+                u64::from(le16(&h, 28)),
+                u64::from(le16(&h, 30)),
+                u64::from(le16(&h, 32)),
+            );
+            let next = at + CENTRAL_LEN + name_len + extra_len + comment_len;
+            if next > end.cd_end {
+                return Err(damaged(format!("{what} runs past the central directory")));
+            }
+            let flags = le16(&h, 8);
+            let method = le16(&h, 10);
+            if flags & FLAG_ENCRYPTED != 0 {
+                return Err(damaged(format!(
+                    "{what} uses ZIP encryption, which Coffer never writes"
+                )));
+            }
+            if flags & !ALLOWED_FLAGS != 0 {
+                return Err(damaged(format!(
+                    "{what} has general-purpose flags {flags:#06x}, which Coffer never writes"
+                )));
+            }
+            if method != STORED && method != DEFLATED {
+                return Err(damaged(format!(
+                    "{what} uses compression method {method}, which Coffer never writes"
+                )));
+            }
+            if le16(&h, 34) != 0 {
+                return Err(damaged("multi-disk archives are not supported"));
+            }
+            // The ZIP64 field holds exactly the values of the all-ones
+            // fields (the crate has taken them from it).
+            let extra = read_at(files.reader_mut(), at + CENTRAL_LEN + name_len, extra_len)?;
+            let zip64 = zip64_field(&extra, &what)?;
+            let needed = 8 * [le32(&h, 24), le32(&h, 20), le32(&h, 42)]
+                .iter()
+                .filter(|&&v| v == u32::MAX)
+                .count();
+            if zip64.map_or(0, <[u8]>::len) != needed {
+                return Err(damaged(format!(
+                    "the ZIP64 field of {what} does not hold exactly the values its all-ones fields need"
+                )));
+            }
+            if method == STORED && d.compressed_size != d.uncompressed_size {
+                return Err(damaged(format!(
+                    "{what} is stored but its compressed and uncompressed sizes differ"
+                )));
+            }
+            entries.push(ZipEntry {
+                name: file.name_raw().to_vec(),
+                flags,
+                method,
+                crc32: d.crc32,
+                compressed_size: d.compressed_size,
+                size: d.uncompressed_size,
+                header_offset: d.header_start,
+                data_offset: 0,
+            });
+            at = next;
+            i += 1;
         }
-        if !f.is_empty() {
+        if at != end.cd_end {
             return Err(damaged(
                 "the central directory holds bytes after its last entry",
             ));
@@ -345,19 +422,12 @@ fn local_entry<R: Read + Seek>(
     let fixed_end = within(at.checked_add(LOCAL_LEN), "local header")?;
     let h = read_at(r, at, LOCAL_LEN)?;
     let label = format!("the local header of {what}");
-    let mut f = Fields::new(&h, &label);
-    if f.u32()? != LOCAL_SIG {
+    if le32(&h, 0) != LOCAL_SIG {
         return Err(damaged(format!("{what} has no local header")));
     }
-    let _needed = f.u16()?;
-    let flags = f.u16()?;
-    let method = f.u16()?;
-    let _time = f.u32()?;
-    let crc = f.u32()?;
-    let csize = f.u32()?;
-    let usize_ = f.u32()?;
-    let name_len = u64::from(f.u16()?);
-    let extra_len = u64::from(f.u16()?);
+    let (flags, method) = (le16(&h, 6), le16(&h, 8));
+    let (crc, csize, usize_) = (le32(&h, 14), le32(&h, 18), le32(&h, 22));
+    let (name_len, extra_len) = (u64::from(le16(&h, 26)), u64::from(le16(&h, 28)));
     if flags != e.flags || method != e.method {
         return Err(damaged(format!(
             "{label} disagrees with the central directory (flags or method)"
@@ -375,11 +445,25 @@ fn local_entry<R: Read + Seek>(
     e.data_offset = var_end;
     let data_end = within(var_end.checked_add(e.compressed_size), "data")?;
     if flags & FLAG_DESCRIPTOR == 0 {
-        let label = format!("the ZIP64 field of {what}");
-        let mut z = Fields::new(zip64.unwrap_or_default(), &label);
-        let lu = z.wide(usize_)?;
-        let lc = z.wide(csize)?;
-        if crc != e.crc32 || lc != e.compressed_size || lu != e.size {
+        // Sizes from the ZIP64 field when all ones, which then holds
+        // exactly those values (uncompressed first).
+        let z = zip64.unwrap_or_default();
+        let mut values = z.chunks_exact(8).map(|v| le64(v, 0));
+        let mut wide = |narrow: u32| {
+            if narrow == u32::MAX {
+                values.next()
+            } else {
+                Some(u64::from(narrow))
+            }
+        };
+        let (lu, lc) = (wide(usize_), wide(csize));
+        let needed = 8 * usize::from(usize_ == u32::MAX) + 8 * usize::from(csize == u32::MAX);
+        if z.len() != needed {
+            return Err(damaged(format!(
+                "the ZIP64 field of {label} does not hold exactly the values its all-ones fields need"
+            )));
+        }
+        if crc != e.crc32 || lc != Some(e.compressed_size) || lu != Some(e.size) {
             return Err(damaged(format!(
                 "the local header of {what} disagrees with the central directory (CRC or sizes)"
             )));
@@ -387,7 +471,7 @@ fn local_entry<R: Read + Seek>(
         return Ok(data_end);
     }
     // Sizes and CRC follow the data; 8-byte sizes when the local header has
-    // a ZIP64 field.
+    // a ZIP64 field (whose content is then not used).
     let wide = zip64.is_some();
     let end = within(
         data_end.checked_add(if wide { 24 } else { 16 }),
@@ -395,17 +479,16 @@ fn local_entry<R: Read + Seek>(
     )?;
     let d = read_at(r, data_end, end - data_end)?;
     let label = format!("the data descriptor of {what}");
-    let mut f = Fields::new(&d, &label);
-    if f.u32()? != DESCRIPTOR_SIG {
+    if le32(&d, 0) != DESCRIPTOR_SIG {
         return Err(damaged(format!(
             "{what} has no data descriptor (with its signature) after its data"
         )));
     }
-    let dcrc = f.u32()?;
+    let dcrc = le32(&d, 4);
     let (dc, du) = if wide {
-        (f.u64()?, f.u64()?)
+        (le64(&d, 8), le64(&d, 16))
     } else {
-        (u64::from(f.u32()?), u64::from(f.u32()?))
+        (u64::from(le32(&d, 8)), u64::from(le32(&d, 12)))
     };
     if dcrc != e.crc32 || dc != e.compressed_size || du != e.size {
         return Err(damaged(format!(
@@ -413,79 +496,6 @@ fn local_entry<R: Read + Seek>(
         )));
     }
     Ok(end)
-}
-
-/// Parses central-directory header `i`.
-fn central_header(f: &mut Fields<'_, '_>, i: u64) -> Result<ZipEntry> {
-    let what = format!("central-directory entry {i}");
-    if f.u32()? != CENTRAL_SIG {
-        return Err(damaged(format!("{what} has a wrong signature")));
-    }
-    let _made_by = f.u16()?;
-    let _needed = f.u16()?;
-    let flags = f.u16()?;
-    let method = f.u16()?;
-    let _time = f.u32()?;
-    let crc32 = f.u32()?;
-    let csize = f.u32()?;
-    let usize_ = f.u32()?;
-    let name_len = usize::from(f.u16()?);
-    let extra_len = usize::from(f.u16()?);
-    let comment_len = usize::from(f.u16()?);
-    let disk = f.u16()?;
-    let _internal = f.u16()?;
-    let _external = f.u32()?;
-    let offset = f.u32()?;
-    let name = f.take(name_len)?.to_vec();
-    let extra = f.take(extra_len)?;
-    f.take(comment_len)?;
-    if flags & FLAG_ENCRYPTED != 0 {
-        return Err(damaged(format!(
-            "{what} uses ZIP encryption, which Coffer never writes"
-        )));
-    }
-    if flags & !ALLOWED_FLAGS != 0 {
-        return Err(damaged(format!(
-            "{what} has general-purpose flags {flags:#06x}, which Coffer never writes"
-        )));
-    }
-    if method != STORED && method != DEFLATED {
-        return Err(damaged(format!(
-            "{what} uses compression method {method}, which Coffer never writes"
-        )));
-    }
-    let zip64 = zip64_field(extra, &what)?;
-    if zip64.is_none() && (usize_ == u32::MAX || csize == u32::MAX || offset == u32::MAX) {
-        return Err(damaged(format!("{what} needs a ZIP64 field it lacks")));
-    }
-    let label = format!("the ZIP64 field of {what}");
-    let mut z = Fields::new(zip64.unwrap_or_default(), &label);
-    let size = z.wide(usize_)?;
-    let compressed_size = z.wide(csize)?;
-    let header_offset = z.wide(offset)?;
-    let disk = if disk == 0xffff {
-        z.u32()?
-    } else {
-        u32::from(disk)
-    };
-    if disk != 0 {
-        return Err(damaged("multi-disk archives are not supported"));
-    }
-    if method == STORED && compressed_size != size {
-        return Err(damaged(format!(
-            "{what} is stored but its compressed and uncompressed sizes differ"
-        )));
-    }
-    Ok(ZipEntry {
-        name,
-        flags,
-        method,
-        crc32,
-        compressed_size,
-        size,
-        header_offset,
-        data_offset: 0,
-    })
 }
 
 /// Reads an entry's uncompressed data: inflates it (or copies it when

@@ -80,11 +80,11 @@ pub fn failure(lang: Lang, f: &Failure) -> String {
         (Lang::En, C::BrowserConstraint) => format!("The browser refused a record because it breaks a uniqueness rule of an index{}.", about("in", "in")),
         (Lang::De, C::BrowserConstraint) => format!("Der Browser hat einen Datensatz abgelehnt, weil er eine Eindeutigkeitsregel eines Index verletzt{}.", about("in", "in")),
         (Lang::En, C::BrowserQuota) => match f.bytes {
-            Some(n) => format!("Not enough storage space: this needs about {} more.", bytes(n)),
+            Some(n) => format!("Not enough storage space: this needs about {}, more than the browser lets this site use now.", bytes(n)),
             None => "Not enough storage space for this site.".into(),
         },
         (Lang::De, C::BrowserQuota) => match f.bytes {
-            Some(n) => format!("Nicht genug Speicherplatz: Es werden etwa {} mehr gebraucht.", bytes(n)),
+            Some(n) => format!("Nicht genug Speicherplatz: Das braucht etwa {}, mehr als der Browser dieser Website derzeit erlaubt.", bytes(n)),
             None => "Nicht genug Speicherplatz für diese Website.".into(),
         },
         (Lang::En, C::BrowserAborted) => "The browser aborted the operation; nothing was written.".into(),

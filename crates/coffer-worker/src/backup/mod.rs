@@ -18,7 +18,7 @@ use web_sys::{Blob, IdbDatabase};
 use self::reader::Reading;
 use self::sink::StoreSink;
 use self::snapshot::{record_generators, Snapshot};
-use crate::browser::blobio::{BlobParts, BlobSpool};
+use crate::browser::blobio::{spool_failure, BlobParts, BlobSpool};
 use crate::browser::encoder::PageEncoder;
 use crate::browser::idb;
 use crate::error::{AppError, AppResult};
@@ -123,6 +123,26 @@ async fn read_database(
 /// page's localStorage (an array of `[key, value]`), sent when the
 /// selection names it.
 pub async fn backup(
+    req: &Backup,
+    local: &wasm_bindgen::JsValue,
+    rep: &Reporter,
+) -> AppResult<(BackupDone, Blob)> {
+    spool_failure();
+    let r = write_backup(req, local, rep).await;
+    // A spool that could not keep its data makes any error a lack of space.
+    match (r, spool_failure()) {
+        (Err(e), Some(spooled)) => Err(AppError(Box::new(
+            coffer_protocol::Failure::new(
+                ErrorCode::BrowserQuota,
+                format!("not enough space for the backup's temporary data ({spooled} bytes spooled): {e}"),
+            )
+            .with_bytes(spooled),
+        ))),
+        (r, _) => r,
+    }
+}
+
+async fn write_backup(
     req: &Backup,
     local: &wasm_bindgen::JsValue,
     rep: &Reporter,

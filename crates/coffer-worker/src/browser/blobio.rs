@@ -175,6 +175,46 @@ pub fn download_url(blob: &Blob) -> AppResult<String> {
     Ok(url)
 }
 
+thread_local! {
+    /// Tests: spool Blobs fail once this many bytes are spooled.
+    static SPOOL_LIMIT: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+    /// Bytes a spool that failed had spooled (taken by [`spool_failure`]).
+    static SPOOL_FAILED: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes spool Blobs fail once `limit` bytes are spooled, as when the
+/// browser has no room left for Blob data (tests; `None` lifts it).
+pub fn limit_spool(limit: Option<u64>) {
+    SPOOL_LIMIT.with(|l| l.set(limit));
+}
+
+/// Whether a spool failed to keep its data since the last call, and how
+/// many bytes it held then.
+pub fn spool_failure() -> Option<u64> {
+    SPOOL_FAILED.with(std::cell::Cell::take)
+}
+
+fn spool_failed(spooled: u64, e: AppError) -> io::Error {
+    SPOOL_FAILED.with(|f| f.set(Some(spooled)));
+    io::Error::other(format!(
+        "the backup's temporary data could not be kept: {}",
+        e.0.message
+    ))
+}
+
+/// A spool Blob of `bytes` (`spooled` bytes are in the spool before them).
+fn spool_blob(bytes: &[u8], spooled: u64) -> io::Result<Blob> {
+    let limit = SPOOL_LIMIT.with(std::cell::Cell::get);
+    if limit.is_some_and(|l| spooled + bytes.len() as u64 > l) {
+        let e = AppError::new(
+            ErrorCode::BrowserQuota,
+            "QuotaExceededError: no room for Blob data",
+        );
+        return Err(spool_failed(spooled, e));
+    }
+    blob_from_bytes(bytes, "").map_err(|e| spool_failed(spooled, e))
+}
+
 /// Bytes of spooled chunks packed into one `Blob` by [`BlobSpool`].
 pub const SPOOL_BLOB_SIZE: usize = 4 << 20;
 
@@ -196,6 +236,8 @@ struct ChunkAt {
 /// when its last chunk has been taken.
 pub struct BlobSpool {
     blob_size: usize,
+    /// Bytes put so far.
+    spooled: u64,
     blobs: Vec<Option<Blob>>,
     /// Chunks of each `Blob` not yet taken.
     live: Vec<usize>,
@@ -218,6 +260,7 @@ impl BlobSpool {
     pub fn new(blob_size: usize) -> Self {
         BlobSpool {
             blob_size,
+            spooled: 0,
             blobs: Vec::new(),
             live: Vec::new(),
             pending: Vec::new(),
@@ -236,7 +279,7 @@ impl BlobSpool {
         if self.pending_live == 0 {
             return Ok(());
         }
-        let b = blob_from_bytes(&self.pending, "").map_err(|e| io::Error::other(e.0.message))?;
+        let b = spool_blob(&self.pending, self.spooled)?;
         self.blobs.push(Some(b));
         self.live.push(self.pending_live);
         self.pending.clear();
@@ -252,7 +295,7 @@ impl BlobSpool {
                 .get(index)
                 .and_then(Option::as_ref)
                 .ok_or_else(|| io::Error::other(format!("spool blob {index} is gone")))?;
-            let bytes = read_blob_bytes(blob).map_err(|e| io::Error::other(e.0.message))?;
+            let bytes = read_blob_bytes(blob).map_err(|e| spool_failed(self.spooled, e))?;
             self.cache = Some((index, bytes));
         }
         Ok(self
@@ -275,7 +318,7 @@ impl Spool for BlobSpool {
         };
         if self.pending_live == 0 && chunk.len() >= self.blob_size {
             // Big enough for a Blob of its own: no copy into `pending`.
-            let b = blob_from_bytes(&chunk, "").map_err(|e| io::Error::other(e.0.message))?;
+            let b = spool_blob(&chunk, self.spooled)?;
             self.blobs.push(Some(b));
             self.live.push(1);
         } else {
@@ -286,6 +329,7 @@ impl Spool for BlobSpool {
             self.pending_live += 1;
         }
         self.chunks.push(Some(at));
+        self.spooled += chunk.len() as u64;
         Ok(self.chunks.len() - 1)
     }
 

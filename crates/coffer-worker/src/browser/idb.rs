@@ -293,6 +293,20 @@ pub async fn finish_open(request: &IdbOpenDbRequest) -> AppResult<()> {
         .map_err(|e| AppError::js("the restore transaction failed", e))
 }
 
+/// Like [`finish_open`] for an upgrade that did work in `tx`: when it
+/// fails, the transaction's own error says why (e.g. a
+/// `QuotaExceededError` that aborted it), not the open request's
+/// `AbortError`.
+pub async fn finish_upgrade(request: &IdbOpenDbRequest, tx: &IdbTransaction) -> AppResult<()> {
+    match finish_open(request).await {
+        Ok(()) => Ok(()),
+        Err(e) => match tx.error() {
+            Some(cause) => Err(AppError::js("the restore transaction failed", cause.into())),
+            None => Err(e),
+        },
+    }
+}
+
 /// Names of every database of the origin.
 pub async fn database_names() -> AppResult<Vec<(String, u64)>> {
     let f = factory()?;

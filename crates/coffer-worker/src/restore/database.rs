@@ -153,7 +153,7 @@ async fn restore_by_upgrade(t: &mut Target<'_>, live: Vec<(String, Option<u64>)>
     };
     match work.await {
         Ok(()) => {
-            idb::finish_open(&request).await?;
+            idb::finish_upgrade(&request, &tx).await?;
             db.close();
             Ok(())
         }

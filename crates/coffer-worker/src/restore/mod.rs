@@ -235,17 +235,19 @@ pub async fn inspect(file: Blob, req: &Inspect, rep: &Reporter) -> AppResult<Pre
     Ok(p)
 }
 
-/// Not enough space: `needed` bytes, `free` available.
-fn quota_failure(needed: u64, free: u64) -> AppError {
-    let short = needed.saturating_sub(free).max(1);
+/// Not enough space: the restore needs `needed` bytes; the browser said
+/// `free` were available (its estimate can be coarse, or fake in private
+/// windows, so the failure names what the restore needs).
+fn quota_failure(needed: u64, free: Option<u64>) -> AppError {
+    let said = free.map_or_else(String::new, |f| {
+        format!(", the browser estimated {f} available")
+    });
     AppError(Box::new(
         coffer_protocol::Failure::new(
             ErrorCode::BrowserQuota,
-            format!(
-                "not enough storage space: the restore needs {needed} bytes, {free} are available"
-            ),
+            format!("not enough storage space: the restore needs {needed} bytes{said}"),
         )
-        .with_bytes(short),
+        .with_bytes(needed),
     ))
 }
 
@@ -341,7 +343,7 @@ pub async fn restore(
         + parts_plan.bytes(o.reader.manifest());
     let available = storage::available().await;
     if let Some(free) = available.filter(|&free| free < needed) {
-        return Err(quota_failure(needed, free));
+        return Err(quota_failure(needed, Some(free)));
     }
     let mut progress = ProgressInfo::default();
     let mut to_register = Vec::new();
@@ -381,8 +383,10 @@ pub async fn restore(
         if let Err(e) = restore_database(&mut t, ev).await {
             journal.end().await?;
             if e.code() == ErrorCode::BrowserQuota {
-                let free = storage::available().await.or(available).unwrap_or(0);
-                return Err(quota_failure(needed, free));
+                return Err(quota_failure(
+                    needed,
+                    storage::available().await.or(available),
+                ));
             }
             return Err(e);
         }

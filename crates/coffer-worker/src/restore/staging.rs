@@ -197,7 +197,7 @@ async fn stage(t: &mut Target<'_>, staging: &str, live_version: u64) -> AppResul
             db.close();
             return Err(e);
         }
-        idb::finish_open(&request).await?;
+        idb::finish_upgrade(&request, &tx).await?;
         let copied = copy_kept(&live, &db, &kept).await;
         db.close();
         copied
@@ -352,7 +352,7 @@ async fn rebuild(name: &str, version: u64, staging: &IdbDatabase, rep: &Reporter
         .await;
         return match filled {
             Ok(()) => {
-                idb::finish_open(&request).await?;
+                idb::finish_upgrade(&request, &tx).await?;
                 db.close();
                 Ok(())
             }

@@ -198,3 +198,29 @@ fn zip64_end_record() {
         "damaged-zip"
     );
 }
+
+#[test]
+fn duplicate_names_keep_their_places() {
+    // "b" renamed "a" in its local and directory headers: the directory is
+    // read in order with both entries (the names step reports the repeat).
+    let a = archive();
+    let d = ZipDirectory::read(&mut IoCursor::new(&a), a.len() as u64, 100).unwrap();
+    let mut b = a.clone();
+    b[d.entries[1].header_offset as usize + 30] = b'a';
+    let c1 = d.cd_offset as usize + 46 + 1;
+    b[c1 + 46] = b'a';
+    let d = ZipDirectory::read(&mut IoCursor::new(&b), b.len() as u64, 100).unwrap();
+    let names: Vec<&[u8]> = d.entries.iter().map(|e| e.name.as_slice()).collect();
+    assert_eq!(names, [b"a", b"a"]);
+    assert_eq!(d.entries[1].size, 5);
+}
+
+#[test]
+fn disk_number_must_be_zero() {
+    let a = archive();
+    let d = ZipDirectory::read(&mut IoCursor::new(&a), a.len() as u64, 100).unwrap();
+    let mut b = a.clone();
+    let c0 = d.cd_offset as usize;
+    b[c0 + 34..c0 + 36].copy_from_slice(&[0xff, 0xff]);
+    assert_eq!(code(&b), "damaged-zip");
+}
