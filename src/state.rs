@@ -185,11 +185,16 @@ impl SelectionState {
             .iter()
             .filter(|(_, _, on)| *on)
             .map(|(d, s, _)| format!("{d} / {s}"))
-            .chain(self.parts.iter().filter(|(_, on)| *on).map(|(p, _)| match p {
-                PartItem::LocalStorage => lang.part_label(Part::LocalStorage).to_owned(),
-                PartItem::Opfs => lang.part_label(Part::Opfs).to_owned(),
-                PartItem::Cache(c) => format!("{} / {c}", lang.part_label(Part::Caches)),
-            }))
+            .chain(
+                self.parts
+                    .iter()
+                    .filter(|(_, on)| *on)
+                    .map(|(p, _)| match p {
+                        PartItem::LocalStorage => lang.part_label(Part::LocalStorage).to_owned(),
+                        PartItem::Opfs => lang.part_label(Part::Opfs).to_owned(),
+                        PartItem::Cache(c) => format!("{} / {c}", lang.part_label(Part::Caches)),
+                    }),
+            )
             .collect()
     }
 }
@@ -532,7 +537,11 @@ mod tests {
         assert!(f.selection.is_part_on(&PartItem::Cache("v1".into())));
         f.selection.set_db("a", false);
         f.selection.set_db("b", false);
-        for p in [PartItem::LocalStorage, PartItem::Opfs, PartItem::Cache("v1".into())] {
+        for p in [
+            PartItem::LocalStorage,
+            PartItem::Opfs,
+            PartItem::Cache("v1".into()),
+        ] {
             f.selection.set_part(&p, false);
         }
         assert!(!f.can_restore(false));

@@ -219,13 +219,14 @@ pub async fn backup(
                 on_progress,
             )
             .await?;
+        let skipped = done.skipped().len() as u64;
         Ok(BackupFile {
             blob: att.file.ok_or_else(|| missing("backup file"))?,
             url: att.url,
+            skipped,
             file_name: done.file_name,
             records: done.records,
             bytes: done.bytes,
-            skipped: done.skipped().len() as u64,
             parts: done.parts,
         })
     })

@@ -115,10 +115,7 @@ pub fn replace_all(items: &JsValue) -> Result<u64, Failure> {
     let items = Array::from(items);
     let old = read_all()?;
     if let Err(e) = set_all(&s, &items) {
-        let f = failure(
-            "cannot restore localStorage; it was left as it was",
-            &e,
-        );
+        let f = failure("cannot restore localStorage; it was left as it was", &e);
         if let Err(again) = set_all(&s, &old) {
             return Err(failure(
                 "cannot restore localStorage, nor put its old items back",

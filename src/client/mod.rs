@@ -15,9 +15,11 @@
 //!   failures into `Error`s with a `code`.
 
 pub mod api;
-pub mod local;
 mod engine;
 pub mod js;
+pub mod local;
 
 pub use coffer_protocol::Failure;
-pub use engine::{Attached, Attachments, EngineClient, HookOp, Hooks, Observer, Progress, WORKER_URL};
+pub use engine::{
+    Attached, Attachments, EngineClient, HookOp, Hooks, Observer, Progress, WORKER_URL,
+};

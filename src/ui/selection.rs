@@ -139,7 +139,11 @@ pub fn PartsSelection(
             rows.push(row(
                 PartItem::Opfs,
                 l.part_label(Part::Opfs).to_owned(),
-                format!("{} · {}", l.files_in_folders(o.files, o.directories), strings::bytes(o.bytes)),
+                format!(
+                    "{} · {}",
+                    l.files_in_folders(o.files, o.directories),
+                    strings::bytes(o.bytes)
+                ),
             ));
         }
         for c in p.caches.iter().flatten() {

@@ -51,12 +51,15 @@ fn parts(v: &JsValue) -> Result<Option<Vec<Part>>, Failure> {
     names
         .iter()
         .map(|n| {
-            Part::ALL.into_iter().find(|p| p.as_str() == n).ok_or_else(|| {
-                Failure::new(
-                    ErrorCode::BadArgument,
-                    format!("unknown part {n:?} (use local-storage, opfs or caches)"),
-                )
-            })
+            Part::ALL
+                .into_iter()
+                .find(|p| p.as_str() == n)
+                .ok_or_else(|| {
+                    Failure::new(
+                        ErrorCode::BadArgument,
+                        format!("unknown part {n:?} (use local-storage, opfs or caches)"),
+                    )
+                })
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)

@@ -220,6 +220,7 @@ async fn a_backup_whose_spool_cannot_be_written_fails_with_a_quota_error() {
     limit_spool(Some(1 << 20));
     let r = backup::backup(
         &backup_req(select("t-spool", &["bin"])),
+        &JsValue::UNDEFINED,
         &Reporter::silent(),
     )
     .await;

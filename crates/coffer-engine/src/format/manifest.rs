@@ -100,13 +100,25 @@ pub struct ManifestJson {
     /// The databases.
     pub databases: Vec<DatabaseManifest>,
     /// The origin's localStorage (version 2).
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub local_storage: Option<LocalStorageManifest>,
     /// The origin private file system (version 2).
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub opfs: Option<OpfsManifest>,
     /// Cache Storage (version 2).
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub caches: Option<Vec<CacheManifest>>,
 }
 

@@ -101,15 +101,17 @@ fn in_use(files: &[(String, String)], restore: bool) -> AppError {
     .about(list)
 }
 
-/// Locks every file of `files`, waiting a little for handles being
-/// released; the ones that stay in use are returned with why.
+/// Locks every file of `files`, waiting a little (at most
+/// `RELEASE_WAIT_MS` in all) for handles being released; the ones that
+/// stay in use are returned with why.
 async fn lock_all(
     files: &[(String, JsValue)],
 ) -> AppResult<(Vec<SyncHandle>, Vec<(String, String)>)> {
     let mut locked = Vec::with_capacity(files.len());
     let mut busy = Vec::new();
+    // One wait for all files: handles being released go together.
+    let mut waited = 0;
     for (path, h) in files {
-        let mut waited = 0;
         loop {
             match SyncHandle::open(h).await {
                 Ok(s) => {
@@ -204,6 +206,26 @@ fn intent(step: &str) -> JsValue {
 /// The path of `path`'s parent and its name.
 fn split(path: &str) -> (&str, &str) {
     path.rsplit_once('/').unwrap_or(("", path))
+}
+
+/// Fails with `files-in-use` when another context holds a live file open,
+/// so a restore can refuse before it writes anything (the swap checks
+/// again, in case a file was opened since).
+pub async fn check_free() -> AppResult<()> {
+    if !opfs::available() {
+        return Ok(());
+    }
+    let root = opfs::root().await?;
+    let (_, live) = opfs::walk(&root)
+        .await
+        .map_err(fs_err("cannot list the origin private file system"))?;
+    let (locked, busy) = lock_all(&live).await?;
+    drop(locked);
+    if busy.is_empty() {
+        Ok(())
+    } else {
+        Err(in_use(&busy, true))
+    }
 }
 
 /// Restores the backup's tree (see the module docs); returns the files

@@ -345,6 +345,11 @@ pub async fn restore(
     if let Some(free) = available.filter(|&free| free < needed) {
         return Err(quota_failure(needed, Some(free)));
     }
+    // Files another context holds open cannot be replaced: say so before
+    // anything is written.
+    if parts_plan.opfs {
+        crate::parts::opfs::check_free().await?;
+    }
     let mut progress = ProgressInfo::default();
     let mut to_register = Vec::new();
     for (di, ss) in &plan {
@@ -398,7 +403,7 @@ pub async fn restore(
         match crate::parts::restore(&mut reader, &parts_plan, rep, &mut progress).await {
             Ok(r) => r,
             Err(e) if e.code() == ErrorCode::BrowserQuota => {
-                let free = storage::available().await.or(available).unwrap_or(0);
+                let free = storage::available().await.or(available);
                 return Err(quota_failure(needed, free));
             }
             Err(e) => return Err(e),
