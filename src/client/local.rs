@@ -62,7 +62,7 @@ pub fn read_all() -> Result<Array, Failure> {
         if k.is_null() {
             continue;
         }
-        let v = call(&s, "getItem", &[k.clone()]).map_err(fail)?;
+        let v = call(&s, "getItem", std::slice::from_ref(&k)).map_err(fail)?;
         out.push(&[k, v].iter().collect::<Array>());
     }
     Ok(out)

@@ -373,10 +373,13 @@ fn rehash_part(e: &mut [(String, Vec<u8>)], name: &str) {
     remac(e);
 }
 
+/// A change to a manifest.
+type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+
 #[test]
 fn malformed_part_manifests_are_refused_with_their_codes() {
     use serde_json::json;
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut serde_json::Value)>, &str)> = vec![
+    let cases: Vec<(&str, Edit, &str)> = vec![
         (
             "version 1 with parts",
             Box::new(|m| m["format_version"] = 1.into()),

@@ -1101,10 +1101,11 @@ fn parts_with_entry(name: &str, bytes: Vec<u8>, rehash: bool) -> Vec<u8> {
     zip_of(&e)
 }
 
+/// Makes a file vector: file, section, description, bytes, outcome.
+type MakeVector<'a> = &'a dyn Fn(&str, &'static str, &'static str, Vec<u8>, Outcome) -> FileVector;
+
 /// The whole-file vectors of §3.5's parts.
-fn parts_vectors(
-    v: &dyn Fn(&str, &'static str, &'static str, Vec<u8>, Outcome) -> FileVector,
-) -> Vec<FileVector> {
+fn parts_vectors(v: MakeVector<'_>) -> Vec<FileVector> {
     use Outcome::*;
     let mut out = Vec::new();
     let ok = zip_of(&parts_entries());

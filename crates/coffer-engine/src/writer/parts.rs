@@ -39,11 +39,15 @@ struct CacheState {
     skipped: Vec<SkippedResponse>,
 }
 
+/// The OPFS tree added so far: its directories, and its files with their
+/// entries.
+type OpfsState = (BTreeSet<String>, Vec<(String, ClosedEntry)>);
+
 /// The parts added to a writer so far.
 #[derive(Default)]
 pub(super) struct PartsState {
     local_storage: Option<(ClosedEntry, u64)>,
-    opfs: Option<(BTreeSet<String>, Vec<(String, ClosedEntry)>)>,
+    opfs: Option<OpfsState>,
     caches: Option<Vec<CacheState>>,
 }
 

@@ -111,7 +111,7 @@ async fn entries(cache: &JsValue) -> AppResult<Vec<Cached>> {
         .map_err(fail("cannot list a cache"))?;
     let mut out = Vec::new();
     for request in Array::from(&reqs).iter() {
-        let response = call_await(cache, "match", &[request.clone()])
+        let response = call_await(cache, "match", std::slice::from_ref(&request))
             .await
             .map_err(fail("cannot read a cached response"))?;
         if !response.is_undefined() {
