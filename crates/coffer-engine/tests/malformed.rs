@@ -237,7 +237,7 @@ fn lying_manifest_hash() {
 #[test]
 fn unknown_format_version() {
     let mut e = entries(&plain_backup());
-    edit_manifest(&mut e, |m| m["format_version"] = 2.into());
+    edit_manifest(&mut e, |m| m["format_version"] = 3.into());
     assert_eq!(verify_code(&build(&e), None), "unsupported-version");
 }
 

@@ -64,7 +64,7 @@ pub fn run(ctx: &Ctx, args: &VerifyArgs, out: &mut dyn Write) -> Result<(), CliE
         if parts.skipped_responses > 0 {
             outln!(
                 out,
-                "  caches: {} could not be backed up (opaque) and are listed only",
+                "  caches: not in the backup (opaque, unreadable), listed only: {}",
                 count(parts.skipped_responses, "response")
             );
         }
