@@ -387,6 +387,8 @@ class Doc:
     def rehash(self, names=None):
         by = {e["name"]: e["data"] for e in self.data}
         for info in self.entry_infos():
+            if not isinstance(info, dict) or not isinstance(info.get("entry"), str):
+                continue
             nm = info["entry"].encode()
             if nm in by and (names is None or nm in names):
                 info["size"] = len(by[nm])
