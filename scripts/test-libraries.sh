@@ -6,7 +6,8 @@
 # 127.0.0.1 (tests/e2e/libraries-serve.mjs) and runs
 # tests/e2e/libraries.spec.mjs headless in /usr/bin/chromium. Exits non-zero
 # on any failure and ends with one line: "libraries: N passed, M failed"
-# (", K skipped" after it while the SQLite/OPFS test waits for OPFS backup).
+# (", K skipped" after it if a test is skipped). The server's port is
+# LIBRARIES_PORT (default 8140).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"

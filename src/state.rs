@@ -3,14 +3,41 @@
 //! and key prompts, checking, preview, confirmation).
 
 use coffer_protocol::{
-    DbInfo, ErrorCode, Failure, Lang, Phase, Preview, ProgressInfo, SelectedDb, Selection,
+    DbInfo, ErrorCode, Failure, Lang, Part, PartsInfo, Phase, Preview, ProgressInfo, SelectedDb,
+    SelectedParts, Selection,
 };
 
-/// Which stores of which databases are ticked.
+/// One part beyond IndexedDB that can be ticked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PartItem {
+    /// All of localStorage.
+    LocalStorage,
+    /// The whole OPFS tree.
+    Opfs,
+    /// One cache of Cache Storage.
+    Cache(String),
+}
+
+impl PartItem {
+    /// Its accessible name in `lang`: what its checkbox does.
+    pub fn label(&self, lang: Lang, restore: bool) -> String {
+        match self {
+            PartItem::LocalStorage => lang.select_part(restore, Part::LocalStorage),
+            PartItem::Opfs => lang.select_part(restore, Part::Opfs),
+            PartItem::Cache(c) => lang.select_cache(restore, c),
+        }
+    }
+}
+
+/// Which stores of which databases, and which parts beyond IndexedDB,
+/// are ticked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SelectionState {
     /// `(database, store, ticked)` in display order.
     pub items: Vec<(String, String, bool)>,
+    /// `(part, ticked)` in display order: localStorage, the file system,
+    /// each cache.
+    pub parts: Vec<(PartItem, bool)>,
 }
 
 impl SelectionState {
@@ -25,19 +52,54 @@ impl SelectionState {
                         .map(move |s| (d.name.clone(), s.name.clone(), true))
                 })
                 .collect(),
+            parts: Vec::new(),
         }
     }
 
-    /// Keeps the ticks of `self` for stores still present in `dbs`; new
-    /// stores start ticked.
-    pub fn refreshed(&self, dbs: &[DbInfo]) -> Self {
-        let mut next = Self::all(dbs);
+    /// The same with every part present in `parts` ticked too.
+    pub fn with_parts(mut self, parts: &PartsInfo) -> Self {
+        self.parts.clear();
+        if parts.local_storage.is_some() {
+            self.parts.push((PartItem::LocalStorage, true));
+        }
+        if parts.opfs.is_some() {
+            self.parts.push((PartItem::Opfs, true));
+        }
+        for c in parts.caches.iter().flatten() {
+            self.parts.push((PartItem::Cache(c.name.clone()), true));
+        }
+        self
+    }
+
+    /// Keeps the ticks of `self` for stores and parts still present in
+    /// `dbs` and `parts`; new ones start ticked.
+    pub fn refreshed(&self, dbs: &[DbInfo], parts: &PartsInfo) -> Self {
+        let mut next = Self::all(dbs).with_parts(parts);
         for (d, s, on) in &mut next.items {
             if let Some((_, _, old)) = self.items.iter().find(|(od, os, _)| od == d && os == s) {
                 *on = *old;
             }
         }
+        for (p, on) in &mut next.parts {
+            if let Some((_, old)) = self.parts.iter().find(|(op, _)| op == p) {
+                *on = *old;
+            }
+        }
         next
+    }
+
+    /// Whether a part is ticked.
+    pub fn is_part_on(&self, item: &PartItem) -> bool {
+        self.parts.iter().any(|(p, on)| p == item && *on)
+    }
+
+    /// Ticks or unticks a part.
+    pub fn set_part(&mut self, item: &PartItem, on: bool) {
+        for (p, o) in &mut self.parts {
+            if p == item {
+                *o = on;
+            }
+        }
     }
 
     /// Whether a store is ticked.
@@ -96,20 +158,43 @@ impl SelectionState {
                 }),
             }
         }
-        Selection { databases: out }
+        let mut parts = SelectedParts::default();
+        for (p, on) in &self.parts {
+            match (p, on) {
+                (_, false) => {}
+                (PartItem::LocalStorage, true) => parts.local_storage = true,
+                (PartItem::Opfs, true) => parts.opfs = true,
+                (PartItem::Cache(c), true) => parts.caches.push(c.clone()),
+            }
+        }
+        Selection {
+            databases: out,
+            parts,
+        }
     }
 
     /// Whether nothing is ticked.
     pub fn is_empty(&self) -> bool {
-        !self.items.iter().any(|(_, _, on)| *on)
+        !self.items.iter().any(|(_, _, on)| *on) && !self.parts.iter().any(|(_, on)| *on)
     }
 
-    /// The ticked stores as `database / store`.
-    pub fn ticked(&self) -> Vec<String> {
+    /// The ticked stores as `database / store`, then the ticked parts by
+    /// name, in `lang`.
+    pub fn ticked(&self, lang: Lang) -> Vec<String> {
         self.items
             .iter()
             .filter(|(_, _, on)| *on)
             .map(|(d, s, _)| format!("{d} / {s}"))
+            .chain(
+                self.parts
+                    .iter()
+                    .filter(|(_, on)| *on)
+                    .map(|(p, _)| match p {
+                        PartItem::LocalStorage => lang.part_label(Part::LocalStorage).to_owned(),
+                        PartItem::Opfs => lang.part_label(Part::Opfs).to_owned(),
+                        PartItem::Cache(c) => format!("{} / {c}", lang.part_label(Part::Caches)),
+                    }),
+            )
             .collect()
     }
 }
@@ -233,7 +318,7 @@ impl RestoreFlow {
     pub fn checked(&mut self, p: Preview) {
         self.checking = false;
         self.trusted = false;
-        self.selection = SelectionState::all(&p.databases);
+        self.selection = SelectionState::all(&p.databases).with_parts(&p.parts);
         if !p.key_ok {
             self.need_key = Some(p.backup_key_id.clone().unwrap_or_default());
         }
@@ -349,7 +434,7 @@ mod tests {
         assert!(sel.contains("a", "x"));
         assert!(!sel.contains("a", "y"));
         assert_eq!(sel.databases.len(), 1);
-        assert_eq!(s.ticked(), ["a / x"]);
+        assert_eq!(s.ticked(Lang::En), ["a / x"]);
         s.set_db("a", false);
         assert!(s.is_empty());
     }
@@ -363,9 +448,54 @@ mod tests {
             name: "new".into(),
             ..StoreInfo::default()
         });
-        let r = s.refreshed(&more);
+        let r = s.refreshed(&more, &PartsInfo::default());
         assert!(!r.is_on("a", "x"));
         assert!(r.is_on("b", "new"));
+    }
+
+    fn parts() -> PartsInfo {
+        use coffer_protocol::{CacheInfo, LocalStorageInfo, OpfsInfo};
+        PartsInfo {
+            local_storage: Some(LocalStorageInfo { items: 2, bytes: 8 }),
+            opfs: Some(OpfsInfo::default()),
+            caches: Some(vec![CacheInfo {
+                name: "v1".into(),
+                ..CacheInfo::default()
+            }]),
+        }
+    }
+
+    #[test]
+    fn parts_are_chosen_like_stores() {
+        let mut s = SelectionState::all(&dbs()).with_parts(&parts());
+        assert!(s.is_part_on(&PartItem::Opfs));
+        let sel = s.selection();
+        assert!(sel.parts.local_storage && sel.parts.opfs);
+        assert_eq!(sel.parts.caches, ["v1"]);
+        s.set_part(&PartItem::Opfs, false);
+        s.set_part(&PartItem::Cache("v1".into()), false);
+        let sel = s.selection();
+        assert!(!sel.parts.opfs && sel.parts.caches.is_empty() && sel.parts.local_storage);
+        assert_eq!(
+            s.ticked(Lang::En)[3..],
+            ["Local storage (localStorage)".to_owned()]
+        );
+        assert_eq!(
+            s.ticked(Lang::De)[3..],
+            ["Lokaler Speicher (localStorage)".to_owned()]
+        );
+        // Only parts ticked is not nothing; a refresh keeps their ticks.
+        s.set_db("a", false);
+        s.set_db("b", false);
+        assert!(!s.is_empty());
+        let r = s.refreshed(&dbs(), &parts());
+        assert!(!r.is_part_on(&PartItem::Opfs) && r.is_part_on(&PartItem::LocalStorage));
+        s.set_part(&PartItem::LocalStorage, false);
+        assert!(s.is_empty());
+        assert_eq!(
+            PartItem::Cache("v1".into()).label(Lang::En, true),
+            "Restore cache v1"
+        );
     }
 
     #[test]
@@ -417,6 +547,7 @@ mod tests {
             databases: dbs(),
             key_ok,
             backup_key_id: Some("k1".into()),
+            parts: parts(),
             ..Preview::default()
         }
     }
@@ -447,8 +578,16 @@ mod tests {
         f.checked(preview(true));
         assert!(f.need_key.is_none());
         assert!(f.can_restore(false) && !f.can_restore(true));
+        assert!(f.selection.is_part_on(&PartItem::Cache("v1".into())));
         f.selection.set_db("a", false);
         f.selection.set_db("b", false);
+        for p in [
+            PartItem::LocalStorage,
+            PartItem::Opfs,
+            PartItem::Cache("v1".into()),
+        ] {
+            f.selection.set_part(&p, false);
+        }
         assert!(!f.can_restore(false));
         f.selection.set_db("b", true);
         f.confirming = true;

@@ -6,13 +6,14 @@
 
 use coffer_protocol as p;
 use coffer_protocol::{
-    DbInfo, ErrorCode, Failure, KeyFileInput, KeyReplaced, KeySource, OverviewData, Preview,
+    ErrorCode, Failure, KeyFileInput, KeyReplaced, KeySource, OverviewData, Part, Preview,
     Restored, Scope, Selection, Timing,
 };
 use wasm_bindgen::JsValue;
 use web_sys::Blob;
 
-use super::engine::{Attached, Attachments, EngineClient, Progress};
+use super::engine::{Attached, Attachments, EngineClient, HookOp, Progress};
+use super::local;
 
 /// A result of the API.
 pub type ApiResult<T> = Result<T, Failure>;
@@ -35,7 +36,8 @@ fn missing(what: &str) -> Failure {
     )
 }
 
-/// The origin's databases that `scope` allows, and the current key id.
+/// The origin's databases and other storage that `scope` allows, and the
+/// current key id. localStorage is counted here, on the page.
 pub async fn overview(engine: &EngineClient, scope: &Scope) -> ApiResult<OverviewData> {
     let r = engine
         .call(
@@ -46,8 +48,106 @@ pub async fn overview(engine: &EngineClient, scope: &Scope) -> ApiResult<Overvie
             no_progress,
         )
         .await
-        .map(|(o, _)| o);
+        .map(|(mut o, _)| {
+            if scope.allows_part(Part::LocalStorage) {
+                o.parts.local_storage = local::info();
+            }
+            o
+        });
     report(engine, r, |o| engine.observe(|ob| ob.overview(o)))
+}
+
+/// What a hook hears: `{operation, parts, databases}` (and `ok` after).
+fn hook_detail(op: HookOp, selection: &Selection) -> JsValue {
+    let o = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| {
+        let _ = js_sys::Reflect::set(&o, &k.into(), &v);
+    };
+    set(
+        "operation",
+        match op {
+            HookOp::Backup => "backup",
+            HookOp::Restore => "restore",
+        }
+        .into(),
+    );
+    let parts: js_sys::Array = selection
+        .parts
+        .parts()
+        .iter()
+        .map(|p| JsValue::from_str(p.as_str()))
+        .collect();
+    set("parts", parts.into());
+    let dbs: js_sys::Array = selection
+        .databases
+        .iter()
+        .filter(|d| !d.stores.is_empty())
+        .map(|d| JsValue::from_str(&d.name))
+        .collect();
+    set("databases", dbs.into());
+    o.into()
+}
+
+/// Runs the host app's hook before (or after) an operation. A `before`
+/// hook that throws or rejects fails the operation (`hook-failed`);
+/// an `after` hook's failure is only logged.
+async fn run_hook(
+    engine: &EngineClient,
+    op: HookOp,
+    before: bool,
+    detail: &JsValue,
+) -> ApiResult<()> {
+    let Some(h) = engine.hooks() else {
+        return Ok(());
+    };
+    let name = match (op, before) {
+        (HookOp::Backup, true) => "beforeBackup",
+        (HookOp::Backup, false) => "afterBackup",
+        (HookOp::Restore, true) => "beforeRestore",
+        (HookOp::Restore, false) => "afterRestore",
+    };
+    let promise = if before {
+        h.before(op, detail)
+    } else {
+        h.after(op, detail)
+    };
+    let Some(promise) = promise else {
+        return Ok(());
+    };
+    match wasm_bindgen_futures::JsFuture::from(promise).await {
+        Ok(_) => Ok(()),
+        Err(e) if before => {
+            let why = js_sys::Reflect::get(&e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .or_else(|| e.as_string())
+                .unwrap_or_default();
+            Err(Failure::new(
+                ErrorCode::HookFailed,
+                format!("the host app's {name} hook failed: {why}"),
+            )
+            .about(name))
+        }
+        Err(e) => {
+            web_sys::console::warn_2(&format!("Coffer: the {name} hook failed").into(), &e);
+            Ok(())
+        }
+    }
+}
+
+/// Runs `f` between the host app's `before` and `after` hooks.
+async fn hooked<T>(
+    engine: &EngineClient,
+    op: HookOp,
+    selection: &Selection,
+    f: impl std::future::Future<Output = ApiResult<T>>,
+) -> ApiResult<T> {
+    let detail = hook_detail(op, selection);
+    run_hook(engine, op, true, &detail).await?;
+    let r = f.await;
+    let _ = js_sys::Reflect::set(&detail, &"ok".into(), &r.is_ok().into());
+    let _ = run_hook(engine, op, false, &detail).await;
+    r
 }
 
 /// What to back up.
@@ -76,21 +176,33 @@ pub struct BackupFile {
     pub records: u64,
     /// Size in bytes.
     pub bytes: u64,
+    /// Cached responses that could not be read (opaque) and are not in it.
+    pub skipped: u64,
+    /// What it holds beyond IndexedDB.
+    pub parts: p::PartsInfo,
 }
 
-/// Backs up `opts.selection`.
+/// Backs up `opts.selection`, between the host app's `beforeBackup` and
+/// `afterBackup` hooks.
 pub async fn backup(
     engine: &EngineClient,
     opts: BackupOptions,
     on_progress: impl FnMut(Progress) + 'static,
 ) -> ApiResult<BackupFile> {
-    let r = async {
-        if opts.selection.databases.iter().all(|d| d.stores.is_empty()) {
+    let selection = opts.selection.clone();
+    let r = hooked(engine, HookOp::Backup, &selection, async {
+        if opts.selection.is_empty() {
             return Err(Failure::new(
                 ErrorCode::NothingSelected,
-                "there is no data to back up (no database with stores is selected)",
+                "there is no data to back up (no database with stores and no other storage is selected)",
             ));
         }
+        // localStorage lives on this thread: it travels with the request.
+        let value = if opts.selection.parts.local_storage {
+            Some(local::read_all()?.into())
+        } else {
+            None
+        };
         let (done, att) = engine
             .call(
                 p::Backup {
@@ -101,18 +213,24 @@ pub async fn backup(
                     download: opts.download,
                     lock_with_key: false,
                 },
-                Attachments::default(),
+                Attachments {
+                    value,
+                    ..Attachments::default()
+                },
                 on_progress,
             )
             .await?;
+        let skipped = done.skipped().len() as u64;
         Ok(BackupFile {
             blob: att.file.ok_or_else(|| missing("backup file"))?,
             url: att.url,
+            skipped,
             file_name: done.file_name,
             records: done.records,
             bytes: done.bytes,
+            parts: done.parts,
         })
-    }
+    })
     .await;
     report(engine, r, |b| engine.observe(|o| o.backup_done(b)))
 }
@@ -174,8 +292,11 @@ pub async fn inspect(
 
 /// Restores `selection` (within `scope`) from `file`: the worker validates
 /// it again (unless it just did), then replaces those stores, one
-/// transaction per database. An unauthenticated backup is restored only
-/// with `unlock.accept_unauthenticated`.
+/// transaction per database, and the selected parts (each all or
+/// nothing); localStorage last, here on the page, all or nothing (the old
+/// items are put back if a write fails). An unauthenticated backup is
+/// restored only with `unlock.accept_unauthenticated`. Runs between the
+/// host app's `beforeRestore` and `afterRestore` hooks.
 pub async fn restore(
     engine: &EngineClient,
     file: &Blob,
@@ -184,36 +305,47 @@ pub async fn restore(
     unlock: &UnlockOptions,
     on_progress: impl FnMut(Progress) + 'static,
 ) -> ApiResult<Restored> {
-    let r = engine
-        .call(
-            p::Restore {
-                selection,
-                scope: scope.clone(),
-                passphrase: unlock.passphrase.clone(),
-                key_file: unlock.key_file.clone(),
-                accept_unauthenticated: unlock.accept_unauthenticated,
-            },
-            Attachments::file(file.clone()),
-            on_progress,
-        )
-        .await
-        .map(|(o, _)| o);
+    let sel = selection.clone();
+    let r = hooked(engine, HookOp::Restore, &sel, async {
+        let (mut done, att) = engine
+            .call(
+                p::Restore {
+                    selection,
+                    scope: scope.clone(),
+                    passphrase: unlock.passphrase.clone(),
+                    key_file: unlock.key_file.clone(),
+                    accept_unauthenticated: unlock.accept_unauthenticated,
+                },
+                Attachments::file(file.clone()),
+                on_progress,
+            )
+            .await?;
+        if done.parts.local_storage.is_some() {
+            done.parts.local_storage = Some(local::replace_all(&att.value)?);
+        }
+        Ok(done)
+    })
+    .await;
     report(engine, r, |x| engine.observe(|o| o.restored(x)))
 }
 
 /// Validates `file`, then restores every store of the databases it holds
-/// that `scope` allows (and `only` names, when given).
+/// that `scope` allows (and `only` names, when given) and every part it
+/// holds that the scope allows (and `only_parts` names, when given; none
+/// when only `only` is given).
 pub async fn restore_all(
     engine: &EngineClient,
     file: &Blob,
     scope: &Scope,
     unlock: &UnlockOptions,
     only: Option<&[String]>,
+    only_parts: Option<&[Part]>,
     on_progress: impl FnMut(Progress) + Clone + 'static,
 ) -> ApiResult<Restored> {
     let preview = inspect(engine, file, scope, unlock, on_progress.clone()).await?;
-    let selection = Selection::everything(&preview.databases, scope, only);
-    if selection.databases.is_empty() {
+    let selection =
+        Selection::everything(&preview.databases, &preview.parts, scope, only, only_parts);
+    if selection.is_empty() {
         let f = Failure::new(
             ErrorCode::NothingSelected,
             "the backup holds none of the selected databases",
@@ -225,19 +357,21 @@ pub async fn restore_all(
 }
 
 /// Backs up every store of the databases `scope` allows (and `only`
-/// names, when given).
+/// names, when given) and every part the scope allows (and `only_parts`
+/// names, when given; none when only `only` is given).
 pub async fn backup_all(
     engine: &EngineClient,
     scope: &Scope,
     only: Option<&[String]>,
+    only_parts: Option<&[Part]>,
     passphrase: Option<String>,
     on_progress: impl FnMut(Progress) + 'static,
 ) -> ApiResult<BackupFile> {
-    let dbs: Vec<DbInfo> = overview(engine, scope).await?.databases;
+    let o = overview(engine, scope).await?;
     backup(
         engine,
         BackupOptions {
-            selection: Selection::everything(&dbs, scope, only),
+            selection: Selection::everything(&o.databases, &o.parts, scope, only, only_parts),
             scope: scope.clone(),
             passphrase,
             download: false,
@@ -494,7 +628,12 @@ pub async fn auto_run(
                 now_ms: js_sys::Date::now(),
                 force,
             },
-            Attachments::default(),
+            // localStorage lives on this thread: it travels with the
+            // request (a page without one backs up the rest).
+            Attachments {
+                value: local::read_all().ok().map(Into::into),
+                ..Attachments::default()
+            },
             on_progress,
         )
         .await

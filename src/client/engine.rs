@@ -43,6 +43,32 @@ pub trait Observer {
     fn failed(&self, _failure: &Failure) {}
 }
 
+/// Which operation a host app's hook is told about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookOp {
+    /// A backup.
+    Backup,
+    /// A restore.
+    Restore,
+}
+
+/// Lets the host app prepare its data around a backup or restore (the
+/// element's `beforeBackup`/`afterBackup`/`beforeRestore`/`afterRestore`):
+/// an app that holds OPFS files open (SQLite's sahpool VFS) releases them
+/// before, and takes them back after. A returned promise is awaited; a
+/// `before` hook that rejects fails the operation (`hook-failed`) before
+/// anything is read or written.
+pub trait Hooks {
+    /// Before the operation; `detail` is `{operation, parts, databases}`.
+    fn before(&self, _op: HookOp, _detail: &JsValue) -> Option<js_sys::Promise> {
+        None
+    }
+    /// After it, whether it succeeded or not (`detail.ok` says).
+    fn after(&self, _op: HookOp, _detail: &JsValue) -> Option<js_sys::Promise> {
+        None
+    }
+}
+
 /// What came with an outcome besides its JSON.
 #[derive(Clone, Default)]
 pub struct Attached {
@@ -97,6 +123,7 @@ struct Inner {
     pending: HashMap<u32, Handler>,
     instances: Vec<u32>,
     observer: Option<Rc<dyn Observer>>,
+    hooks: Option<Rc<dyn Hooks>>,
     closed: bool,
     _onmessage: Option<Closure<dyn FnMut(MessageEvent)>>,
     _onerror: Option<Closure<dyn FnMut(web_sys::Event)>>,
@@ -122,6 +149,7 @@ impl EngineClient {
                 pending: HashMap::new(),
                 instances: Vec::new(),
                 observer: None,
+                hooks: None,
                 closed: false,
                 _onmessage: None,
                 _onerror: None,
@@ -239,6 +267,16 @@ impl EngineClient {
         self.inner.borrow_mut().observer = Some(observer);
     }
 
+    /// Installs the host app's hooks around backups and restores.
+    pub fn set_hooks(&self, hooks: Rc<dyn Hooks>) {
+        self.inner.borrow_mut().hooks = Some(hooks);
+    }
+
+    /// The host app's hooks, if any.
+    pub fn hooks(&self) -> Option<Rc<dyn Hooks>> {
+        self.inner.borrow().hooks.clone()
+    }
+
     fn send(&self, req: coffer_protocol::Request, attach: Attachments, on: Handler) {
         let mut i = self.inner.borrow_mut();
         if i.closed {
@@ -341,6 +379,7 @@ impl EngineClient {
         self.restart(shut_down());
         let mut i = self.inner.borrow_mut();
         i.observer = None;
+        i.hooks = None;
         i._onmessage = None;
         i._onerror = None;
     }

@@ -17,6 +17,9 @@
 pub mod api;
 mod engine;
 pub mod js;
+pub mod local;
 
 pub use coffer_protocol::Failure;
-pub use engine::{Attached, Attachments, EngineClient, Observer, Progress, WORKER_URL};
+pub use engine::{
+    Attached, Attachments, EngineClient, HookOp, Hooks, Observer, Progress, WORKER_URL,
+};

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::common::ProgressBar;
 use super::common::{download, has_save_picker, pick_save_file, save_to_handle, secret};
-use super::selection::{apply_tick, SelectionList};
+use super::selection::{apply_tick, PartsSelection, SelectionList};
 use super::task::Task;
 use super::use_ctx;
 use crate::client::api::{self, BackupOptions};
@@ -29,9 +29,11 @@ pub fn BackupCard() -> impl IntoView {
     let selection = RwSignal::new(SelectionState::default());
     let databases =
         Signal::derive(move || ctx.overview.get().map(|o| o.databases).unwrap_or_default());
+    let parts = Signal::derive(move || ctx.overview.get().map(|o| o.parts).unwrap_or_default());
     Effect::new(move |_| {
         let dbs = databases.get();
-        selection.update(|s| *s = s.refreshed(&dbs));
+        let p = parts.get();
+        selection.update(|s| *s = s.refreshed(&dbs, &p));
     });
     let lock = RwSignal::new(false);
     let use_picker = RwSignal::new(has_save_picker());
@@ -72,6 +74,7 @@ pub fn BackupCard() -> impl IntoView {
                     file_name: b.file_name,
                     records: b.records,
                     bytes: b.bytes,
+                    skipped: b.skipped,
                 })
             });
     };
@@ -81,6 +84,7 @@ pub fn BackupCard() -> impl IntoView {
             <p>{l.t(strings::BACKUP_TEXT)}</p>
             <p class="risk">{l.t(strings::BACKUP_RISK)}</p>
             <SelectionList databases=databases selection=selection.into() on_tick=Callback::new(move |t| selection.update(|s| apply_tick(s, t))) />
+            <PartsSelection parts=parts selection=selection.into() on_tick=Callback::new(move |(p, on): (crate::state::PartItem, bool)| selection.update(|s| s.set_part(&p, on))) />
             <label>
                 <input type="checkbox" prop:checked=move || lock.get() on:change=move |ev| lock.set(event_target_checked(&ev)) />
                 {l.t("Encrypt the whole backup with a passphrase")}

@@ -1,9 +1,10 @@
 //! The store overview: databases, stores, record counts, sizes and the
 //! "encrypted" mark, plus "Load sample data" on an empty origin.
 
-use coffer_protocol::{strings, Msg};
+use coffer_protocol::{strings, Msg, Part, PartsInfo};
 use leptos::prelude::*;
 
+use super::selection::SkippedList;
 use super::storage::StorageLine;
 use super::task::Task;
 use super::use_ctx;
@@ -32,6 +33,7 @@ pub fn Overview() -> impl IntoView {
                             {l.t("Load sample data")}
                         </button>
                     </div>
+                    <PartsOverview parts=o.parts />
                 }
                 .into_any(),
                 Some(o) => view! {
@@ -77,6 +79,7 @@ pub fn Overview() -> impl IntoView {
                                 .collect_view()}
                         </tbody>
                     </table>
+                    <PartsOverview parts=o.parts />
                     <p class="key-id">
                         {o.key_id.map(|k| l.master_key_id(&k)).unwrap_or_else(|| l.t("No master key yet (one is created on first use).").to_owned())}
                     </p>
@@ -87,4 +90,53 @@ pub fn Overview() -> impl IntoView {
             <super::auto::LastBackupLine />
         </section>
     }
+}
+
+/// The origin's storage beyond IndexedDB: localStorage, the private file
+/// system and each cache, with their figures and the cached responses
+/// that cannot be backed up.
+#[component]
+fn PartsOverview(
+    /// What is present.
+    parts: PartsInfo,
+) -> impl IntoView {
+    let l = use_ctx().lang();
+    (!parts.is_empty()).then(|| {
+        let skipped = parts.skipped().into_iter().cloned().collect::<Vec<_>>();
+        view! {
+            <table class="parts" data-testid="parts-overview">
+                <thead>
+                    <tr>
+                        <th scope="col">{l.t("Other storage")}</th>
+                        <th scope="col">""</th>
+                        <th scope="col" class="num">{l.t("Size")}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {parts.local_storage.map(|ls| view! {
+                        <tr data-testid="part-local-storage">
+                            <td>{l.part_label(Part::LocalStorage)}</td>
+                            <td>{l.items(ls.items)}</td>
+                            <td class="num">{strings::bytes(ls.bytes)}</td>
+                        </tr>
+                    })}
+                    {parts.opfs.map(|o| view! {
+                        <tr data-testid="part-opfs">
+                            <td>{l.part_label(Part::Opfs)}</td>
+                            <td>{l.files_in_folders(o.files, o.directories)}</td>
+                            <td class="num">{strings::bytes(o.bytes)}</td>
+                        </tr>
+                    })}
+                    {parts.caches.unwrap_or_default().into_iter().map(|c| view! {
+                        <tr data-testid=format!("part-cache-{}", c.name)>
+                            <td>{format!("{}: {}", l.part_label(Part::Caches), c.name)}</td>
+                            <td>{l.responses(c.entries)}</td>
+                            <td class="num">{strings::bytes(c.bytes)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <SkippedList skipped=skipped />
+        }
+    })
 }

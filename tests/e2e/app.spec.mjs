@@ -236,6 +236,114 @@ test('backup, wipe and restore round-trips every value, schema and key generator
   expect(await secrets(page)).toEqual(secretsBefore);
 });
 
+// localStorage, the private file system and Cache Storage (issue #14):
+// shown in the overview, chosen with the keyboard like stores, previewed,
+// and restored exactly; an unticked part is left alone.
+async function seedParts(page) {
+  await page.evaluate(async () => {
+    localStorage.clear();
+    localStorage.setItem('theme', 'dark');
+    localStorage.setItem('lone \uD800', 'x\uDC00');
+    localStorage.setItem('', 'empty key');
+    const root = await navigator.storage.getDirectory();
+    for await (const n of root.keys()) await root.removeEntry(n, { recursive: true });
+    const dir = await root.getDirectoryHandle('data', { create: true });
+    await dir.getDirectoryHandle('empty', { create: true });
+    const f = await dir.getFileHandle('app.sqlite3', { create: true });
+    const w = await f.createWritable();
+    const bytes = new Uint8Array(300_000); for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 13) & 255;
+    await w.write(bytes); await w.close();
+    for (const k of await caches.keys()) await caches.delete(k);
+    const c = await caches.open('app-v1');
+    await c.put(location.origin + '/cached.json', new Response('{"v":1}', { status: 200, statusText: 'OK', headers: { 'content-type': 'application/json' } }));
+  });
+}
+
+async function partsState(page) {
+  return await page.evaluate(async () => {
+    const local = Object.keys(localStorage).sort().map((k) => [k, localStorage.getItem(k)]);
+    const files = [];
+    async function walk(d, prefix) {
+      for await (const [n, h] of d.entries()) {
+        if (h.kind === 'directory') { files.push(prefix + n + '/'); await walk(h, prefix + n + '/'); }
+        else { const b = new Uint8Array(await (await h.getFile()).arrayBuffer()); files.push(prefix + n + ':' + b.length + ':' + b.reduce((a, x) => (a * 31 + x) % 1000000007, 0)); }
+      }
+    }
+    await walk(await navigator.storage.getDirectory(), '');
+    const cached = [];
+    for (const name of (await caches.keys()).sort()) {
+      const c = await caches.open(name);
+      for (const r of await c.keys()) {
+        const res = await c.match(r);
+        cached.push([name, new URL(r.url).pathname, res.status, res.statusText, res.headers.get('content-type'), await res.text()]);
+      }
+    }
+    return { local, files: files.sort(), cached };
+  });
+}
+
+test('localStorage, the file system and caches: chosen, previewed and restored exactly', async ({ page }, info) => {
+  await open(page);
+  await loadSample(page);
+  await seedParts(page);
+  await page.evaluate(() => window.coffer.refresh());
+  const overview = page.getByTestId('parts-overview');
+  await expect(overview.getByTestId('part-local-storage')).toContainText('3 items');
+  await expect(overview.getByTestId('part-opfs')).toContainText('1 files in 2 folders');
+  await expect(overview.getByTestId('part-cache-app-v1')).toContainText('1 responses');
+  const before = await partsState(page);
+  expect(before.local).toHaveLength(3);
+
+  // Every part ticked by default; keyboard: focus the box, Space toggles.
+  const opfsBox = page.getByLabel('Back up Private file system (OPFS)');
+  await expect(opfsBox).toBeChecked();
+  await opfsBox.focus();
+  await page.keyboard.press('Space');
+  await expect(opfsBox).not.toBeChecked();
+  await page.keyboard.press('Space');
+  await expect(opfsBox).toBeChecked();
+  await expect(page.getByLabel('Back up Local storage (localStorage)')).toBeChecked();
+  await expect(page.getByLabel('Back up cache app-v1')).toBeChecked();
+  const file = await createBackup(page, info.outputPath('parts.zip'));
+  // The CLI verifies the version 2 backup.
+  const [cmd, args] = cofferCli();
+  expect(execFileSync(cmd, [...args, 'verify', file], { cwd: repo, encoding: 'utf8' }).toLowerCase()).toContain('ok');
+
+  // Everything changes after the backup.
+  await page.evaluate(async () => {
+    localStorage.clear();
+    localStorage.setItem('late', '1');
+    const root = await navigator.storage.getDirectory();
+    await root.removeEntry('data', { recursive: true });
+    const f = await root.getFileHandle('late.txt', { create: true });
+    const w = await f.createWritable(); await w.write('late'); await w.close();
+    await caches.delete('app-v1');
+    await (await caches.open('app-v1')).put(location.origin + '/late', new Response('late'));
+  });
+  const changed = await partsState(page);
+
+  await chooseBackup(page, file);
+  await expect(status(page)).toContainText('Backup checked');
+  const preview = page.getByTestId('preview');
+  await expect(preview.getByTestId('preview-local-storage')).toContainText('replaces all of localStorage');
+  await expect(preview.getByTestId('preview-opfs')).toContainText('1 files in 2 folders');
+  await expect(preview.getByTestId('preview-cache-app-v1')).toContainText('replaces the existing cache');
+  // Leave the caches alone this time.
+  await page.getByLabel('Restore cache app-v1').uncheck();
+  await restoreNow(page);
+  const after = await partsState(page);
+  expect(after.local).toEqual(before.local);
+  expect(after.files).toEqual(before.files);
+  expect(after.cached).toEqual(changed.cached);
+  // A restore of the caches alone brings them back too.
+  await chooseBackup(page, file);
+  await expect(status(page)).toContainText('Backup checked');
+  for (const l of ['Restore Local storage (localStorage)', 'Restore Private file system (OPFS)']) await page.getByLabel(l).uncheck();
+  await page.getByLabel('Restore database coffer-demo').uncheck();
+  await restoreNow(page);
+  expect(await partsState(page)).toEqual(before);
+});
+
 test('drag and drop, store selection: unselected stores are left alone', async ({ page }, info) => {
   await open(page);
   await loadSample(page);

@@ -141,17 +141,30 @@ test('PGlite (idb://): tables, rows, an index, a sequence', async ({ page }) => 
   expect(before.indexes.map((i) => i.indexname)).toEqual(['items_name', 'items_pkey', 'log_pkey']);
 });
 
-// Waits for OPFS backup: Coffer does not back up the origin private file
-// system yet (issue #14, "Beyond IndexedDB"). Today backup() refuses this
-// origin ("there is no data to back up": SQLite keeps nothing in
-// IndexedDB); with the OPFS tree copied aside by hand around the backup and
-// put back around the restore, the test passes. Remove fixme when OPFS
-// backup lands.
-test.fixme('SQLite wasm (opfs-sahpool): tables, rows, an index, autoincrement', async ({ page }) => {
+// SQLite keeps its database in the origin private file system: Coffer
+// backs up and restores the OPFS tree (FORMAT.md §3.5.2). Every step runs in
+// a fresh page, so no pool holds the files during backup and restore; the
+// second test holds them open and releases them through the hooks.
+test('SQLite wasm (opfs-sahpool): tables, rows, an index, autoincrement', async ({ page }) => {
+  test.setTimeout(180_000);
   const { before } = await roundTrips(page, 'sqlite', (phase, worked) => {
     if (phase === 'after wipe') expect(worked.id).toBe(201);
     else expect(worked.id).toBeGreaterThan(200);
   });
   expect(before.notes).toHaveLength(197);
   expect(before.integrity).toEqual([{ integrity_check: 'ok' }]);
+  expect(before.files).toContain('/lib.sqlite3');
+
+  // Files held open: refused, nothing changed; released by the hooks: done.
+  await open(page);
+  const r = await page.evaluate(() => window.libs.sqlite.hooks('sqlite'));
+  expect(r.refused).toBe('files-in-use');
+  expect(r.refusedRestore).toBe('files-in-use');
+  expect(r.unchanged).toBe(true);
+  expect(r.calls).toHaveLength(4);
+  expect(r.calls[0]).toMatch(/^beforeBackup:.*opfs/);
+  expect(r.calls.slice(1)).toEqual(['afterBackup:true', 'beforeRestore', 'afterRestore:true']);
+  expect(r.files).toBeGreaterThan(0);
+  expect(r.restoredFiles).toBe(r.files);
+  expect(r.same).toBe(true);
 });

@@ -794,7 +794,8 @@ class Archive:
                 raise Reject("invalid-manifest", "manifest.json not entry 0")
             if nm == b"manifest.mac" and e.index != 1:
                 raise Reject("invalid-manifest", "manifest.mac not entry 1")
-            if nm not in (b"manifest.json", b"manifest.mac") and parse_data_name(nm) is None:
+            if (nm not in (b"manifest.json", b"manifest.mac") and parse_data_name(nm) is None
+                    and parse_part_name(nm) is None):
                 raise Reject("unsafe-entry-name", repr(nm))
             if nm in seen:
                 raise Reject("duplicate-entry", repr(nm))
@@ -877,12 +878,52 @@ def parse_data_name(nm: bytes):
     return di, si, parts[4], fi
 
 
+def _index(x: str, file: bool):
+    """§3.2 `index` (file=False) or `file` (file=True): decimal digits, <= u32."""
+    if not x or not all("0" <= c <= "9" for c in x):
+        return None
+    if int(x) > U32_MAX:
+        return None
+    return int(x)
+
+
+def parse_part_name(nm: bytes):
+    """§3.2 part-name (version 2, §3.5): parse, re-format, compare."""
+    try:
+        s = nm.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    if s == "local-storage.bin":
+        return ("local",)
+    parts = s.split("/")
+    if len(parts) == 2 and parts[0] == "opfs" and parts[1].endswith(".bin"):
+        f = _index(parts[1][:-4], True)
+        if f is not None and f"opfs/{f:06d}.bin" == s:
+            return ("opfs", f)
+        return None
+    if len(parts) == 3 and parts[0] == "caches" and parts[2].endswith(".bin"):
+        c = _index(parts[1], False)
+        f = _index(parts[2][:-4], True)
+        if c is not None and f is not None and f"caches/{c}/{f:06d}.bin" == s:
+            return ("cache", c, f)
+    return None
+
+
 # ---------------------------------------------------------------------------
 # Manifest (§3.3, §7.1 step 6)
 # ---------------------------------------------------------------------------
 
-TOP = {"format", "format_version", "coffer_version", "created", "key_id", "hash", "databases"}
-TOP_REQ = TOP - {"key_id"}
+PART_MEMBERS = ("local_storage", "opfs", "caches")  # §3.3, version 2 (§3.5)
+TOP = {"format", "format_version", "coffer_version", "created", "key_id", "hash", "databases",
+       *PART_MEMBERS}
+TOP_REQ = TOP - {"key_id", *PART_MEMBERS}
+LOCAL = {"entry", "size", "blake3", "items"}
+OPFS = {"directories", "files"}
+OPFS_FILE = {"path", "entry", "size", "blake3"}
+CACHE = {"name", "entries", "skipped"}
+CACHE_ENTRY = {"url", "method", "request_headers", "status", "status_text", "response_headers",
+               "entry", "size", "blake3"}
+SKIPPED = {"url", "method", "reason"}
 DB = {"name", "version", "stores"}
 STORE = {"schema", "records", "parts", "blobs"}
 SCHEMA = {"name", "key_path", "auto_increment", "key_generator", "indexes", "encrypted"}
@@ -973,7 +1014,180 @@ def check_manifest_schema(doc):
                            "key_generator": kg, "indexes": idxs, "encrypted": sc["encrypted"],
                            "records": s["records"], "parts": ents["parts"], "blobs": ents["blobs"]})
         out["databases"].append({"name": d["name"], "version": d["version"], "stores": stores})
+    # §3.5: each part member absent, or of its type (never null, §3.3)
+    out["present"] = [k for k in PART_MEMBERS if k in top]
+    out["local_storage"] = out["opfs"] = out["caches"] = None
+    if "local_storage" in top:
+        ls = _closed(top["local_storage"], LOCAL, LOCAL, "local_storage")
+        _want(isinstance(ls["entry"], str), "local_storage entry type")
+        _want(is_u64(ls["size"]), "local_storage size type")
+        _want(isinstance(ls["blake3"], str), "local_storage blake3 type")
+        _want(is_u64(ls["items"]), "local_storage items type")
+        out["local_storage"] = ls
+    if "opfs" in top:
+        o = _closed(top["opfs"], OPFS, OPFS, "opfs")
+        _want(isinstance(o["directories"], list) and all(isinstance(x, str) for x in o["directories"]),
+              "opfs directories type")
+        _want(isinstance(o["files"], list), "opfs files type")
+        files = []
+        for f in o["files"]:
+            fd = _closed(f, OPFS_FILE, OPFS_FILE, "opfs file")
+            _want(isinstance(fd["path"], str), "opfs path type")
+            _want(isinstance(fd["entry"], str), "opfs entry type")
+            _want(is_u64(fd["size"]), "opfs size type")
+            _want(isinstance(fd["blake3"], str), "opfs blake3 type")
+            files.append(fd)
+        out["opfs"] = {"directories": o["directories"], "files": files}
+    if "caches" in top:
+        _want(isinstance(top["caches"], list), "caches type")
+        caches = []
+        for c in top["caches"]:
+            cd = _closed(c, CACHE, CACHE, "cache")
+            _want(isinstance(cd["name"], str), "cache name type")
+            _want(isinstance(cd["entries"], list), "cache entries type")
+            _want(isinstance(cd["skipped"], list), "cache skipped type")
+            ents = []
+            for e in cd["entries"]:
+                ed = _closed(e, CACHE_ENTRY, CACHE_ENTRY, "cache entry")
+                for k in ("url", "method", "status_text", "entry", "blake3"):
+                    _want(isinstance(ed[k], str), f"cache entry {k} type")
+                _want(is_u64(ed["status"]), "status type")
+                _want(is_u64(ed["size"]), "cache entry size type")
+                for k in ("request_headers", "response_headers"):
+                    hs = ed[k]
+                    _want(isinstance(hs, list), f"{k} type")
+                    for h in hs:
+                        # a header is [name, value]: exactly two strings
+                        _want(isinstance(h, list) and len(h) == 2 and all(isinstance(x, str) for x in h),
+                              "header type")
+                ents.append(ed)
+            skipped = []
+            for sk in cd["skipped"]:
+                sd = _closed(sk, SKIPPED, SKIPPED, "skipped response")
+                _want(isinstance(sd["url"], str) and isinstance(sd["method"], str), "skipped type")
+                _want(sd["reason"] in ("opaque", "opaqueredirect"), "skipped reason")
+                skipped.append(sd)
+            caches.append({"name": cd["name"], "entries": ents, "skipped": skipped})
+        out["caches"] = caches
     return out
+
+
+# §3.5.2 paths, §3.5.3 requests and responses
+OPFS_STAGING = ".coffer-staging"
+TCHAR = set(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def opfs_path_ok(p: str) -> bool:
+    b = p.encode("utf-8")
+    if not 1 <= len(b) <= 16384:
+        return False
+    comps = p.split("/")
+    if not 1 <= len(comps) <= 128:
+        return False
+    for c in comps:
+        if c in ("", ".", "..") or len(c.encode("utf-8")) > 1024:
+            return False
+        if any(ch == "\\" or ord(ch) <= 0x1F or 0x7F <= ord(ch) <= 0x9F for ch in c):
+            return False
+    return comps[0] != OPFS_STAGING
+
+
+def opfs_parent(p: str):
+    return p.rsplit("/", 1)[0] if "/" in p else None
+
+
+def is_token(s: str, lower: bool) -> bool:
+    return len(s) >= 1 and all(ord(ch) < 128 and ord(ch) in TCHAR and not (lower and "A" <= ch <= "Z")
+                               for ch in s)
+
+
+def url_ok(u: str) -> bool:
+    return ((u.startswith("http://") or u.startswith("https://")) and len(u.encode("utf-8")) <= 65536
+            and all(0x21 <= ord(ch) <= 0x7E for ch in u))
+
+
+def method_ok(m: str) -> bool:
+    return is_token(m, False) and len(m) <= 64
+
+
+def header_value_ok(v: str) -> bool:
+    return (len(v) <= 65536 and all(ord(ch) <= 0xFF and ch not in "\0\r\n" for ch in v)
+            and not v[:1] in (" ", "\t") and not v[-1:] in (" ", "\t"))
+
+
+def status_text_ok(t: str) -> bool:
+    return len(t) <= 65536 and all(ch == "\t" or 0x20 <= ord(ch) <= 0x7E or 0x80 <= ord(ch) <= 0xFF for ch in t)
+
+
+def check_parts(m, listed):
+    """§7.1 steps 6m-6p.  Appends the parts' entries to `listed`."""
+    n_db_entries = len(listed)
+    ls = m["local_storage"]
+    if ls is not None:  # 6m
+        _want(ls["entry"] == "local-storage.bin", "local_storage entry name")
+        _want(is_lower_hex(ls["blake3"], 64), "local_storage blake3 hex")
+        if ls["size"] > MAX_PART_SIZE or ls["size"] > MAX_ENTRY_SIZE:
+            raise Reject("limit-exceeded", "local-storage.bin size")
+        listed.append(ls)
+    o = m["opfs"]
+    if o is not None:  # 6n
+        dirs = set()
+        prev = None
+        for d in o["directories"]:
+            _want(opfs_path_ok(d), "opfs directory path")
+            _want(prev is None or prev < d.encode("utf-8"), "opfs directories order")
+            par = opfs_parent(d)
+            _want(par is None or par in dirs, "opfs directory parent")
+            dirs.add(d)
+            prev = d.encode("utf-8")
+        prev = None
+        for f, fl in enumerate(o["files"]):
+            _want(fl["entry"] == f"opfs/{f:06d}.bin", "opfs entry name")
+            _want(is_lower_hex(fl["blake3"], 64), "opfs blake3 hex")
+            _want(opfs_path_ok(fl["path"]), "opfs file path")
+            _want(prev is None or prev < fl["path"].encode("utf-8"), "opfs files order")
+            _want(fl["path"] not in dirs, "opfs path both file and directory")
+            par = opfs_parent(fl["path"])
+            _want(par is None or par in dirs, "opfs file parent")
+            prev = fl["path"].encode("utf-8")
+            if fl["size"] > MAX_ENTRY_SIZE:
+                raise Reject("limit-exceeded", "opfs file size")
+            listed.append(fl)
+    cs = m["caches"]
+    if cs is not None:  # 6o
+        names = set()
+        for c, cache in enumerate(cs):
+            _want(cache["name"] not in names, "cache name repeated")
+            names.add(cache["name"])
+            for e, en in enumerate(cache["entries"]):
+                _want(en["entry"] == f"caches/{c}/{e:06d}.bin", "cache entry name")
+                _want(is_lower_hex(en["blake3"], 64), "cache blake3 hex")
+                _want(url_ok(en["url"]), "cache url")
+                _want(method_ok(en["method"]), "cache method")
+                for k in ("request_headers", "response_headers"):
+                    hs = en[k]
+                    if len(hs) > 1024:
+                        raise Reject("limit-exceeded", "headers")
+                    seen = set()
+                    for name, value in hs:
+                        _want(is_token(name, True) and len(name) <= 65536, "header name")
+                        _want(name not in seen, "header repeated")
+                        seen.add(name)
+                        _want(header_value_ok(value), "header value")
+                _want(200 <= en["status"] <= 599, "status")
+                _want(status_text_ok(en["status_text"]), "status text")
+                if en["status"] in (204, 205, 304):
+                    _want(en["size"] == 0, "null-body status with a body")
+                if en["size"] > MAX_ENTRY_SIZE:
+                    raise Reject("limit-exceeded", "cache body size")
+                listed.append(en)
+            for sk in cache["skipped"]:
+                _want(url_ok(sk["url"]) and method_ok(sk["method"]), "skipped url/method")
+    if len(listed) > n_db_entries:  # 6p
+        if len(listed) + 2 > MAX_ENTRIES:
+            raise Reject("limit-exceeded", "max_entries (with parts)")
+        if sum(e["size"] for e in listed) > MAX_TOTAL_SIZE:
+            raise Reject("limit-exceeded", "max_total_size (with parts)")
 
 
 def _key_path_ok(kp):
@@ -1001,6 +1215,8 @@ def validate_manifest(raw: bytes):
     if fv not in FORMAT_VERSIONS:  # 6d
         raise Reject("unsupported-version", f"format_version {fv}")
     m = check_manifest_schema(doc)  # 6e
+    if fv == 1 and m["present"]:  # 6e: version 1 has no §3.5 members
+        raise Reject("invalid-manifest", "version 1 with " + ", ".join(m["present"]))
     m["format_version"] = fv
     if m["hash"] != "blake3":  # 6f
         raise Reject("invalid-manifest", "hash")
@@ -1064,7 +1280,18 @@ def validate_manifest(raw: bytes):
     # 6l
     if m["key_id"] is None and any(s["encrypted"] for d in dbs for s in d["stores"]):
         raise Reject("invalid-manifest", "encrypted store without key_id")
+    check_parts(m, listed)  # 6m-6p
     return m
+
+
+def _part_entries(m):
+    """The parts' listed entries in manifest order (§7.1 8a)."""
+    if m["local_storage"] is not None:
+        yield m["local_storage"]
+    if m["opfs"] is not None:
+        yield from m["opfs"]["files"]
+    for c in m["caches"] or []:
+        yield from c["entries"]
 
 
 # ---------------------------------------------------------------------------
@@ -1474,18 +1701,17 @@ def verify_plain(data, key: bytes | None) -> str:
         raise Reject("mac-missing", "key_id but no manifest.mac")
     # 8
     listed_names = set()
-    for d in m["databases"]:
-        for s in d["stores"]:
-            for e in s["parts"] + s["blobs"]:
-                nm = e["entry"].encode("ascii")
-                listed_names.add(nm)
-                ce = z.by_name.get(nm)
-                if ce is None:
-                    raise Reject("missing-entry", e["entry"])
-                if ce.uncomp != e["size"]:
-                    raise Reject("size-mismatch", e["entry"])
-                if over_ratio(ce):
-                    raise Reject("limit-exceeded", "entry compression ratio")
+    db_entries = [e for d in m["databases"] for s in d["stores"] for e in s["parts"] + s["blobs"]]
+    for e in db_entries + list(_part_entries(m)):
+        nm = e["entry"].encode("ascii")
+        listed_names.add(nm)
+        ce = z.by_name.get(nm)
+        if ce is None:
+            raise Reject("missing-entry", e["entry"])
+        if ce.uncomp != e["size"]:
+            raise Reject("size-mismatch", e["entry"])
+        if over_ratio(ce):
+            raise Reject("limit-exceeded", "entry compression ratio")
     # 9
     for ce in z.entries[1:]:
         if ce.name in (b"manifest.mac",):
@@ -1566,6 +1792,30 @@ def verify_plain(data, key: bytes | None) -> str:
                 raise Reject("corrupt-record", "a blob no record referred to")
             for b in s["blobs"]:  # 15
                 read_listed(b)
+    ls = m["local_storage"]
+    if ls is not None:
+        raw = read_listed(ls)  # 16a
+        c = Cursor(raw, 0, len(raw))
+        prev = None
+        n = 0
+        while c.pos < c.end:  # 16b
+            try:
+                k, _ = read_str(c)
+                read_str(c)
+            except Fault as f:
+                raise Reject("corrupt-record", "localStorage: " + f.detail)
+            if prev is not None and not tuple(k) > tuple(prev):
+                raise Reject("corrupt-record", "localStorage keys not ascending")
+            prev = k
+            n += 1
+        if n != ls["items"]:  # 16d
+            raise Reject("record-count-mismatch", "localStorage items")
+    if m["opfs"] is not None:
+        for f in m["opfs"]["files"]:  # 17
+            read_listed(f)
+    for cache in m["caches"] or []:
+        for e in cache["entries"]:  # 18
+            read_listed(e)
     return auth
 
 

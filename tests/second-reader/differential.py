@@ -376,10 +376,19 @@ class Doc:
             for s in d["stores"]:
                 for e in s["parts"] + s["blobs"]:
                     yield e
+        # §3.5 (version 2): the parts' entries
+        if isinstance(self.manifest.get("local_storage"), dict):
+            yield self.manifest["local_storage"]
+        if isinstance(self.manifest.get("opfs"), dict):
+            yield from self.manifest["opfs"].get("files", [])
+        for c in self.manifest.get("caches") or []:
+            yield from c.get("entries", [])
 
     def rehash(self, names=None):
         by = {e["name"]: e["data"] for e in self.data}
         for info in self.entry_infos():
+            if not isinstance(info, dict) or not isinstance(info.get("entry"), str):
+                continue
             nm = info["entry"].encode()
             if nm in by and (names is None or nm in names):
                 info["size"] = len(by[nm])
@@ -567,7 +576,8 @@ class Bases:
         self.backup = doc_from_zip(os.path.join(VEC, "backup.zip"))
         self.restored = doc_from_zip(os.path.join(VEC, "files", "restored.zip"))
         self.unauth = doc_from_zip(os.path.join(VEC, "files", "unauthenticated.zip"))
-        for d in (self.restored, self.unauth):
+        self.parts = doc_from_zip(os.path.join(VEC, "files", "parts.zip"))
+        for d in (self.restored, self.unauth, self.parts):
             d.manifest_method = 0
             for e in d.data:
                 e["method"] = 0
@@ -584,7 +594,7 @@ class Bases:
                         self.vector_files.append((g.read(), kf, v["passphrase"], v["file"]))
 
     def doc(self, rng):
-        return rng.choice([self.backup, self.restored, self.restored, self.unauth]).copy()
+        return rng.choice([self.backup, self.restored, self.restored, self.unauth, self.parts]).copy()
 
 
 # ---- byte-level mutations of rendered archives -----------------------------
@@ -717,7 +727,7 @@ def manifest_mutation(rng, doc):
     ops = [
         ("format", lambda: m.__setitem__("format", rng.choice(["coffer-backup ", "Coffer-backup", "", 1, None]))),
         ("format-missing", lambda: m.pop("format")),
-        ("format_version", lambda: m.__setitem__("format_version", rng.choice([0, 2, 1.0, -1, "1", None, True, 2 ** 64, 2 ** 64 - 1, 1.5]))),
+        ("format_version", lambda: m.__setitem__("format_version", rng.choice([0, 2, 3, 1.0, -1, "1", None, True, 2 ** 64, 2 ** 64 - 1, 1.5]))),
         ("format_version-missing", lambda: m.pop("format_version")),
         ("coffer_version", lambda: m.__setitem__("coffer_version", rng.choice(["", 1, None, "9.9.9"]))),
         ("created", lambda: m.__setitem__("created", rng.choice([
@@ -800,16 +810,16 @@ TEXT_EDITS = [
     ("escaped-format", lambda t: t.replace('"format": "coffer-backup"', '"format": "coffer\\u002dbackup"', 1)),
     ("escaped-member-name", lambda t: t.replace('"hash":', '"h\\u0061sh":', 1)),
     ("lone-surrogate-coffer_version", lambda t: t.replace('"coffer_version": "0.1.0"', '"coffer_version": "\\ud800"', 1)),
-    ("lone-surrogate-v2", lambda t: t.replace('"format_version": 1,', '"format_version": 2,', 1).replace('"coffer_version": "0.1.0"', '"coffer_version": "\\udc00x"', 1)),
+    ("lone-surrogate-v3", lambda t: t.replace('"format_version": 1,', '"format_version": 3,', 1).replace('"coffer_version": "0.1.0"', '"coffer_version": "\\udc00x"', 1)),
     ("surrogate-pair-ok", lambda t: t.replace('"coffer_version": "0.1.0"', '"coffer_version": "\\ud83d\\ude00"', 1)),
-    ("deep-nesting-v2", lambda t: t.replace('"format_version": 1,', '"format_version": 2, "zz": ' + "[" * 200 + "]" * 200 + ",", 1)),
-    ("deep-nesting-100-v2", lambda t: t.replace('"format_version": 1,', '"format_version": 2, "zz": ' + "[" * 100 + "]" * 100 + ",", 1)),
-    ("deep-nesting-130-v2", lambda t: t.replace('"format_version": 1,', '"format_version": 2, "zz": ' + "[" * 130 + "]" * 130 + ",", 1)),
-    ("nan-in-v2", lambda t: t.replace('"format_version": 1,', '"format_version": 2, "zz": NaN,', 1)),
+    ("deep-nesting-v3", lambda t: t.replace('"format_version": 1,', '"format_version": 3, "zz": ' + "[" * 200 + "]" * 200 + ",", 1)),
+    ("deep-nesting-100-v3", lambda t: t.replace('"format_version": 1,', '"format_version": 3, "zz": ' + "[" * 100 + "]" * 100 + ",", 1)),
+    ("deep-nesting-130-v3", lambda t: t.replace('"format_version": 1,', '"format_version": 3, "zz": ' + "[" * 130 + "]" * 130 + ",", 1)),
+    ("nan-in-v3", lambda t: t.replace('"format_version": 1,', '"format_version": 3, "zz": NaN,', 1)),
     ("control-char-in-string", lambda t: t.replace('"0.1.0"', '"0.1\t0"', 1)),
     ("invalid-utf8", lambda t: t.replace('"0.1.0"', '"0.1\udcff0"', 1)),
-    ("unknown-member-v2", lambda t: t.replace('"format_version": 1,', '"format_version": 2, "zz": 1,', 1)),
-    ("missing-member-v2", lambda t: t.replace('"format_version": 1,', '"format_version": 2,', 1).replace('"hash": "blake3",', '', 1)),
+    ("unknown-member-v3", lambda t: t.replace('"format_version": 1,', '"format_version": 3, "zz": 1,', 1)),
+    ("missing-member-v3", lambda t: t.replace('"format_version": 1,', '"format_version": 3,', 1).replace('"hash": "blake3",', '', 1)),
     ("format_version-string-2", lambda t: t.replace('"format_version": 1,', '"format_version": "2",', 1)),
     ("format_version-neg-2", lambda t: t.replace('"format_version": 1,', '"format_version": -2,', 1)),
     ("format_version-2.0", lambda t: t.replace('"format_version": 1,', '"format_version": 2.0,', 1)),
@@ -842,6 +852,104 @@ def gen_manifest(rng, B):
         kind = "manifest:" + "+".join(names)
     data, _ = doc.render()
     return Case(data, random_creds(rng, True), None, kind, desc)
+
+
+# ---- localStorage, OPFS and Cache Storage (§3.5, format version 2) ----------
+
+
+def _ls_items(items):
+    out = b""
+    for k, v in items:
+        for x in (k, v):
+            if any(0xD800 <= ord(c) <= 0xDFFF for c in x):
+                units = x.encode("utf-16-le", "surrogatepass")
+                out += varint(len(units) + 1) + units
+            else:
+                b = x.encode("utf-8")
+                out += varint(2 * len(b)) + b
+    return out
+
+
+PART_PATHS = ["a", "db/x", ".", "..", "a/../b", "a//b", "/a", "a/", "a\\b", "a\x00b", "a\x7fb", "a\x85b",
+              ".coffer-staging", ".coffer-staging/x", "x/.coffer-staging", "é", "e\u0301", "a" * 1024,
+              "a" * 1025, "/".join(["d"] * 128), "/".join(["d"] * 129), "db", "readme.txt", "db/empty",
+              "db/main.sqlite3", "Z", "\ud800"]
+HEADER_NAMES = ["content-type", "Content-Type", "x y", "", "x:y", "etag", "a" * 65537, "é", "x-\u0100"]
+HEADER_VALUES = ["ok", " lead", "trail ", "\t", "a\x00b", "a\rb", "a\nb", "\u00ff", "\u0100", "", "v" * 65537]
+URLS = ["https://example.com/app.js", "http://x", "https://", "ftp://x/y", "data:,x", "https://x/ y", "https://x/é",
+        "HTTPS://x", "https://x/" + "a" * 65536, "https://x/\x7f"]
+METHODS = ["GET", "POST", "get", "", "G T", "M" * 64, "M" * 65, "GET\u00e9"]
+
+
+def parts_mutation(rng, doc):
+    m = doc.manifest
+    ls, op, cs = m["local_storage"], m["opfs"], m["caches"]
+    e0 = cs[0]["entries"][0]
+    by = {e["name"]: e for e in doc.data}
+    choices = [
+        ("ls-items", lambda: ls.__setitem__("items", rng.choice([0, 2, 4, 2 ** 64 - 1, -1, "3", None]))),
+        ("ls-size", lambda: ls.__setitem__("size", rng.choice([0, 2 ** 30, 2 ** 30 + 1, 2 ** 34 + 1, 2 ** 64]))),
+        ("ls-entry", lambda: ls.__setitem__("entry", rng.choice(["local-storage.bin ", "opfs/000000.bin", "localStorage.bin"]))),
+        ("ls-member", lambda: ls.__setitem__(rng.choice(["extra", "records"]), 1)),
+        ("ls-missing", lambda: ls.pop(rng.choice(["entry", "size", "blake3", "items"]))),
+        ("ls-null", lambda: m.__setitem__(rng.choice(["local_storage", "opfs", "caches"]), None)),
+        ("ls-drop", lambda: m.pop(rng.choice(["local_storage", "opfs", "caches"]))),
+        ("version-1", lambda: m.__setitem__("format_version", 1)),
+        ("ls-content", lambda: by[b"local-storage.bin"].__setitem__("data", _ls_items(rng.choice([
+            [("", ""), ("a", "1"), ("theme", "dark")], [("a", "1"), ("", ""), ("theme", "dark")],
+            [("", ""), ("a", "1"), ("a", "2")], [("", ""), ("\ud800", "x"), ("\uffff", "y")],
+            [("", ""), ("\uffff", "y"), ("\ud800", "x")], [("", ""), ("a", "1"), ("theme", "\udc00")]]))
+            + rng.choice([b"", b"", b"\x02", b"\x02a", b"\x04a"]))),
+        ("opfs-dirs", lambda: op.__setitem__("directories", rng.sample(PART_PATHS, rng.randint(0, 4)))),
+        ("opfs-dir", lambda: op["directories"].__setitem__(rng.randrange(2), rng.choice(PART_PATHS))),
+        ("opfs-path", lambda: op["files"][rng.randrange(2)].__setitem__("path", rng.choice(PART_PATHS))),
+        ("opfs-swap", lambda: op.__setitem__("files", op["files"][::-1])),
+        ("opfs-file-size", lambda: op["files"][1].__setitem__("size", rng.choice([0, 5, 7, 2 ** 34 + 1]))),
+        ("opfs-file-entry", lambda: op["files"][1].__setitem__("entry", rng.choice(["opfs/000000.bin", "opfs/000002.bin", "opfs/1.bin"]))),
+        ("opfs-content", lambda: by[b"opfs/000001.bin"].__setitem__("data", rng.choice([b"hellO\n", b"", b"hello\n\n"]))),
+        ("cache-url", lambda: e0.__setitem__("url", rng.choice(URLS))),
+        ("cache-method", lambda: e0.__setitem__("method", rng.choice(METHODS))),
+        ("cache-status", lambda: e0.__setitem__("status", rng.choice([199, 200, 204, 205, 304, 599, 600, 65536, 2 ** 64, 200.0, "200"]))),
+        ("cache-status-text", lambda: e0.__setitem__("status_text", rng.choice(["", "OK", "a\tb", "\x7f", "\u00e9", "\u0100", "a\nb", "x" * 65537]))),
+        ("cache-header", lambda: e0[rng.choice(["request_headers", "response_headers"])].append(
+            [rng.choice(HEADER_NAMES), rng.choice(HEADER_VALUES)])),
+        ("cache-header-shape", lambda: e0["response_headers"].__setitem__(0, rng.choice([["a"], ["a", "b", "c"], ["a", 1], "a: b", None]))),
+        ("cache-headers-many", lambda: e0.__setitem__(rng.choice(["request_headers", "response_headers"]),
+            [[f"x-{i}", "1"] for i in range(rng.choice([1024, 1025]))] + rng.choice([[], [["Bad", "1"]]]))),
+        ("cache-name-dup", lambda: cs.append({"name": cs[0]["name"], "entries": [], "skipped": []})),
+        ("cache-second", lambda: cs.append({"name": rng.choice(["app-v2", "", "\ud800"]), "entries": [], "skipped": []})),
+        ("cache-skipped", lambda: cs[0]["skipped"][0].__setitem__(rng.choice(["url", "method", "reason"]),
+            rng.choice(URLS + METHODS + ["opaque", "opaqueredirect", "cors", None]))),
+        ("cache-body", lambda: by[b"caches/0/000000.bin"].__setitem__("data", rng.choice([b"", b"x", b"console.log('CACHED');\n"]))),
+        ("cache-entry-name", lambda: e0.__setitem__("entry", rng.choice(["caches/0/000001.bin", "caches/1/000000.bin", "caches/00/000000.bin"]))),
+    ]
+    name, fn = rng.choice(choices)
+    fn()
+    return name
+
+
+def gen_parts(rng, B):
+    doc = B.parts.copy()
+    doc.zopts = random_zopts(rng) if rng.random() < 0.2 else {}
+    names = [parts_mutation(rng, doc)]
+    if rng.random() < 0.3:
+        try:
+            names.append(parts_mutation(rng, doc))
+        except (TypeError, KeyError, IndexError, AttributeError, ValueError):
+            pass
+    if rng.random() < 0.7:
+        doc.rehash()
+    if rng.random() < 0.15:
+        doc.data.append({"name": rng.choice([b"opfs/000002.bin", b"caches/0/000001.bin", b"caches/1/000000.bin",
+                                             b"opfs/00000.bin", b"local-storage.bin"]), "data": b"x", "method": 0})
+        names.append("extra-entry")
+    try:
+        doc.manifest_bytes()
+    except UnicodeEncodeError:  # a lone surrogate: written as a \\u escape
+        doc.mtext = (json.dumps(doc.manifest, indent=2, ensure_ascii=True) + "\n").encode()
+    data, _ = doc.render()
+    return Case(data, random_creds(rng, True), None, "parts:" + "+".join(names),
+                f"parts {names}: " + json.dumps(doc.manifest, ensure_ascii=True)[:4000])
 
 
 # ---- record-level rewrites (entries re-hashed) --------------------------------
@@ -1564,8 +1672,8 @@ def fixed_cases2(B):
     d.manifest_method = 8
     out.append(Case(d.render()[0], "master", None, "fixed:ratio:manifest-whitespace", "manifest 1 MiB of spaces"))
     # a ratio fault together with a manifest fault: 5b before 6
-    d.mtext = d.mtext.replace(b'"format_version": 1', b'"format_version": 2')
-    out.append(Case(d.render()[0], "master", None, "fixed:ratio:manifest-whitespace+v2", ""))
+    d.mtext = d.mtext.replace(b'"format_version": 1', b'"format_version": 3')
+    out.append(Case(d.render()[0], "master", None, "fixed:ratio:manifest-whitespace+v3", ""))
     # count limits and their order against schema faults (6e < 6g < 6h)
     for extra in ("none", "unknown-member-last-db", "dup-name", "version-0"):
         d = B.unauth.copy()
@@ -1695,12 +1803,13 @@ def fixed_cases2(B):
         d = B.unauth.copy()
         d.manifest["created"] = t
         out.append(Case(d.render()[0], None, None, f"fixed:created:{t}", ""))
-    # very deep JSON nesting in an unknown member of a version-2 manifest
+    # very deep JSON nesting in an unknown member of a manifest of an
+    # unsupported version (3)
     for depth in (1000, 100000):
         d = B.unauth.copy()
         t = d.manifest_bytes().decode()
-        d.mtext = t.replace('"format_version": 1,', '"format_version": 2, "zz": ' + "[" * depth + "]" * depth + ",", 1).encode()
-        out.append(Case(d.render()[0], None, None, f"fixed:json-depth-{depth}-v2", ""))
+        d.mtext = t.replace('"format_version": 1,', '"format_version": 3, "zz": ' + "[" * depth + "]" * depth + ",", 1).encode()
+        out.append(Case(d.render()[0], None, None, f"fixed:json-depth-{depth}-v3", ""))
     # key files: order of the §2.2 step-6 checks
     with open(os.path.join(VEC, "keyfile-argon2id.json")) as f:
         a2 = json.load(f)
@@ -1754,7 +1863,7 @@ def _exact_size_backup(n):
 GENERATORS = [
     (gen_bitflip, 22), (gen_truncate, 6), (gen_append_insert, 6), (gen_entries, 9), (gen_manifest, 16),
     (gen_records, 18), (gen_sealed, 8), (gen_zipforms, 8), (gen_locked, 10), (gen_vector_flip, 5),
-    (gen_keyfile, 4),
+    (gen_keyfile, 4), (gen_parts, 14),
 ]
 
 

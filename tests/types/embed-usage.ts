@@ -26,6 +26,14 @@ async function usage(file: File, signal: AbortSignal): Promise<void> {
   const keys: IDBValidKey[] = await store.list();
   await coffer.put("app", "tokens", "k", new Uint8Array([1]));
   void [summary, report, replaced, key, id, keys];
+  // The parts beyond IndexedDB and the hooks around a backup.
+  typed.beforeBackup = async (d) => { if (d.parts.includes("opfs")) await Promise.resolve(); };
+  typed.afterBackup = (d) => void d.ok;
+  const parts: Blob = await typed.backup({ databases: [], parts: ["local-storage", "opfs", "caches"] });
+  const files: number | undefined = summary.parts.opfs?.files;
+  const skipped: string[] = (summary.parts.caches ?? []).flatMap((c) => c.skipped.map((s) => s.url));
+  const written: number | undefined = report.parts.opfsFiles;
+  void [parts, files, skipped, written];
 
   // @ts-expect-error lastBackup is read-only
   typed.lastBackup = new Date();
@@ -35,6 +43,8 @@ async function usage(file: File, signal: AbortSignal): Promise<void> {
   await typed.restore();
   // @ts-expect-error inspect takes a Blob, not a string
   await typed.inspect("backup.zip");
+  // @ts-expect-error parts are local-storage, opfs and caches
+  await typed.backup({ parts: ["indexeddb"] });
   // @ts-expect-error openStore needs a database and a store
   await openStore("app");
 }

@@ -20,9 +20,19 @@ export interface CofferOperationOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The origin's storage beyond IndexedDB: `local-storage` (localStorage),
+ * `opfs` (the origin private file system) and `caches` (Cache Storage).
+ * In `include`/`exclude` they are named `@local-storage`, `@opfs`,
+ * `@caches` and `@caches/<name>` (one cache).
+ */
+export type CofferPart = 'local-storage' | 'opfs' | 'caches';
+
 export interface BackupOptions extends CofferOperationOptions {
   /** Only these databases (within the element's include/exclude). Default: all it allows. */
   databases?: string[];
+  /** Only these parts beyond IndexedDB (within include/exclude); `[]` for none. Default: all it allows, or none when `databases` is given. */
+  parts?: CofferPart[];
   /** Lock the whole backup with this passphrase. */
   passphrase?: string;
 }
@@ -39,6 +49,8 @@ export interface UnlockOptions extends CofferOperationOptions {
 export interface RestoreOptions extends UnlockOptions {
   /** Only these databases of the backup (within include/exclude). Default: all it allows. */
   databases?: string[];
+  /** Only these parts of the backup (within include/exclude); `[]` for none. Default: all it allows, or none when `databases` is given. */
+  parts?: CofferPart[];
   /**
    * Restore a backup that proves nothing about who made it (`authentication`
    * is not `verified`: no MAC, or a MAC under a key that is not at hand).
@@ -86,6 +98,31 @@ export interface DatabaseSummary {
   exists: boolean;
 }
 
+/** A cached response that could not be backed up (its status, headers and body are unreadable). */
+export interface SkippedResponse {
+  cache: string;
+  url: string;
+  reason: 'opaque' | 'opaqueredirect';
+}
+
+export interface CacheSummary {
+  name: string;
+  /** Requests with their responses. */
+  entries: number;
+  bytes: number;
+  /** Opaque responses listed, not backed up. */
+  skipped: SkippedResponse[];
+  /** Whether a cache of that name exists here now (restoring replaces it). */
+  exists: boolean;
+}
+
+/** The parts beyond IndexedDB; a member is absent when there is no such part (or it is out of scope). */
+export interface PartsSummary {
+  localStorage?: { items: number; bytes: number };
+  opfs?: { files: number; directories: number; bytes: number };
+  caches?: CacheSummary[];
+}
+
 /** What `inspect()` found in a completely validated backup. */
 export interface BackupSummary {
   /** Creation time, RFC 3339. */
@@ -98,6 +135,8 @@ export interface BackupSummary {
   /** Whether records will be re-sealed to this site's key. */
   reseal: boolean;
   databases: DatabaseSummary[];
+  /** localStorage, the private file system and caches in the backup. */
+  parts: PartsSummary;
   records: number;
   bytes: number;
   /** Whether the backup proves who made it (FORMAT.md §3.4). */
@@ -115,6 +154,8 @@ export interface RestoreReport {
   stores: number;
   records: number;
   resealed: number;
+  /** What was written beyond IndexedDB: items, files, cached responses. */
+  parts: { localStorage?: number; opfsFiles?: number; cacheEntries?: number };
 }
 
 export interface KeyReplaced {
@@ -132,8 +173,26 @@ export interface CofferBackupDone {
   fileName: string;
   records: number;
   bytes: number;
+  /** What the backup holds beyond IndexedDB (skipped opaque responses included). */
+  parts: PartsSummary;
   blob: Blob;
 }
+
+/** What a hook hears. `ok` is set for the `after` hooks. */
+export interface CofferHookDetail {
+  operation: 'backup' | 'restore';
+  parts: CofferPart[];
+  databases: string[];
+  ok?: boolean;
+}
+
+/**
+ * A hook the host app sets as a property of the element; awaited. A
+ * `before` hook that throws or rejects fails the operation (code
+ * `hook-failed`) before anything is read or written; an `after` hook's
+ * failure is only logged.
+ */
+export type CofferHook = (detail: CofferHookDetail) => void | Promise<void>;
 
 export interface CofferErrorDetail {
   code: string;
@@ -162,12 +221,20 @@ export interface CofferStore {
 }
 
 /**
- * `<coffer-backup>`. Attributes: `include`, `exclude` (database names,
- * comma/space separated, trailing `*` = prefix), `encrypted` (`db/store`
- * pairs), `locale`, `theme` (`light` | `dark` | `auto`), `compact`,
- * `worker-url`.
+ * `<coffer-backup>`. Attributes: `include`, `exclude` (database names and
+ * `@local-storage`, `@opfs`, `@caches`, `@caches/<name>`; comma/space
+ * separated, trailing `*` = prefix), `encrypted` (`db/store` pairs),
+ * `locale`, `theme` (`light` | `dark` | `auto`), `compact`, `worker-url`.
  */
 export class CofferBackupElement extends HTMLElement {
+  /** Awaited before every backup: flush and close what the backup must read (e.g. close SQLite's OPFS files). */
+  beforeBackup?: CofferHook;
+  /** Called after every backup (reopen what `beforeBackup` closed). */
+  afterBackup?: CofferHook;
+  /** Awaited before every restore: release the files and caches it replaces. */
+  beforeRestore?: CofferHook;
+  /** Called after every restore. */
+  afterRestore?: CofferHook;
   /** Resolves once the UI shows its first overview. */
   readonly ready: Promise<CofferBackupElement>;
   /** The current master key id (null before the overview has loaded or before any key exists). */

@@ -195,10 +195,14 @@ export class CofferBackupElement extends HTMLElement {
     throw codedError('bad-argument', 'keyFile must be a File, Blob or string');
   }
 
-  /** Creates a backup of the included databases; resolves to a Blob. */
+  /**
+   * Creates a backup of the included databases and other storage
+   * (localStorage, the private file system, caches); resolves to a Blob.
+   * The element's `beforeBackup`/`afterBackup` hooks run around it.
+   */
   backup(options = {}) {
-    const { databases = null, passphrase = null, onProgress = null, signal } = options;
-    return this.#run(signal, (r) => r.backup(databases, passphrase, onProgress));
+    const { databases = null, parts = null, passphrase = null, onProgress = null, signal } = options;
+    return this.#run(signal, (r) => r.backup(databases, parts, passphrase, onProgress));
   }
 
   /** Validates a backup (writes nothing); resolves to its summary. */
@@ -213,10 +217,10 @@ export class CofferBackupElement extends HTMLElement {
   /** Validates and restores a backup; resolves to `{databases, stores, records, resealed}`. */
   async restore(file, options = {}) {
     if (!CofferBackupElement.#blob(file)) return this.#fail('bad-argument', 'restore() needs a File or Blob');
-    const { databases = null, passphrase = null, keyFile = null, keyFilePassphrase = null, allowUnauthenticated = false, onProgress = null, signal } = options;
+    const { databases = null, parts = null, passphrase = null, keyFile = null, keyFilePassphrase = null, allowUnauthenticated = false, onProgress = null, signal } = options;
     const key = await CofferBackupElement.#keyText(keyFile).catch((e) => e);
     if (key instanceof Error) return this.#fail(key.code, key.message);
-    return this.#run(signal, (r) => r.restore(file, databases, passphrase, key, keyFilePassphrase, Boolean(allowUnauthenticated), onProgress));
+    return this.#run(signal, (r) => r.restore(file, databases, parts, passphrase, key, keyFilePassphrase, Boolean(allowUnauthenticated), onProgress));
   }
 
   /** Exports the master key; resolves to the key file (a JSON Blob). */

@@ -16,7 +16,7 @@ use std::rc::{Rc, Weak};
 
 use coffer_app::client::api::{self, BackupFile, ExportedKey};
 use coffer_app::client::js::{set, to_js, ErrorDetail, ProgressDetail};
-use coffer_app::client::{EngineClient, Failure, Observer};
+use coffer_app::client::{EngineClient, Failure, HookOp, Hooks, Observer};
 use coffer_app::ui::{BackupManagement, BackupManagementProps, Ctx};
 use coffer_protocol::{ErrorCode, KeyReplaced, Msg, OverviewData, Phase, ProgressInfo, Restored};
 use js_sys::{Array, Function, Object, Reflect};
@@ -99,6 +99,48 @@ struct BackupDetail<'a> {
     file_name: &'a str,
     records: u64,
     bytes: u64,
+    parts: &'a coffer_protocol::PartsInfo,
+}
+
+/// The host app's hooks: the element's `beforeBackup`, `afterBackup`,
+/// `beforeRestore` and `afterRestore` properties, called with the
+/// operation's detail and awaited.
+struct HostHooks(Weak<Shared>);
+
+impl HostHooks {
+    fn call(&self, name: &str, detail: &JsValue) -> Option<js_sys::Promise> {
+        let s = self.0.upgrade()?;
+        let f: js_sys::Function = js_sys::Reflect::get(&s.host, &name.into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        Some(match f.call1(&s.host, detail) {
+            Ok(v) => js_sys::Promise::resolve(&v),
+            Err(e) => js_sys::Promise::reject(&e),
+        })
+    }
+}
+
+impl Hooks for HostHooks {
+    fn before(&self, op: HookOp, detail: &JsValue) -> Option<js_sys::Promise> {
+        self.call(
+            match op {
+                HookOp::Backup => "beforeBackup",
+                HookOp::Restore => "beforeRestore",
+            },
+            detail,
+        )
+    }
+
+    fn after(&self, op: HookOp, detail: &JsValue) -> Option<js_sys::Promise> {
+        self.call(
+            match op {
+                HookOp::Backup => "afterBackup",
+                HookOp::Restore => "afterRestore",
+            },
+            detail,
+        )
+    }
 }
 
 /// Fires the element's `coffer-*` events.
@@ -138,6 +180,7 @@ impl Observer for Events {
                 file_name: &b.file_name,
                 records: b.records,
                 bytes: b.bytes,
+                parts: &b.parts,
             });
             set(&d, "blob", b.blob.clone());
             dispatch(&s.host, events::BACKUP_DONE, d);
@@ -280,6 +323,7 @@ pub fn mount_in_shadow(host: HtmlElement, config: BackupConfig) -> Result<Embedd
         key_id: RefCell::new(None),
     });
     engine.set_observer(Rc::new(Events(Rc::downgrade(&shared))));
+    engine.set_hooks(Rc::new(HostHooks(Rc::downgrade(&shared))));
     register_encrypted(&shared, encrypted, true);
     Ok(Embedded {
         shared,

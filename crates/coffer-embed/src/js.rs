@@ -11,7 +11,7 @@ use coffer_app::client::api::{self, ApiResult, UnlockOptions};
 use coffer_app::client::js::{error, set, to_js, ProgressDetail};
 use coffer_app::client::{EngineClient, Progress};
 use coffer_embed::{mount_in_shadow, BackupConfig, Embedded, EncryptedStore};
-use coffer_protocol::{KeySource, Msg};
+use coffer_protocol::{ErrorCode, Failure, KeySource, Msg, Part};
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -40,6 +40,29 @@ fn strings(v: &JsValue) -> Option<Vec<String>> {
             .filter_map(|s| s.as_string())
             .collect(),
     )
+}
+
+/// The `parts` option: `local-storage`, `opfs`, `caches` (unknown names
+/// are an error).
+fn parts(v: &JsValue) -> Result<Option<Vec<Part>>, Failure> {
+    let Some(names) = strings(v) else {
+        return Ok(None);
+    };
+    names
+        .iter()
+        .map(|n| {
+            Part::ALL
+                .into_iter()
+                .find(|p| p.as_str() == n)
+                .ok_or_else(|| {
+                    Failure::new(
+                        ErrorCode::BadArgument,
+                        format!("unknown part {n:?} (use local-storage, opfs or caches)"),
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 fn config_from(attrs: &JsValue) -> BackupConfig {
@@ -139,15 +162,26 @@ impl CofferElement {
     pub fn backup(
         &self,
         databases: JsValue,
+        parts_: JsValue,
         passphrase: Option<String>,
         on_progress: JsValue,
     ) -> Promise {
         let engine = self.inner.engine();
         let scope = self.inner.config().scope();
         let only = strings(&databases);
+        let only_parts = parts(&parts_);
         let cb = progress_cb(on_progress);
         self.run(async move {
-            let b = api::backup_all(&engine, &scope, only.as_deref(), passphrase, cb).await?;
+            let only_parts = only_parts?;
+            let b = api::backup_all(
+                &engine,
+                &scope,
+                only.as_deref(),
+                only_parts.as_deref(),
+                passphrase,
+                cb,
+            )
+            .await?;
             set(&b.blob, "name", b.file_name.as_str());
             Ok((
                 b.blob.into(),
@@ -183,6 +217,7 @@ impl CofferElement {
         &self,
         file: Blob,
         databases: JsValue,
+        parts_: JsValue,
         passphrase: Option<String>,
         key_text: Option<String>,
         key_passphrase: Option<String>,
@@ -194,9 +229,20 @@ impl CofferElement {
         let mut unlock = UnlockOptions::new(passphrase, key_text, key_passphrase);
         unlock.accept_unauthenticated = allow_unauthenticated;
         let only = strings(&databases);
+        let only_parts = parts(&parts_);
         let cb = progress_cb(on_progress);
         self.run(async move {
-            let r = api::restore_all(&engine, &file, &scope, &unlock, only.as_deref(), cb).await?;
+            let only_parts = only_parts?;
+            let r = api::restore_all(
+                &engine,
+                &file,
+                &scope,
+                &unlock,
+                only.as_deref(),
+                only_parts.as_deref(),
+                cb,
+            )
+            .await?;
             Ok((to_js(&r), Msg::RestoreByApp { records: r.records }))
         })
     }

@@ -68,11 +68,12 @@ pub use limits::Limits;
 pub use model::{Key, Value};
 pub use progress::Progress;
 pub use reader::{
-    Authentication, BackupReader, Record, RecordValue, StoreScan, Unauthenticated, VerifyReport,
+    Authentication, BackupReader, PartsReport, Record, RecordValue, StoreScan, Unauthenticated,
+    VerifyReport,
 };
 pub use spool::FileSpool;
 pub use spool::{MemorySpool, Spool};
-pub use writer::{BackupSummary, BackupWriter, WriteOptions};
+pub use writer::{BackupSummary, BackupWriter, CacheEntryMeta, PartsSummary, WriteOptions};
 
 /// This crate's version, written into every manifest.
 pub const COFFER_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -30,6 +30,10 @@ use crate::primitives::stream::is_authentication_failure;
 use crate::progress::Progress;
 use crate::writer::manifest_mac;
 
+mod parts;
+
+pub use parts::PartsReport;
+
 /// The value of a record as stored in the backup.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RecordValue {
@@ -120,6 +124,8 @@ pub struct VerifyReport {
     pub key_id: Option<KeyId>,
     /// Whether the backup is authenticated.
     pub authentication: Authentication,
+    /// What it holds beyond IndexedDB.
+    pub parts: PartsReport,
 }
 
 /// An open, structurally valid backup archive.
@@ -211,7 +217,8 @@ impl<R: Read + Seek> BackupReader<R> {
             let known = std::str::from_utf8(&e.name).is_ok()
                 && ((name == MANIFEST && i == 0)
                     || (name == MANIFEST_MAC && i == 1)
-                    || EntryName::parse(&name).is_some());
+                    || EntryName::parse(&name).is_some()
+                    || crate::format::parts::PartEntry::parse(&name).is_some());
             if !known {
                 if name == MANIFEST || name == MANIFEST_MAC {
                     return Err(Error::Manifest(format!(
@@ -274,27 +281,36 @@ impl<R: Read + Seek> BackupReader<R> {
             None => None,
         };
         // 8. Entries: exactly those listed, with the listed sizes.
-        let listed = manifest.entries();
+        // Database entries, then the parts' (FORMAT.md §3.5), in manifest
+        // order.
+        let listed: Vec<(String, u64)> = manifest
+            .entries()
+            .iter()
+            .map(|(n, info)| (n.to_name(), info.size))
+            .chain(
+                manifest
+                    .part_entries()
+                    .iter()
+                    .map(|(n, size, _)| (n.to_name(), *size)),
+            )
+            .collect();
         let expected_count = listed.len() + 1 + usize::from(mac.is_some());
-        for (name, info) in &listed {
-            let n = name.to_name();
-            let &i = index
-                .get(&n)
-                .ok_or_else(|| Error::MissingEntry(n.clone()))?;
+        for (n, size) in &listed {
+            let &i = index.get(n).ok_or_else(|| Error::MissingEntry(n.clone()))?;
             let e = &zip.entries[i];
-            if e.size != info.size {
+            if e.size != *size {
                 return Err(Error::SizeMismatch {
-                    entry: info.entry.clone(),
-                    expected: info.size,
+                    entry: n.clone(),
+                    expected: *size,
                     actual: e.size,
                 });
             }
-            check_ratio(&info.entry, e, &limits)?;
+            check_ratio(n, e, &limits)?;
         }
         // 9. Nothing unlisted.
         if index.len() != expected_count {
             let listed: std::collections::HashSet<String> =
-                listed.iter().map(|(n, _)| n.to_name()).collect();
+                listed.into_iter().map(|(n, _)| n).collect();
             if let Some(e) = zip.entries.iter().enumerate().find_map(|(i, e)| {
                 let n = String::from_utf8_lossy(&e.name);
                 (i > usize::from(mac.is_some()) && !listed.contains(n.as_ref()))
@@ -772,7 +788,18 @@ impl<R: Read + Seek> BackupReader<R> {
             ..VerifyReport::default()
         };
         let mut p = Progress {
-            total_bytes: self.manifest.entries().iter().map(|(_, i)| i.size).sum(),
+            total_bytes: self
+                .manifest
+                .entries()
+                .iter()
+                .map(|(_, i)| i.size)
+                .sum::<u64>()
+                + self
+                    .manifest
+                    .part_entries()
+                    .iter()
+                    .map(|(_, size, _)| size)
+                    .sum::<u64>(),
             total_records: self
                 .manifest
                 .databases()
@@ -840,6 +867,7 @@ impl<R: Read + Seek> BackupReader<R> {
                 }
             }
         }
+        report.parts = self.verify_parts(&mut p, progress)?;
         report.bytes = p.total_bytes;
         report.sealed_opened = key.is_some();
         Ok(report)

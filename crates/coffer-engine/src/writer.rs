@@ -30,6 +30,10 @@ use crate::model::{Binary, BlobRef, DatabaseSchema, Key, Value};
 use crate::progress::Progress;
 use crate::spool::Spool;
 
+mod parts;
+
+pub use parts::{CacheEntryMeta, PartsSummary};
+
 /// Deepest value [`BackupWriter::add_encoded_record`] accepts: what
 /// readers accept by default.
 const MAX_DEPTH: u32 = 256;
@@ -189,6 +193,7 @@ pub struct BackupWriter<S: Spool> {
     /// The lowest format version holding everything added so far
     /// (FORMAT.md §9.1: 2 once a plain record's value needs revision 2).
     format_version: u64,
+    parts: parts::PartsState,
 }
 
 impl<S: Spool> BackupWriter<S> {
@@ -201,6 +206,7 @@ impl<S: Spool> BackupWriter<S> {
             names: HashSet::new(),
             scratch: Vec::new(),
             format_version: 1,
+            parts: parts::PartsState::default(),
         }
     }
 
@@ -555,9 +561,13 @@ impl<S: Spool> BackupWriter<S> {
             .replace_nanosecond(0)
             .map_err(|e| Error::Misuse(e.to_string()))?
             .to_offset(time::UtcOffset::UTC);
-        let manifest = self.build_manifest(created)?;
-        let summary = self.summary(&manifest);
-        let out = self.write_zip(out, &manifest, created, progress)?;
+        let (part_bytes, part_entries) = self.parts.sizes();
+        let built = std::mem::take(&mut self.parts).build();
+        let manifest = self.build_manifest(created, &built)?;
+        let mut summary = self.summary(&manifest);
+        summary.bytes += part_bytes;
+        summary.entries += part_entries;
+        let out = self.write_zip(out, &manifest, created, built.entries, progress)?;
         Ok((out, summary))
     }
 
@@ -575,7 +585,11 @@ impl<S: Spool> BackupWriter<S> {
     }
 
     /// The validated manifest of everything added, created at `created`.
-    fn build_manifest(&self, created: OffsetDateTime) -> Result<Manifest> {
+    fn build_manifest(
+        &self,
+        created: OffsetDateTime,
+        parts: &parts::BuiltParts,
+    ) -> Result<Manifest> {
         let mut databases = Vec::new();
         for (di, d) in self.databases.iter().enumerate() {
             let mut stores = Vec::new();
@@ -615,9 +629,18 @@ impl<S: Spool> BackupWriter<S> {
                 stores,
             });
         }
+        let has_parts =
+            parts.local_storage.is_some() || parts.opfs.is_some() || parts.caches.is_some();
         let json = ManifestJson {
             format: FORMAT_NAME.into(),
-            format_version: self.format_version,
+            // Version 1 unless something needs more: a value of revision 2
+            // (views with their buffers) or a part beyond IndexedDB
+            // (FORMAT.md §9.1).
+            format_version: if has_parts {
+                self.format_version.max(2)
+            } else {
+                self.format_version
+            },
             coffer_version: crate::COFFER_VERSION.into(),
             created: created
                 .format(&Rfc3339)
@@ -625,6 +648,9 @@ impl<S: Spool> BackupWriter<S> {
             key_id: self.options.master_key.as_ref().map(MasterKey::id),
             hash: HASH_NAME.into(),
             databases,
+            local_storage: parts.local_storage.clone(),
+            opfs: parts.opfs.clone(),
+            caches: parts.caches.clone(),
         };
         // What the writer makes must read back; only the size caps, which
         // a reader may raise, are not the writer's business.
@@ -662,6 +688,7 @@ impl<S: Spool> BackupWriter<S> {
         out: W,
         manifest: &Manifest,
         created: OffsetDateTime,
+        part_entries: Vec<(crate::format::parts::PartEntry, ClosedEntry)>,
         progress: &mut dyn FnMut(Progress) -> Result<()>,
     ) -> Result<W> {
         let mut manifest_bytes = serde_json::to_vec_pretty(manifest.json())
@@ -693,7 +720,8 @@ impl<S: Spool> BackupWriter<S> {
                 .flat_map(|d| &d.stores)
                 .flat_map(|s| s.parts.iter().chain(&s.blobs))
                 .map(|e| e.size)
-                .sum(),
+                .sum::<u64>()
+                + part_entries.iter().map(|(_, e)| e.size).sum::<u64>(),
             total_records: self
                 .databases
                 .iter()
@@ -737,6 +765,20 @@ impl<S: Spool> BackupWriter<S> {
                     }
                 }
             }
+        }
+        for (name, entry) in part_entries {
+            write_entry(
+                &mut zip,
+                &mut self.spool,
+                &name.to_name(),
+                entry,
+                &opts,
+                true,
+                &mut |done| {
+                    p.done_bytes += done;
+                    progress(p)
+                },
+            )?;
         }
         progress(p)?;
         Ok(zip.finish().map_err(zip_write_error)?.into_inner())

@@ -1179,6 +1179,337 @@ fn layout(z: &[u8]) -> (Vec<u64>, usize) {
     )
 }
 
+/// `str(key) ‖ str(value)` items of §3.5.1 (UTF-8 form; the strings here
+/// hold no lone surrogates).
+fn items_of(items: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for s in items.iter().flat_map(|(k, v)| [k, v]) {
+        coffer_engine::codec::write_varint(&mut out, 2 * s.len() as u64);
+        out.extend_from_slice(s.as_bytes());
+    }
+    out
+}
+
+const PARTS_LOCAL: &[(&str, &str)] = &[("", ""), ("a", "1"), ("theme", "dark")];
+const PARTS_DB_FILE: &[u8] = b"SQLite format 3\0 (the first bytes of a database)";
+const PARTS_README: &[u8] = b"hello\n";
+const PARTS_BODY: &[u8] = b"console.log('cached');\n";
+
+fn info(entry: &str, bytes: &[u8]) -> serde_json::Value {
+    serde_json::json!({
+        "entry": entry,
+        "size": bytes.len(),
+        "blake3": blake3::hash(bytes).to_hex().to_string(),
+    })
+}
+
+/// `backup.zip` (§10.4) with localStorage, an OPFS tree and one cache
+/// (§3.5): format version 2, every entry stored.
+fn parts_entries() -> Entries {
+    let mut e = base_entries();
+    let local = items_of(PARTS_LOCAL);
+    let mut m = manifest_of(&e);
+    m["format_version"] = 2.into();
+    let mut ls = info("local-storage.bin", &local);
+    ls["items"] = PARTS_LOCAL.len().into();
+    m["local_storage"] = ls;
+    let mut f0 = info("opfs/000000.bin", PARTS_DB_FILE);
+    f0["path"] = "db/main.sqlite3".into();
+    let mut f1 = info("opfs/000001.bin", PARTS_README);
+    f1["path"] = "readme.txt".into();
+    let reorder = |f: serde_json::Value| serde_json::json!({"path": f["path"], "entry": f["entry"], "size": f["size"], "blake3": f["blake3"]});
+    m["opfs"] = serde_json::json!({
+        "directories": ["db", "db/empty"],
+        "files": [reorder(f0), reorder(f1)],
+    });
+    let body = info("caches/0/000000.bin", PARTS_BODY);
+    m["caches"] = serde_json::json!([{
+        "name": "app-v1",
+        "entries": [{
+            "url": "https://example.com/app.js",
+            "method": "GET",
+            "request_headers": [],
+            "status": 200,
+            "status_text": "OK",
+            "response_headers": [["content-type", "text/javascript"], ["etag", "\"7\""]],
+            "entry": body["entry"],
+            "size": body["size"],
+            "blake3": body["blake3"],
+        }],
+        "skipped": [{"url": "https://cdn.example.net/font.woff2", "method": "GET", "reason": "opaque"}],
+    }]);
+    e.push(("local-storage.bin".into(), local));
+    e.push(("opfs/000000.bin".into(), PARTS_DB_FILE.to_vec()));
+    e.push(("opfs/000001.bin".into(), PARTS_README.to_vec()));
+    e.push(("caches/0/000000.bin".into(), PARTS_BODY.to_vec()));
+    set_manifest(&mut e, &m);
+    e
+}
+
+fn parts_edit(f: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let mut e = parts_entries();
+    let mut m = manifest_of(&e);
+    f(&mut m);
+    set_manifest(&mut e, &m);
+    zip_of(&e)
+}
+
+/// The parts backup with entry `name` replaced by `bytes` (its size and
+/// hash in the manifest updated when `rehash`).
+fn parts_with_entry(name: &str, bytes: Vec<u8>, rehash: bool) -> Vec<u8> {
+    let mut e = parts_entries();
+    if rehash {
+        let mut m = manifest_of(&e);
+        let h = blake3::hash(&bytes).to_hex().to_string();
+        let fix = |v: &mut serde_json::Value| {
+            if v["entry"] == name {
+                v["size"] = bytes.len().into();
+                v["blake3"] = h.clone().into();
+            }
+        };
+        fix(&mut m["local_storage"]);
+        for f in m["opfs"]["files"].as_array_mut().expect("files") {
+            fix(f);
+        }
+        for c in m["caches"].as_array_mut().expect("caches") {
+            for en in c["entries"].as_array_mut().expect("entries") {
+                fix(en);
+            }
+        }
+        set_manifest(&mut e, &m);
+    }
+    e.iter_mut().find(|(n, _)| n == name).expect("entry").1 = bytes;
+    zip_of(&e)
+}
+
+/// Makes a file vector: file, section, description, bytes, outcome.
+type MakeVector<'a> = &'a dyn Fn(&str, &'static str, &'static str, Vec<u8>, Outcome) -> FileVector;
+
+/// The whole-file vectors of §3.5's parts.
+fn parts_vectors(v: MakeVector<'_>) -> Vec<FileVector> {
+    use Outcome::*;
+    let mut out = Vec::new();
+    let ok = zip_of(&parts_entries());
+    out.push(v(
+        "parts.zip",
+        "§3.5",
+        "backup.zip with localStorage, an OPFS tree and a cache (format version 2)",
+        ok,
+        Accept("verified"),
+    ));
+    out.push(v(
+        "parts-version-1.bin",
+        "§7.1 6e",
+        "the parts under format_version 1",
+        parts_edit(|m| m["format_version"] = 1.into()),
+        Reject("invalid-manifest"),
+    ));
+    out.push(v(
+        "parts-opfs-null.bin",
+        "§7.1 6e",
+        "\"opfs\": null (absent is the only way to leave a part out)",
+        parts_edit(|m| m["opfs"] = serde_json::Value::Null),
+        Reject("invalid-manifest"),
+    ));
+    out.push(v(
+        "parts-local-storage-part-size.bin",
+        "§7.1 6m",
+        "local-storage.bin larger than max_part_size",
+        parts_edit(|m| m["local_storage"]["size"] = (1u64 << 30 | 1).into()),
+        Reject("limit-exceeded"),
+    ));
+    out.push(v(
+        "parts-opfs-dotdot.bin",
+        "§7.1 6n",
+        "an OPFS file at ../readme.txt",
+        parts_edit(|m| m["opfs"]["files"][1]["path"] = "../readme.txt".into()),
+        Reject("invalid-manifest"),
+    ));
+    out.push(v(
+        "parts-opfs-staging.bin",
+        "§7.1 6n",
+        "an OPFS directory inside .coffer-staging",
+        parts_edit(|m| {
+            m["opfs"]["directories"] = serde_json::json!([".coffer-staging", "db", "db/empty"])
+        }),
+        Reject("invalid-manifest"),
+    ));
+    out.push(v(
+        "parts-opfs-parent.bin",
+        "§7.1 6n",
+        "an OPFS file whose directory is not listed",
+        parts_edit(|m| m["opfs"]["directories"] = serde_json::json!([])),
+        Reject("invalid-manifest"),
+    ));
+    out.push(v(
+        "parts-opfs-order.bin",
+        "§7.1 6n",
+        "OPFS files out of order (with their entries in place)",
+        parts_edit(|m| {
+            let files = m["opfs"]["files"].as_array_mut().expect("files");
+            let (a, b) = (files[0]["path"].clone(), files[1]["path"].clone());
+            files[0]["path"] = b;
+            files[1]["path"] = a;
+        }),
+        Reject("invalid-manifest"),
+    ));
+    out.push(v(
+        "parts-opfs-size-limit.bin",
+        "§7.1 6n",
+        "an OPFS file larger than max_entry_size",
+        parts_edit(|m| m["opfs"]["files"][1]["size"] = (1u64 << 34 | 1).into()),
+        Reject("limit-exceeded"),
+    ));
+    out.push(v(
+        "parts-cache-headers.bin",
+        "§7.1 6o",
+        "1025 response headers (a limit) before an invalid URL",
+        parts_edit(|m| {
+            let e = &mut m["caches"][0]["entries"][0];
+            e["response_headers"] = (0..1025)
+                .map(|i| serde_json::json!([format!("x-{i}"), "1"]))
+                .collect();
+            e["status"] = 600.into();
+        }),
+        Reject("limit-exceeded"),
+    ));
+    out.push(v(
+        "parts-cache-header-upper.bin",
+        "§7.1 6o",
+        "a response header name with an upper-case letter",
+        parts_edit(|m| {
+            m["caches"][0]["entries"][0]["response_headers"][0][0] = "Content-Type".into()
+        }),
+        Reject("invalid-manifest"),
+    ));
+    out.push(v(
+        "parts-cache-204-body.bin",
+        "§7.1 6o",
+        "a 204 response with a body",
+        parts_edit(|m| m["caches"][0]["entries"][0]["status"] = 204.into()),
+        Reject("invalid-manifest"),
+    ));
+    out.push(v(
+        "parts-cache-skipped-url.bin",
+        "§7.1 6o",
+        "a skipped response whose URL is not http(s)",
+        parts_edit(|m| m["caches"][0]["skipped"][0]["url"] = "data:,x".into()),
+        Reject("invalid-manifest"),
+    ));
+    let mut e = parts_entries();
+    e.push(("opfs/000002.bin".into(), b"stray".to_vec()));
+    out.push(v(
+        "parts-opfs-unlisted.bin",
+        "§7.1 9",
+        "an OPFS entry the manifest does not list",
+        zip_of(&e),
+        Reject("unexpected-entry"),
+    ));
+    out.push(v(
+        "parts-local-storage-order.bin",
+        "§7.2 16b",
+        "localStorage keys out of order",
+        parts_with_entry(
+            "local-storage.bin",
+            items_of(&[("a", "1"), ("", ""), ("theme", "dark")]),
+            true,
+        ),
+        Reject("corrupt-record"),
+    ));
+    out.push(v(
+        "parts-local-storage-cut.bin",
+        "§7.2 16b",
+        "a localStorage key without its value",
+        parts_with_entry(
+            "local-storage.bin",
+            {
+                let mut b = items_of(PARTS_LOCAL);
+                b.extend(items_of(&[("z", "")]).iter().take(2));
+                b
+            },
+            true,
+        ),
+        Reject("corrupt-record"),
+    ));
+    out.push(v(
+        "parts-local-storage-count.bin",
+        "§7.2 16d",
+        "localStorage holding one item more than items",
+        parts_with_entry(
+            "local-storage.bin",
+            {
+                let mut b = items_of(PARTS_LOCAL);
+                b.extend(items_of(&[("z", "")]));
+                b
+            },
+            true,
+        ),
+        Reject("record-count-mismatch"),
+    ));
+    out.push(v(
+        "parts-opfs-hash.bin",
+        "§7.2 17",
+        "an OPFS file altered (same size, CRC-32 recomputed)",
+        parts_with_entry("opfs/000001.bin", b"hellO\n".to_vec(), false),
+        Reject("hash-mismatch"),
+    ));
+    out.push(v(
+        "parts-cache-body-hash.bin",
+        "§7.2 18",
+        "a cached body altered (same size, CRC-32 recomputed)",
+        parts_with_entry(
+            "caches/0/000000.bin",
+            b"console.log('CACHED');\n".to_vec(),
+            false,
+        ),
+        Reject("hash-mismatch"),
+    ));
+    out
+}
+
+/// §3.5.1 and §10.9: the localStorage entry, as FORMAT.md prints it.
+#[test]
+fn i_local_storage_items() {
+    use coffer_engine::codec::items::{decode_items, encode_items, sort_items};
+    use coffer_engine::model::JsString;
+    let spec = std::fs::read_to_string(root().join("../../FORMAT.md")).expect("FORMAT.md");
+    let squeezed: String = spec.chars().filter(|c| !c.is_whitespace()).collect();
+    let lone = JsString::from_utf16(vec![0xd800]);
+    let cases: [Vec<(JsString, JsString)>; 2] = [
+        vec![("a".into(), "1".into()), ("".into(), "".into())],
+        vec![(lone.clone(), "x".into()), ("x".into(), lone.clone())],
+    ];
+    for mut items in cases.clone() {
+        sort_items(&mut items).expect("distinct keys");
+        let bytes = encode_items(&items);
+        let back = decode_items(&bytes, 1 << 20).expect("decodes");
+        assert_eq!(back, items);
+    }
+    let mut a = cases[0].clone();
+    sort_items(&mut a).expect("sorted");
+    assert_eq!(hex::encode(encode_items(&a)), "000002610231");
+    assert!(
+        squeezed.contains("000002610231"),
+        "FORMAT.md prints 000002610231"
+    );
+    let mut b = cases[1].clone();
+    sort_items(&mut b).expect("sorted");
+    // "x" (U+0078) sorts before U+D800.
+    let want = "02780300d80300d80278";
+    assert_eq!(hex::encode(encode_items(&b)), want);
+    assert!(squeezed.contains(want), "FORMAT.md prints {want}");
+    assert!(items_of(&[("", ""), ("a", "1")]) == hex::decode("000002610231").expect("hex"));
+    // §10.9 prints the manifest members of files/parts.zip as written.
+    let m = String::from_utf8(parts_entries()[0].1.clone()).expect("manifest text");
+    let start = m.find("  \"local_storage\"").expect("local_storage member");
+    let end = m.rfind("\n}").expect("end");
+    assert!(
+        spec.contains(&m[start..end]),
+        "FORMAT.md §10.9 prints the parts' manifest members:\n{}",
+        &m[start..end]
+    );
+}
+
 fn file_vectors() -> Vec<FileVector> {
     use Outcome::*;
     let key = Some("keyfile-plain.json");
@@ -1398,6 +1729,13 @@ fn file_vectors() -> Vec<FileVector> {
         "format_version 3",
         edit(|m| m["format_version"] = 3.into()),
         Reject("unsupported-version"),
+    ));
+    out.push(v(
+        "manifest-version-2.bin",
+        "§9",
+        "format_version 2 without any member that needs it",
+        edit(|m| m["format_version"] = 2.into()),
+        Accept("verified"),
     ));
     out.push(v(
         "manifest-version-float.bin",
@@ -1953,6 +2291,7 @@ fn file_vectors() -> Vec<FileVector> {
     );
     w.file = "files/locked-wrong-passphrase.bin".into();
     out.push(w);
+    out.extend(parts_vectors(&v));
     out
 }
 

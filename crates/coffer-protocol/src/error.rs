@@ -125,6 +125,13 @@ codes! {
     /// The folder of automatic backups cannot be written (permission
     /// revoked, folder gone).
     FolderUnavailable = "folder-unavailable", Browser;
+    /// Files of the origin private file system are held open (or were
+    /// written to) by the app while Coffer read or replaced them; the
+    /// failure's subject lists them with the reason.
+    FilesInUse = "files-in-use", Browser;
+    /// The host app's `beforeBackup`/`beforeRestore` hook failed; nothing
+    /// was read or written.
+    HookFailed = "hook-failed", BadArgument;
     /// Cancelled by the user, a script or the engine's shutdown.
     Cancelled = "cancelled", Cancelled;
     /// An argument was missing or of the wrong type.

@@ -9,7 +9,10 @@
 //!   type has exactly one outcome type ([`Call`]);
 //! - [`Failure`] and [`ErrorCode`]: typed error codes that survive every
 //!   hop, from the worker to a JavaScript `Error.code`;
-//! - [`Scope`]: which databases an embedding allows (applied by the worker);
+//! - [`Scope`]: which databases and parts an embedding allows (applied by
+//!   the worker, and for localStorage by the page);
+//! - [`parts`]: localStorage, the origin private file system and Cache
+//!   Storage, the parts of an origin's storage beyond IndexedDB;
 //! - [`strings`]: every sentence the UI shows, in English and German, as
 //!   functions of an explicit [`Lang`] (the worker sends reasons and codes,
 //!   never sentences).
@@ -29,6 +32,7 @@ pub mod auto;
 mod error;
 pub mod history;
 pub mod messages;
+pub mod parts;
 mod scope;
 pub mod strings;
 
@@ -36,5 +40,9 @@ pub use auto::{AutoGet, AutoRan, AutoRun, AutoSet, AutoSettings, AutoState};
 pub use error::{ErrorCode, ErrorKind, Failure};
 pub use history::{History, HistoryEntry, HistoryKind, HistoryList, HistoryOutcome};
 pub use messages::*;
+pub use parts::{
+    CacheInfo, LocalStorageInfo, OpfsInfo, Part, PartsInfo, RestoredParts, SelectedParts,
+    SkippedInfo,
+};
 pub use scope::{parse_list, Scope};
 pub use strings::{Lang, Msg};

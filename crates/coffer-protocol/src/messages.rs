@@ -17,10 +17,11 @@ use serde::{Deserialize, Serialize};
 use crate::auto::{AutoGet, AutoRan, AutoRun, AutoSet, AutoState};
 use crate::error::Failure;
 use crate::history::{History, HistoryList};
+use crate::parts::{PartsInfo, RestoredParts, SelectedParts, SkippedInfo};
 use crate::scope::Scope;
 
 /// Version of this protocol; both sides must agree.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Name of Coffer's own IndexedDB database (master key, encrypted-store
 /// registry). It is never part of a backup.
@@ -56,12 +57,16 @@ pub struct FromWorker {
     pub ev: Event,
 }
 
-/// Which stores of which databases an operation covers.
+/// Which stores of which databases, and which parts beyond IndexedDB,
+/// an operation covers.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Selection {
     /// Selected databases, each with its selected stores.
     pub databases: Vec<SelectedDb>,
+    /// Selected parts: localStorage, the OPFS tree, caches.
+    #[serde(default)]
+    pub parts: SelectedParts,
 }
 
 /// One selected database.
@@ -82,10 +87,38 @@ impl Selection {
             .any(|d| d.name == db && d.stores.iter().any(|s| s == store))
     }
 
+    /// Whether nothing is selected.
+    pub fn is_empty(&self) -> bool {
+        self.databases.iter().all(|d| d.stores.is_empty()) && self.parts.is_empty()
+    }
+
     /// Every store of every database in `dbs` that `scope` allows, further
-    /// limited to `only` (database names) when given.
-    pub fn everything(dbs: &[DbInfo], scope: &Scope, only: Option<&[String]>) -> Selection {
+    /// limited to `only` (database names) when given, and every part of
+    /// `parts` that the scope allows, further limited to `only_parts` when
+    /// given (when only `only` is given, no part: a list of databases
+    /// names no part).
+    pub fn everything(
+        dbs: &[DbInfo],
+        parts: &PartsInfo,
+        scope: &Scope,
+        only: Option<&[String]>,
+        only_parts: Option<&[crate::Part]>,
+    ) -> Selection {
+        use crate::Part;
+        let wanted = |part: Part| match only_parts {
+            Some(ps) => ps.contains(&part),
+            None => only.is_none(),
+        } && scope.allows_part(part);
+        let mut p = parts.everything();
+        p.local_storage &= wanted(Part::LocalStorage);
+        p.opfs &= wanted(Part::Opfs);
+        if wanted(Part::Caches) {
+            p.caches.retain(|c| scope.allows_cache(c));
+        } else {
+            p.caches.clear();
+        }
         Selection {
+            parts: p,
             databases: dbs
                 .iter()
                 .filter(|d| scope.allows(&d.name))
@@ -484,13 +517,17 @@ pub struct Measure {
     pub mib: u32,
 }
 
-/// The origin's databases and the current key id.
+/// The origin's databases, its other storage and the current key id.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OverviewData {
     /// Databases of the origin (within the request's scope, never Coffer's
     /// own).
     pub databases: Vec<DbInfo>,
+    /// The OPFS tree and caches (within the scope); localStorage is added
+    /// by the page, which alone can read it.
+    #[serde(default)]
+    pub parts: PartsInfo,
     /// The current master key's id, if one exists.
     pub key_id: Option<String>,
 }
@@ -505,6 +542,16 @@ pub struct BackupDone {
     pub records: u64,
     /// Size of the file in bytes.
     pub bytes: u64,
+    /// What it holds beyond IndexedDB.
+    #[serde(default)]
+    pub parts: PartsInfo,
+}
+
+impl BackupDone {
+    /// Cached responses that could not be backed up (opaque ones).
+    pub fn skipped(&self) -> Vec<&SkippedInfo> {
+        self.parts.skipped()
+    }
 }
 
 /// Whether a backup proves who made it (FORMAT.md §3.4).
@@ -557,6 +604,9 @@ pub struct Preview {
     pub records: u64,
     /// Uncompressed bytes of data.
     pub bytes: u64,
+    /// What the backup holds beyond IndexedDB (within the scope).
+    #[serde(default)]
+    pub parts: PartsInfo,
     /// Whether the backup proves who made it; an unauthenticated one is
     /// restored only with `acceptUnauthenticated`.
     #[serde(default)]
@@ -575,6 +625,11 @@ pub struct Restored {
     pub records: u64,
     /// Records re-sealed to the current key.
     pub resealed: u64,
+    /// What was restored beyond IndexedDB. localStorage items travel to
+    /// the page as the attached `value` (an array of `[key, value]`), and
+    /// the page sets them.
+    #[serde(default)]
+    pub parts: RestoredParts,
 }
 
 /// An exported key file (attached as `file`).
@@ -714,6 +769,11 @@ mod tests {
                         name: "a".into(),
                         stores: vec!["s".into()],
                     }],
+                    parts: SelectedParts {
+                        local_storage: true,
+                        opfs: false,
+                        caches: vec!["v1".into()],
+                    },
                 },
                 scope: Scope {
                     include: vec!["a".into()],
@@ -755,6 +815,11 @@ mod tests {
                 stores: 2,
                 records: 3,
                 resealed: 0,
+                parts: RestoredParts {
+                    local_storage: Some(1),
+                    opfs_files: None,
+                    cache_entries: Some(0),
+                },
             })),
         );
         let waiting = FromWorker::new(
@@ -809,14 +874,58 @@ mod tests {
             exclude: vec!["skip".into()],
         };
         let dbs = vec![db("a", &["x", "y"]), db("skip", &["z"]), db("empty", &[])];
-        let sel = Selection::everything(&dbs, &scope, None);
+        let sel = Selection::everything(&dbs, &PartsInfo::default(), &scope, None, None);
         assert_eq!(sel.databases.len(), 1);
         assert!(sel.contains("a", "x") && sel.contains("a", "y"));
         assert!(!sel.contains("a", "z"));
-        assert!(
-            Selection::everything(&dbs, &scope, Some(&["other".to_owned()]))
-                .databases
-                .is_empty()
-        );
+        assert!(Selection::everything(
+            &dbs,
+            &PartsInfo::default(),
+            &scope,
+            Some(&["other".to_owned()]),
+            None
+        )
+        .databases
+        .is_empty());
+    }
+
+    #[test]
+    fn selection_of_parts_follows_scope_and_the_lists_given() {
+        use crate::{CacheInfo, LocalStorageInfo, OpfsInfo, Part};
+        let parts = PartsInfo {
+            local_storage: Some(LocalStorageInfo::default()),
+            opfs: Some(OpfsInfo::default()),
+            caches: Some(vec![
+                CacheInfo {
+                    name: "v1".into(),
+                    ..CacheInfo::default()
+                },
+                CacheInfo {
+                    name: "big".into(),
+                    ..CacheInfo::default()
+                },
+            ]),
+        };
+        let dbs = vec![db("a", &["x"])];
+        let scope = Scope {
+            include: vec![],
+            exclude: vec!["@caches/big".into()],
+        };
+        let all = Selection::everything(&dbs, &parts, &scope, None, None);
+        assert!(all.parts.local_storage && all.parts.opfs);
+        assert_eq!(all.parts.caches, ["v1"]);
+        // A list of databases alone names no part.
+        let dbs_only = Selection::everything(&dbs, &parts, &scope, Some(&["a".into()]), None);
+        assert!(dbs_only.parts.is_empty() && !dbs_only.is_empty());
+        let opfs = Selection::everything(&dbs, &parts, &scope, Some(&[]), Some(&[Part::Opfs]));
+        assert!(opfs.parts.opfs && !opfs.parts.local_storage && opfs.databases.is_empty());
+        // An embedding that includes its database only gets no part.
+        let app = Scope {
+            include: vec!["a".into()],
+            exclude: vec![],
+        };
+        assert!(Selection::everything(&dbs, &parts, &app, None, None)
+            .parts
+            .is_empty());
     }
 }

@@ -252,9 +252,10 @@ pub async fn write_file(dir: &JsValue, name: &str, blob: &Blob) -> AppResult<()>
     Ok(())
 }
 
-/// Runs an automatic backup if one is due (or `req.force`). Call it
+/// Runs an automatic backup if one is due (or `req.force`); `local` is
+/// the page's localStorage (`[key, value]` pairs) or `undefined`. Call it
 /// holding the Web Lock.
-pub async fn run(req: &AutoRun, rep: &Reporter) -> AppResult<AutoRan> {
+pub async fn run(req: &AutoRun, local: &JsValue, rep: &Reporter) -> AppResult<AutoRan> {
     let s = settings().await?;
     let last = coffer_protocol::history::last_backup_ms(&history::list(None).await?);
     if !req.force && !s.is_due(last, req.now_ms) {
@@ -270,7 +271,7 @@ pub async fn run(req: &AutoRun, rep: &Reporter) -> AppResult<AutoRan> {
         .with(|e| e.destination = Some(dest))
         .started()
         .await;
-    let r = run_in(&s, dir, &name, req.now_ms, rep).await;
+    let r = run_in(&s, dir, &name, req.now_ms, local, rep).await;
     let key_id = keys::current_key().await.ok().map(|k| k.key.id().to_hex());
     pending
         .finish(&r, |e, (ran, dbs, stores): &(AutoRan, Vec<String>, u64)| {
@@ -284,11 +285,27 @@ pub async fn run(req: &AutoRun, rep: &Reporter) -> AppResult<AutoRan> {
     r.map(|(ran, _, _)| ran)
 }
 
+/// Whether `dir` lies in the origin private file system.
+async fn inside_opfs(dir: &JsValue) -> bool {
+    let Ok(root) = crate::browser::opfs::root().await else {
+        return false;
+    };
+    call(
+        "cannot resolve the folder",
+        &root,
+        "resolve",
+        std::slice::from_ref(dir),
+    )
+    .await
+    .is_ok_and(|path| !path.is_null() && !path.is_undefined())
+}
+
 async fn run_in(
     s: &AutoSettings,
     dir: Option<JsValue>,
     name: &str,
     now_ms: f64,
+    local: &JsValue,
     rep: &Reporter,
 ) -> AppResult<(AutoRan, Vec<String>, u64)> {
     let dir = dir.ok_or_else(|| {
@@ -299,7 +316,16 @@ async fn run_in(
     })?;
     check_permission(&dir).await?;
     let all = overview::overview(&Scope::default()).await?;
-    let selection = Selection::everything(&all.databases, &Scope::default(), None);
+    // Everything: the databases, the file system and caches this worker
+    // reads, and the page's localStorage when it came with the request.
+    let mut selection =
+        Selection::everything(&all.databases, &all.parts, &Scope::default(), None, None);
+    selection.parts.local_storage = local.is_array();
+    // A folder inside the origin private file system (the tests', or an
+    // app's own) would put every earlier backup into the next one.
+    if selection.parts.opfs && inside_opfs(&dir).await {
+        selection.parts.opfs = false;
+    }
     let (dbs, stores) = history::describe(&selection, |_| true);
     let (done, blob) = backup::backup(
         &Backup {
@@ -308,6 +334,7 @@ async fn run_in(
             lock_with_key: s.lock,
             ..Backup::default()
         },
+        local,
         rep,
     )
     .await?;

@@ -60,7 +60,7 @@ async fn handle(id: u32, req: Request, att: Attached) -> AppResult<(Outcome, Att
                 })
                 .started()
                 .await;
-            let res = backup::backup(&r, &rep).await;
+            let res = backup::backup(&r, &att.value, &rep).await;
             let kid = key_id().await;
             pending
                 .finish(&res, |e, (d, _)| {
@@ -102,13 +102,20 @@ async fn handle(id: u32, req: Request, att: Attached) -> AppResult<(Outcome, Att
             let res = restore::restore(file, &r, &rep).await;
             let kid = key_id().await;
             pending
-                .finish(&res, |e, x| {
+                .finish(&res, |e, (x, _)| {
                     e.stores = x.stores;
                     e.records = x.records;
                     e.key_id = kid;
                 })
                 .await;
-            plain::<p::Restore>(res?)
+            let (done, local) = res?;
+            (
+                p::Restore::wrap(done),
+                Attach {
+                    value: local,
+                    ..Attach::default()
+                },
+            )
         }
         Request::ExportKey(r) => {
             let res = keys::export_key(r.passphrase.as_deref()).await;
@@ -165,7 +172,7 @@ async fn handle(id: u32, req: Request, att: Attached) -> AppResult<(Outcome, Att
         }
         Request::AutoRun(r) => {
             let _guard = lock::acquire(LOCK_NAME, &rep).await?;
-            plain::<p::AutoRun>(auto::run(&r, &rep).await?)
+            plain::<p::AutoRun>(auto::run(&r, &att.value, &rep).await?)
         }
         Request::LoadSample(r) => plain::<p::LoadSample>(sample::load_sample(r.now_ms).await?),
         Request::Measure(r) => plain::<p::Measure>(p::Measured {
@@ -266,6 +273,7 @@ pub fn run() {
         let rep = Reporter::silent();
         if let Ok(_g) = lock::acquire(LOCK_NAME, &rep).await {
             let finished = keys::resume_pending().await.unwrap_or(false);
+            let _ = crate::parts::settle().await;
             let staged = restore::staging::settle()
                 .await
                 .is_ok_and(|r| !r.is_empty());

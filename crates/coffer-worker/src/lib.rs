@@ -14,7 +14,9 @@
 //!   [`restore`] (File → `coffer_engine::BackupReader` → IndexedDB),
 //!   [`overview`] (the census of databases and stores), [`keys`] (master
 //!   key, export, replacement), [`registry`] (the encrypted stores, and a
-//!   restore's journal), [`meta`] (Coffer's own database), [`stores`] (the
+//!   restore's journal), [`meta`] (Coffer's own database), [`parts`]
+//!   (localStorage, the origin private file system and Cache Storage),
+//!   [`stores`] (the
 //!   encrypted-store API), [`sample`] (the demo database), [`measure`].
 //! - [`browser`]: the adapters to browser APIs: IndexedDB, structured-clone
 //!   conversion, Blob I/O and the JavaScript page encoder.
@@ -42,6 +44,7 @@ pub mod lock;
 pub mod measure;
 pub mod meta;
 pub mod overview;
+pub mod parts;
 pub mod registry;
 pub mod report;
 pub mod restore;

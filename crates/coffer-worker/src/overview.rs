@@ -35,6 +35,7 @@ pub async fn overview(scope: &Scope) -> AppResult<OverviewData> {
     }
     Ok(OverviewData {
         databases,
+        parts: crate::parts::overview(scope).await?,
         // The master key exists from first use: every backup carries a
         // MAC, and the overview (and an element's `keyId`) names it.
         key_id: Some(keys::current_key().await?.key.id().to_hex()),

@@ -220,6 +220,7 @@ async fn a_backup_whose_spool_cannot_be_written_fails_with_a_quota_error() {
     limit_spool(Some(1 << 20));
     let r = backup::backup(
         &backup_req(select("t-spool", &["bin"])),
+        &JsValue::UNDEFINED,
         &Reporter::silent(),
     )
     .await;
@@ -299,6 +300,7 @@ async fn names_with_lone_surrogates_are_refused_at_backup() {
     wasm_bindgen_futures::JsFuture::from(made).await.unwrap();
     let e = backup::backup(
         &backup_req(select("coffer-test-lone-\u{FFFD}", &["s"])),
+        &JsValue::UNDEFINED,
         &Reporter::silent(),
     )
     .await
@@ -329,7 +331,11 @@ async fn names_with_lone_surrogates_are_refused_at_backup() {
 
 /// Backs up `stores` of `db`, giving the error.
 async fn refused(db: &str, stores: &[&str]) -> Result<(), coffer_worker::error::AppError> {
-    backup::backup(&backup_req(select(db, stores)), &Reporter::silent())
-        .await
-        .map(|_| ())
+    backup::backup(
+        &backup_req(select(db, stores)),
+        &JsValue::UNDEFINED,
+        &Reporter::silent(),
+    )
+    .await
+    .map(|_| ())
 }

@@ -152,9 +152,13 @@ async fn ids_another_tab_uses_while_the_backup_runs_are_not_reused() {
             *late2.borrow_mut() = Some(idb::track(&d));
         }
     });
-    let (_, blob) = backup::backup(&backup_req(select("t-race", &["out"])), &rep)
-        .await
-        .unwrap();
+    let (_, blob) = backup::backup(
+        &backup_req(select("t-race", &["out"])),
+        &JsValue::UNDEFINED,
+        &rep,
+    )
+    .await
+    .unwrap();
     let deleted = late.borrow_mut().take().expect("the late write ran");
     deleted.await.unwrap();
     db.close();

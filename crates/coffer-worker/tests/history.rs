@@ -132,6 +132,7 @@ async fn automatic_runs_write_files_and_keep_the_newest() {
                 now_ms: t0 + f64::from(i) * 2.0 * 3_600_000.0,
                 force: false,
             },
+            &wasm_bindgen::JsValue::UNDEFINED,
             &rep,
         )
         .await
@@ -164,6 +165,7 @@ async fn automatic_runs_write_files_and_keep_the_newest() {
             now_ms: t0,
             force: true,
         },
+        &wasm_bindgen::JsValue::UNDEFINED,
         &rep,
     )
     .await

@@ -687,11 +687,16 @@ async fn a_database_upgraded_by_another_tab_during_a_restore_is_restored() {
                 stores: vec!["s".into()],
             })
             .collect(),
+        ..Selection::default()
     };
-    let blob = coffer_worker::backup::backup(&backup_req(selection.clone()), &Reporter::silent())
-        .await
-        .unwrap()
-        .1;
+    let blob = coffer_worker::backup::backup(
+        &backup_req(selection.clone()),
+        &wasm_bindgen::JsValue::UNDEFINED,
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap()
+    .1;
     // The first database's turn: "another tab" upgrades the other one to
     // version 2, with an index the backup does not have, and a record.
     let fired = Rc::new(RefCell::new(None::<String>));

@@ -18,7 +18,7 @@ use self::file_picker::FilePicker;
 use self::preview::PreviewTable;
 use self::unlock::UnlockFields;
 use super::common::{input_file, read_text, secret, ProgressBar};
-use super::selection::{apply_tick, SelectionList};
+use super::selection::{apply_tick, PartsSelection, SelectionList};
 use super::task::Task;
 use super::use_ctx;
 use crate::client::api::{self, UnlockOptions};
@@ -134,6 +134,7 @@ pub fn RestoreCard() -> impl IntoView {
                             stores: r.stores,
                             databases: r.databases,
                             resealed: r.resealed,
+                            parts: r.parts,
                         })
                     }
                     Err(e) => {
@@ -145,6 +146,17 @@ pub fn RestoreCard() -> impl IntoView {
     });
     let selection = Signal::derive(move || flow.with(|x| x.selection.clone()));
     let on_tick = Callback::new(move |t| flow.update(|x| apply_tick(&mut x.selection, t)));
+    let on_part_tick = Callback::new(move |(p, on): (crate::state::PartItem, bool)| {
+        flow.update(|x| x.selection.set_part(&p, on))
+    });
+    let preview_parts = Signal::derive(move || {
+        flow.with(|x| {
+            x.preview
+                .as_ref()
+                .map(|p| p.parts.clone())
+                .unwrap_or_default()
+        })
+    });
     let preview_dbs = Signal::derive(move || {
         flow.with(|x| {
             x.preview
@@ -181,6 +193,7 @@ pub fn RestoreCard() -> impl IntoView {
                         </label>
                     </Show>
                     <SelectionList databases=preview_dbs selection=selection on_tick=on_tick restore=true />
+                    <PartsSelection parts=preview_parts selection=selection on_tick=on_part_tick restore=true />
                 </div>
             </Show>
             <button
@@ -193,7 +206,7 @@ pub fn RestoreCard() -> impl IntoView {
             <ProgressBar progress=progress label="Restore progress" />
             <ConfirmRestore
                 open=confirming
-                ticked=Signal::derive(move || flow.with(|x| x.selection.ticked()))
+                ticked=Signal::derive(move || flow.with(|x| x.selection.ticked(l)))
                 on_confirm=restore_now
             />
         </section>

@@ -1,6 +1,6 @@
 //! What a checked backup holds, and what restoring it would overwrite.
 
-use coffer_protocol::Preview;
+use coffer_protocol::{Part, Preview};
 use leptos::prelude::*;
 
 use crate::ui::use_ctx;
@@ -28,6 +28,28 @@ pub fn PreviewTable(
                         <td>{l.t(if s.exists { "overwrites existing store" } else { "new" })}</td>
                     </tr>
                 })).collect_view()}
+                {p.parts.local_storage.map(|ls| view! {
+                    <tr data-testid="preview-local-storage">
+                        <td colspan="2">{l.part_label(Part::LocalStorage)}</td>
+                        <td class="num">{l.items(ls.items)}</td>
+                        <td>{l.part_effect(Part::LocalStorage, true)}</td>
+                    </tr>
+                })}
+                {p.parts.opfs.clone().map(|o| view! {
+                    <tr data-testid="preview-opfs">
+                        <td colspan="2">{l.part_label(Part::Opfs)}</td>
+                        <td class="num">{l.files_in_folders(o.files, o.directories)}</td>
+                        <td>{l.part_effect(Part::Opfs, true)}</td>
+                    </tr>
+                })}
+                {p.parts.caches.clone().unwrap_or_default().into_iter().map(|c| view! {
+                    <tr data-testid=format!("preview-cache-{}", c.name)>
+                        <td>{l.part_label(Part::Caches)}</td>
+                        <td>{c.name.clone()}</td>
+                        <td class="num">{l.responses(c.entries)}</td>
+                        <td>{l.part_effect(Part::Caches, c.exists)}</td>
+                    </tr>
+                }).collect_view()}
             </tbody>
         </table>
     }

@@ -687,6 +687,40 @@ const sqliteLib = {
   read: () => sqlite('read'),
   work: () => sqlite('work'),
   change: () => sqlite('change'),
+  /**
+   * A backup and a restore while SQLite holds its files open: refused with
+   * files-in-use (nothing changed), then done with the element's hooks
+   * releasing the pool around them; SQLite keeps working after each.
+   */
+  async hooks(name) {
+    const before = await sqlite('read');
+    const el = await harness.coffer();
+    const refused = await el.backup().then(() => 'backed up', (e) => e.code);
+    const res = await fetch('/stash/' + encodeURIComponent(name));
+    const key = await fetch('/stash/' + encodeURIComponent(name + '.key'));
+    const file = await res.blob();
+    const keyFile = await key.blob();
+    await sqlite('work');
+    const changed = await sqlite('read');
+    const refusedRestore = await el.restore(file, { keyFile }).then(() => 'restored', (e) => e.code);
+    const unchanged = JSON.stringify(await sqlite('read')) === JSON.stringify(changed);
+    const calls = [];
+    el.beforeBackup = async (d) => { calls.push('beforeBackup:' + d.parts.join(',')); await sqlite('pause'); };
+    el.afterBackup = async (d) => { calls.push('afterBackup:' + d.ok); await sqlite('unpause'); };
+    el.beforeRestore = async () => { calls.push('beforeRestore'); await sqlite('pause'); };
+    el.afterRestore = async (d) => { calls.push('afterRestore:' + d.ok); await sqlite('unpause'); };
+    const blob = await el.backup();
+    const info = await el.inspect(blob);
+    const restored = await el.restore(file, { keyFile });
+    const after = await sqlite('read');
+    el.remove();
+    return {
+      refused, refusedRestore, unchanged, calls,
+      files: info.parts.opfs?.files ?? 0,
+      restoredFiles: restored.parts.opfsFiles,
+      same: JSON.stringify(after.notes) === JSON.stringify(before.notes),
+    };
+  },
 };
 
 window.harness = harness;

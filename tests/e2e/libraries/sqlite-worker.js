@@ -64,7 +64,23 @@ const steps = {
   },
 };
 
+// The pool keeps a sync access handle on each of its files while it is
+// installed: 'pause' releases them (what an app does in Coffer's
+// beforeBackup/beforeRestore hooks), 'unpause' takes them again.
+const control = {
+  async pause() { await open().then((db) => db.close()); pool.pauseVfs(); return pool.isPaused(); },
+  async unpause() { await pool.unpauseVfs(); return pool.isPaused(); },
+};
+
 onmessage = async ({ data: step }) => {
+  if (control[step]) {
+    try {
+      postMessage({ result: await control[step]() });
+    } catch (e) {
+      postMessage({ error: String(e?.stack || e) });
+    }
+    return;
+  }
   let db;
   try {
     db = await open();

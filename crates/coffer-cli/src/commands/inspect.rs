@@ -110,6 +110,7 @@ fn print_text(
         count(records, "record"),
         HumanBytes(size)
     );
+    print_parts(m, out)?;
     for (d, db) in dbs.iter().enumerate() {
         outln!(out);
         outln!(out, "database {d}: {:?} (version {})", db.name, db.version);
@@ -140,6 +141,57 @@ fn print_text(
                 HumanBytes(store_size(st)),
                 count(st.parts.len() as u64, "part"),
                 count(st.blobs.len() as u64, "blob")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The parts beyond IndexedDB (FORMAT.md §3.5), one line each, with the
+/// cached responses that are not in the backup.
+fn print_parts(
+    m: &coffer_engine::format::manifest::Manifest,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    if let Some(ls) = m.local_storage() {
+        outln!(
+            out,
+            "localStorage:    {}, {}",
+            count(ls.items, "item"),
+            HumanBytes(ls.size)
+        );
+    }
+    if let Some(o) = m.opfs() {
+        outln!(
+            out,
+            "file system:     {} in {}, {}",
+            count(o.files.len() as u64, "file"),
+            count(o.directories.len() as u64, "folder"),
+            HumanBytes(o.files.iter().map(|f| f.size).sum::<u64>())
+        );
+    }
+    if m.json().caches.is_some() {
+        outln!(
+            out,
+            "caches:          {}",
+            count(m.caches().len() as u64, "cache")
+        );
+    }
+    for c in m.caches() {
+        outln!(
+            out,
+            "  cache {:?}: {}, {}",
+            c.name,
+            count(c.entries.len() as u64, "response"),
+            HumanBytes(c.entries.iter().map(|e| e.size).sum::<u64>())
+        );
+        for s in &c.skipped {
+            outln!(
+                out,
+                "    not backed up ({}): {} {}",
+                s.reason.as_str(),
+                s.method,
+                s.url
             );
         }
     }
@@ -194,6 +246,9 @@ fn print_json(
         "records": all().map(|s| s.records).sum::<u64>(),
         "size": all().map(store_size).sum::<u64>(),
         "databases": databases,
+        "local_storage": j.local_storage,
+        "opfs": j.opfs,
+        "caches": j.caches,
     });
     outln!(out, "{doc:#}");
     Ok(())

@@ -42,6 +42,33 @@ pub fn run(ctx: &Ctx, args: &VerifyArgs, out: &mut dyn Write) -> Result<(), CliE
             "  locked: unlocked and decrypted; header and payload authenticated"
         );
     }
+    let parts = &report.parts;
+    if let Some(n) = parts.local_storage_items {
+        outln!(out, "  localStorage: {} checked", count(n, "item"));
+    }
+    if let Some(n) = parts.opfs_files {
+        outln!(
+            out,
+            "  file system: {} in {} checked",
+            count(n, "file"),
+            count(parts.opfs_directories, "folder")
+        );
+    }
+    if let Some(n) = parts.cache_entries {
+        outln!(
+            out,
+            "  caches: {} in {} checked",
+            count(n, "response"),
+            count(parts.caches, "cache")
+        );
+        if parts.skipped_responses > 0 {
+            outln!(
+                out,
+                "  caches: not in the backup (opaque, unreadable), listed only: {}",
+                count(parts.skipped_responses, "response")
+            );
+        }
+    }
     outln!(out, "  {}", authentication_text(&report.authentication));
     let sealed = reader.manifest().has_encrypted_stores();
     match (report.key_id, source.key.is_some()) {

@@ -6,6 +6,7 @@
 //! non-canonical forms, and never panic.
 
 mod cursor;
+pub mod items;
 mod jsstr;
 mod key;
 mod record;

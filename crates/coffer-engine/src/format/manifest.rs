@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use super::names::{EntryKind, EntryName};
+use super::parts::{self, CacheManifest, LocalStorageManifest, OpfsManifest, PartEntry};
 use crate::error::{Error, Result};
 use crate::keys::KeyId;
 use crate::limits::Limits;
@@ -19,7 +20,8 @@ use crate::model::{DatabaseSchema, KeyPath, StoreSchema};
 pub const FORMAT_NAME: &str = "coffer-backup";
 /// The newest format version this build writes and reads. It reads every
 /// version from 1 on; it writes 2 only for backups whose values need it
-/// (views with their buffers, FORMAT.md §9), and 1 otherwise.
+/// (views with their buffers, FORMAT.md §9; localStorage, the origin
+/// private file system or Cache Storage, §3.5), and 1 otherwise.
 pub const FORMAT_VERSION: u64 = 2;
 /// The hash algorithm name in the `hash` field.
 pub const HASH_NAME: &str = "blake3";
@@ -94,6 +96,45 @@ pub struct ManifestJson {
     pub hash: String,
     /// The databases.
     pub databases: Vec<DatabaseManifest>,
+    /// The origin's localStorage (version 2).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub local_storage: Option<LocalStorageManifest>,
+    /// The origin private file system (version 2).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub opfs: Option<OpfsManifest>,
+    /// Cache Storage (version 2).
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub caches: Option<Vec<CacheManifest>>,
+}
+
+/// A member that is either absent (`None`, by `default`) or holds a value:
+/// unlike `key_id`, the parts' members cannot be `null` (FORMAT.md §3.3).
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+impl ManifestJson {
+    /// Whether the manifest has any part beyond IndexedDB (and so needs
+    /// format version 2).
+    pub fn has_parts(&self) -> bool {
+        self.local_storage.is_some() || self.opfs.is_some() || self.caches.is_some()
+    }
 }
 
 /// A validated manifest.
@@ -145,6 +186,47 @@ impl Manifest {
         out
     }
 
+    /// Every entry of the parts beyond IndexedDB (FORMAT.md §3.5) with its
+    /// size and hash, in archive order: localStorage, OPFS files, cache
+    /// bodies.
+    pub fn part_entries(&self) -> Vec<(PartEntry, u64, &str)> {
+        let j = &self.0;
+        let mut out = Vec::new();
+        if let Some(ls) = &j.local_storage {
+            out.push((PartEntry::LocalStorage, ls.size, ls.blake3.as_str()));
+        }
+        if let Some(o) = &j.opfs {
+            for (i, f) in o.files.iter().enumerate() {
+                out.push((PartEntry::OpfsFile(i as u32), f.size, f.blake3.as_str()));
+            }
+        }
+        for (c, cache) in j.caches.iter().flatten().enumerate() {
+            for (i, e) in cache.entries.iter().enumerate() {
+                out.push((
+                    PartEntry::CacheBody(c as u32, i as u32),
+                    e.size,
+                    e.blake3.as_str(),
+                ));
+            }
+        }
+        out
+    }
+
+    /// The localStorage member, if the backup holds localStorage.
+    pub fn local_storage(&self) -> Option<&LocalStorageManifest> {
+        self.0.local_storage.as_ref()
+    }
+
+    /// The OPFS member, if the backup holds the origin private file system.
+    pub fn opfs(&self) -> Option<&OpfsManifest> {
+        self.0.opfs.as_ref()
+    }
+
+    /// The caches, if the backup holds Cache Storage (empty otherwise).
+    pub fn caches(&self) -> &[CacheManifest] {
+        self.0.caches.as_deref().unwrap_or_default()
+    }
+
     /// Parses and validates manifest bytes.
     pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Manifest> {
         let [format, format_version] = super::probe::probe(bytes, ["format", "format_version"])
@@ -187,6 +269,13 @@ impl Manifest {
                 found: json.format_version,
                 supported: FORMAT_VERSION,
             });
+        }
+        // Version 1 has no members beyond the databases: to a version 1
+        // manifest they are unknown members (FORMAT.md §3.5, §9).
+        if json.format_version == 1 && json.has_parts() {
+            return bad(
+                "format version 1 has no \"local_storage\", \"opfs\" or \"caches\" member".into(),
+            );
         }
         if json.hash != HASH_NAME {
             return bad(format!("unsupported hash algorithm {:?}", json.hash));
@@ -333,6 +422,36 @@ impl Manifest {
         }
         if any_encrypted && json.key_id.is_none() {
             return bad("the backup has encrypted stores but no key id".into());
+        }
+        // The parts beyond IndexedDB (steps 6m to 6p), then the limits on
+        // the whole backup again, with their entries counted.
+        let mut tally = parts::Tally::default();
+        if let Some(ls) = &json.local_storage {
+            parts::validate_local_storage(ls, limits, &mut tally)?;
+        }
+        if let Some(o) = &json.opfs {
+            parts::validate_opfs(o, limits, &mut tally)?;
+        }
+        if let Some(c) = &json.caches {
+            parts::validate_caches(c, limits, &mut tally)?;
+        }
+        if tally.entries > 0 {
+            let entries = entries.saturating_add(tally.entries).saturating_add(2);
+            if entries > limits.max_entries {
+                return Err(Error::limit(
+                    "number of entries",
+                    limits.max_entries,
+                    entries,
+                ));
+            }
+            let total = total.saturating_add(tally.total);
+            if total > limits.max_total_size {
+                return Err(Error::limit(
+                    "total uncompressed size",
+                    limits.max_total_size,
+                    total,
+                ));
+            }
         }
         Ok(Manifest(json))
     }

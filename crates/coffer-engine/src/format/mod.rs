@@ -5,6 +5,7 @@
 pub mod locked;
 pub mod manifest;
 pub mod names;
+pub mod parts;
 pub(crate) mod probe;
 pub mod time;
 pub mod zip;

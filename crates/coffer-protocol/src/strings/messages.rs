@@ -4,6 +4,7 @@
 use super::{failure, Lang, OTHER_TAB_KEY, OTHER_TAB_RESTORE, WAITING_FOR_LOCK};
 use crate::error::Failure;
 use crate::messages::WaitReason;
+use crate::parts::{Part, RestoredParts};
 
 /// An announcement of the status line. Kept as data and rendered when it
 /// is shown, so it follows the UI's language.
@@ -25,6 +26,9 @@ pub enum Msg {
         records: u64,
         /// Its size.
         bytes: u64,
+        /// Cached responses that could not be read (opaque) and are not in
+        /// it.
+        skipped: u64,
     },
     /// The host app made a backup through the element's API.
     BackupCreatedByApp {
@@ -50,6 +54,8 @@ pub enum Msg {
         databases: u64,
         /// Records re-sealed to the current key.
         resealed: u64,
+        /// What was restored beyond IndexedDB.
+        parts: RestoredParts,
     },
     /// The host app restored a backup through the element's API.
     RestoreByApp {
@@ -109,11 +115,18 @@ impl Msg {
             } else {
                 format!("Sample data loaded: {records} records in database “coffer-demo”.")
             },
-            Msg::BackupCreated { file_name, records, bytes: size } => if de {
-                format!("Backup erstellt: {file_name}, {records} Datensätze, {}.", bytes(*size))
-            } else {
-                format!("Backup created: {file_name}, {records} records, {}.", bytes(*size))
-            },
+            Msg::BackupCreated { file_name, records, bytes: size, skipped } => {
+                let mut t = if de {
+                    format!("Backup erstellt: {file_name}, {records} Datensätze, {}.", bytes(*size))
+                } else {
+                    format!("Backup created: {file_name}, {records} records, {}.", bytes(*size))
+                };
+                if *skipped > 0 {
+                    t.push(' ');
+                    t.push_str(&lang.skipped_responses(*skipped));
+                }
+                t
+            }
             Msg::BackupCreatedByApp { records } => if de {
                 format!("Backup durch die App erstellt: {records} Datensätze.")
             } else {
@@ -124,12 +137,16 @@ impl Msg {
             } else {
                 format!("Backup checked: {records} records in {databases} database(s), {}. Nothing has been written yet.", bytes(*size))
             },
-            Msg::RestoreComplete { records, stores, databases, resealed } => {
+            Msg::RestoreComplete { records, stores, databases, resealed, parts } => {
                 let mut t = if de {
                     format!("Wiederherstellung abgeschlossen: {records} Datensätze in {stores} Speicher(n) von {databases} Datenbank(en).")
                 } else {
                     format!("Restore complete: {records} records in {stores} store(s) of {databases} database(s).")
                 };
+                if !parts.is_empty() {
+                    t.push(' ');
+                    t.push_str(&lang.restored_parts(parts));
+                }
                 if *resealed > 0 {
                     t.push_str(&if de {
                         format!(" {resealed} verschlüsselte Datensätze wurden mit dem aktuellen Hauptschlüssel neu versiegelt.")
@@ -185,6 +202,121 @@ impl Lang {
             (false, true) => format!("Restore database {name}"),
             (true, false) => format!("Datenbank {name} sichern"),
             (true, true) => format!("Datenbank {name} wiederherstellen"),
+        }
+    }
+
+    /// A part's name: "Local storage (localStorage)", …
+    pub fn part_label(self, part: Part) -> &'static str {
+        match (self.de(), part) {
+            (false, Part::LocalStorage) => "Local storage (localStorage)",
+            (false, Part::Opfs) => "Private file system (OPFS)",
+            (false, Part::Caches) => "Cache Storage",
+            (true, Part::LocalStorage) => "Lokaler Speicher (localStorage)",
+            (true, Part::Opfs) => "Privates Dateisystem (OPFS)",
+            (true, Part::Caches) => "Cache-Speicher (Cache Storage)",
+        }
+    }
+
+    /// Accessible name of a part's checkbox; `restore` chooses the verb.
+    pub fn select_part(self, restore: bool, part: Part) -> String {
+        let name = self.part_label(part);
+        match (self.de(), restore) {
+            (false, false) => format!("Back up {name}"),
+            (false, true) => format!("Restore {name}"),
+            (true, false) => format!("{name} sichern"),
+            (true, true) => format!("{name} wiederherstellen"),
+        }
+    }
+
+    /// Accessible name of a cache's checkbox; `restore` chooses the verb.
+    pub fn select_cache(self, restore: bool, cache: &str) -> String {
+        match (self.de(), restore) {
+            (false, false) => format!("Back up cache {cache}"),
+            (false, true) => format!("Restore cache {cache}"),
+            (true, false) => format!("Cache {cache} sichern"),
+            (true, true) => format!("Cache {cache} wiederherstellen"),
+        }
+    }
+
+    /// localStorage's figures.
+    pub fn items(self, n: u64) -> String {
+        if self.de() {
+            format!("{n} Einträge")
+        } else {
+            format!("{n} items")
+        }
+    }
+
+    /// The OPFS tree's figures.
+    pub fn files_in_folders(self, files: u64, folders: u64) -> String {
+        if self.de() {
+            format!("{files} Dateien in {folders} Ordnern")
+        } else {
+            format!("{files} files in {folders} folders")
+        }
+    }
+
+    /// A cache's figures.
+    pub fn responses(self, n: u64) -> String {
+        if self.de() {
+            format!("{n} Antworten")
+        } else {
+            format!("{n} responses")
+        }
+    }
+
+    /// Opaque responses that cannot be (or were not) backed up.
+    pub fn skipped_responses(self, n: u64) -> String {
+        if self.de() {
+            format!("{n} zwischengespeicherte Antwort(en) sind undurchsichtig (opaque, von einer anderen Website ohne CORS geladen) und können nicht gelesen werden; sie sind nicht im Backup.")
+        } else {
+            format!("{n} cached response(s) are opaque (loaded from another site without CORS) and cannot be read; they are not in the backup.")
+        }
+    }
+
+    /// What a restore wrote beyond IndexedDB.
+    pub fn restored_parts(self, p: &RestoredParts) -> String {
+        let de = self.de();
+        let mut out = Vec::new();
+        if let Some(n) = p.local_storage {
+            out.push(format!(
+                "{}: {}",
+                self.part_label(Part::LocalStorage),
+                self.items(n)
+            ));
+        }
+        if let Some(n) = p.opfs_files {
+            out.push(if de {
+                format!("{}: {n} Dateien", self.part_label(Part::Opfs))
+            } else {
+                format!("{}: {n} files", self.part_label(Part::Opfs))
+            });
+        }
+        if let Some(n) = p.cache_entries {
+            out.push(format!(
+                "{}: {}",
+                self.part_label(Part::Caches),
+                self.responses(n)
+            ));
+        }
+        if de {
+            format!("Außerdem wiederhergestellt: {}.", out.join("; "))
+        } else {
+            format!("Also restored: {}.", out.join("; "))
+        }
+    }
+
+    /// What restoring a part does to this site.
+    pub fn part_effect(self, part: Part, exists: bool) -> &'static str {
+        match (self.de(), part, exists) {
+            (false, Part::LocalStorage, _) => "replaces all of localStorage",
+            (false, Part::Opfs, _) => "replaces the whole file system",
+            (false, Part::Caches, true) => "replaces the existing cache",
+            (false, Part::Caches, false) => "new",
+            (true, Part::LocalStorage, _) => "ersetzt den ganzen localStorage",
+            (true, Part::Opfs, _) => "ersetzt das ganze Dateisystem",
+            (true, Part::Caches, true) => "ersetzt den vorhandenen Cache",
+            (true, Part::Caches, false) => "neu",
         }
     }
 
@@ -349,6 +481,7 @@ mod tests {
                 file_name: "f.zip".into(),
                 records: 1,
                 bytes: 2,
+                skipped: 1,
             },
             Msg::BackupCreatedByApp { records: 1 },
             Msg::BackupChecked {
@@ -361,6 +494,11 @@ mod tests {
                 stores: 1,
                 databases: 1,
                 resealed: 1,
+                parts: RestoredParts {
+                    local_storage: Some(2),
+                    opfs_files: Some(3),
+                    cache_entries: Some(4),
+                },
             },
             Msg::RestoreByApp { records: 1 },
             Msg::KeyDownloaded {
@@ -426,6 +564,7 @@ mod tests {
             stores: 2,
             databases: 3,
             resealed: 4,
+            parts: RestoredParts::default(),
         };
         assert!(m.text(Lang::De).starts_with("Wiederherstellung"));
         assert!(m
@@ -452,6 +591,52 @@ mod tests {
         assert_eq!(
             Lang::De.storage_usage("1 B", "2 B"),
             "Speicher: 1 B von 2 B belegt."
+        );
+    }
+
+    #[test]
+    fn every_part_sentence_is_translated() {
+        for part in Part::ALL {
+            assert_ne!(Lang::En.part_label(part), Lang::De.part_label(part));
+            for restore in [false, true] {
+                assert_ne!(
+                    Lang::En.select_part(restore, part),
+                    Lang::De.select_part(restore, part)
+                );
+                for exists in [false, true] {
+                    assert_ne!(
+                        Lang::En.part_effect(part, exists),
+                        Lang::De.part_effect(part, exists)
+                    );
+                }
+            }
+        }
+        assert_ne!(
+            Lang::En.select_cache(true, "c"),
+            Lang::De.select_cache(true, "c")
+        );
+        assert_ne!(Lang::En.items(1), Lang::De.items(1));
+        assert_ne!(
+            Lang::En.files_in_folders(1, 2),
+            Lang::De.files_in_folders(1, 2)
+        );
+        assert_ne!(Lang::En.responses(1), Lang::De.responses(1));
+        assert_ne!(Lang::En.skipped_responses(1), Lang::De.skipped_responses(1));
+        let m = Msg::BackupCreated {
+            file_name: "f.zip".into(),
+            records: 1,
+            bytes: 2,
+            skipped: 2,
+        };
+        assert!(m.text(Lang::En).contains("2 cached response(s) are opaque"));
+        let p = RestoredParts {
+            local_storage: Some(5),
+            opfs_files: None,
+            cache_entries: Some(1),
+        };
+        assert_eq!(
+            Lang::En.restored_parts(&p),
+            "Also restored: Local storage (localStorage): 5 items; Cache Storage: 1 responses."
         );
     }
 }

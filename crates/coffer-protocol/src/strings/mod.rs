@@ -167,6 +167,7 @@ pub const DE: &[(&str, &str)] = &[
     ("Size", "Größe"),
     ("encrypted", "verschlüsselt"),
     ("no stores", "keine Speicher"),
+    ("Other storage", "Weiterer Speicher"),
     ("No master key yet (one is created on first use).", "Noch kein Hauptschlüssel (er wird bei der ersten Verwendung erzeugt)."),
     ("Ask the browser to keep this data", "Den Browser bitten, diese Daten zu behalten"),
     // Backup card.

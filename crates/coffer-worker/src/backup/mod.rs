@@ -16,7 +16,7 @@ use coffer_protocol::{Backup, BackupDone, ErrorCode, Phase, ProgressInfo, Select
 use web_sys::{Blob, IdbDatabase};
 
 use self::reader::Reading;
-use self::sink::{StoreSink, Writer};
+use self::sink::StoreSink;
 use self::snapshot::{record_generators, Snapshot};
 use crate::browser::blobio::{spool_failure, BlobParts, BlobSpool};
 use crate::browser::encoder::PageEncoder;
@@ -31,6 +31,7 @@ mod sink;
 mod snapshot;
 
 pub use reader::PAGE;
+pub use sink::Writer;
 
 thread_local! {
     static PAGE_ENCODER: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
@@ -118,10 +119,16 @@ async fn read_database(
     Ok(began)
 }
 
-/// Backs up `selection` and returns the archive as a Blob.
-pub async fn backup(req: &Backup, rep: &Reporter) -> AppResult<(BackupDone, Blob)> {
+/// Backs up `selection` and returns the archive as a Blob. `local` is the
+/// page's localStorage (an array of `[key, value]`), sent when the
+/// selection names it.
+pub async fn backup(
+    req: &Backup,
+    local: &wasm_bindgen::JsValue,
+    rep: &Reporter,
+) -> AppResult<(BackupDone, Blob)> {
     spool_failure();
-    let r = write_backup(req, rep).await;
+    let r = write_backup(req, local, rep).await;
     // A spool that could not keep its data makes any error a lack of space.
     match (r, spool_failure()) {
         (Err(e), Some(spooled)) => Err(AppError(Box::new(
@@ -135,7 +142,11 @@ pub async fn backup(req: &Backup, rep: &Reporter) -> AppResult<(BackupDone, Blob
     }
 }
 
-async fn write_backup(req: &Backup, rep: &Reporter) -> AppResult<(BackupDone, Blob)> {
+async fn write_backup(
+    req: &Backup,
+    local: &wasm_bindgen::JsValue,
+    rep: &Reporter,
+) -> AppResult<(BackupDone, Blob)> {
     let (now_ms, passphrase) = (req.now_ms, req.passphrase.as_deref());
     let started = now();
     let mut reading_began = None;
@@ -156,7 +167,7 @@ async fn write_backup(req: &Backup, rep: &Reporter) -> AppResult<(BackupDone, Bl
         .filter(|d| !d.stores.is_empty() && d.name != META_DB && req.scope.allows(&d.name))
         .collect();
     wanted.sort_by(|a, b| a.name.cmp(&b.name));
-    if wanted.is_empty() {
+    if wanted.is_empty() && req.selection.parts.is_empty() {
         return Err(AppError::new(
             ErrorCode::NothingSelected,
             "nothing is selected to back up",
@@ -220,6 +231,15 @@ async fn write_backup(req: &Backup, rep: &Reporter) -> AppResult<(BackupDone, Bl
         db.close();
         reading_began.get_or_insert(r?);
     }
+    let part_info = crate::parts::backup(
+        &mut w,
+        &req.selection.parts,
+        &req.scope,
+        local,
+        rep,
+        &mut progress,
+    )
+    .await?;
     rep.progress(Phase::Reading, progress, true);
     let writing_began = now();
     let mut on_progress = |p: coffer_engine::Progress| {
@@ -257,6 +277,7 @@ async fn write_backup(req: &Backup, rep: &Reporter) -> AppResult<(BackupDone, Bl
             file_name: backup_file_name(now_ms),
             records: summary.records,
             bytes,
+            parts: part_info,
         },
         blob,
     ))

@@ -184,6 +184,8 @@ async fn preview(o: &Opened2, scope: &Scope) -> AppResult<Preview> {
         });
     }
     let needs_key = m.has_encrypted_stores();
+    let parts = crate::parts::preview(m, scope).await?;
+    bytes += parts.bytes();
     Ok(Preview {
         created: m.json().created.clone(),
         locked: o.reader.locked().is_some(),
@@ -194,6 +196,7 @@ async fn preview(o: &Opened2, scope: &Scope) -> AppResult<Preview> {
         databases,
         records,
         bytes,
+        parts,
         authentication: o.authentication()?,
     })
 }
@@ -273,8 +276,14 @@ fn quota_failure(needed: u64, free: Option<u64>) -> AppError {
 }
 
 /// Restores `req.selection` (within `req.scope`) from a backup (the caller
-/// holds the lock).
-pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Restored> {
+/// holds the lock). Returns, besides the report, the backup's localStorage
+/// items for the page to set (an array of `[key, value]`) when the
+/// selection names localStorage.
+pub async fn restore(
+    file: Blob,
+    req: &Restore,
+    rep: &Reporter,
+) -> AppResult<(Restored, Option<wasm_bindgen::JsValue>)> {
     let mut o = open_file(
         file.clone(),
         req.passphrase.as_deref(),
@@ -301,7 +310,9 @@ pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Res
         })
         .filter(|(_, s)| !s.is_empty())
         .collect();
-    if plan.is_empty() {
+    let parts_plan =
+        crate::parts::PartsPlan::new(o.reader.manifest(), &req.selection.parts, &req.scope);
+    if plan.is_empty() && parts_plan.is_empty() {
         return Err(AppError::new(
             ErrorCode::NothingSelected,
             "the selection matches no store of the backup",
@@ -352,10 +363,16 @@ pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Res
         })
         .flat_map(|s| s.parts.iter().chain(&s.blobs))
         .map(|e| e.size)
-        .sum();
+        .sum::<u64>()
+        + parts_plan.bytes(o.reader.manifest());
     let available = storage::available().await;
     if let Some(free) = available.filter(|&free| free < needed) {
         return Err(quota_failure(needed, Some(free)));
+    }
+    // Files another context holds open cannot be replaced: say so before
+    // anything is written.
+    if parts_plan.opfs {
+        crate::parts::opfs::check_free().await?;
     }
     let mut progress = ProgressInfo::default();
     let mut to_register = Vec::new();
@@ -414,12 +431,25 @@ pub async fn restore(file: Blob, req: &Restore, rep: &Reporter) -> AppResult<Res
         stores_done += ss.len() as u64;
     }
     journal.end().await?;
+    let (parts, local) =
+        match crate::parts::restore(&mut reader, &parts_plan, rep, &mut progress).await {
+            Ok(r) => r,
+            Err(e) if e.code() == ErrorCode::BrowserQuota => {
+                let free = storage::available().await.or(available);
+                return Err(quota_failure(needed, free));
+            }
+            Err(e) => return Err(e),
+        };
     rep.progress(Phase::Restoring, progress, true);
     tabs::broadcast("restored");
-    Ok(Restored {
-        databases: plan.len() as u64,
-        stores: stores_done,
-        records: progress.done_records,
-        resealed,
-    })
+    Ok((
+        Restored {
+            databases: plan.len() as u64,
+            stores: stores_done,
+            records: progress.done_records,
+            resealed,
+            parts,
+        },
+        local,
+    ))
 }

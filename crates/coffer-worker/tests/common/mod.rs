@@ -132,15 +132,20 @@ pub fn select(db: &str, stores: &[&str]) -> Selection {
             name: db.into(),
             stores: stores.iter().map(|s| s.to_string()).collect(),
         }],
+        ..Selection::default()
     }
 }
 
 /// Backs up `stores` of `db` (no passphrase, no progress) into a Blob.
 pub async fn backup_of(db: &str, stores: &[&str]) -> web_sys::Blob {
-    backup::backup(&backup_req(select(db, stores)), &Reporter::silent())
-        .await
-        .unwrap()
-        .1
+    backup::backup(
+        &backup_req(select(db, stores)),
+        &JsValue::UNDEFINED,
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap()
+    .1
 }
 
 /// Restores `stores` of `db` from `blob` (no passphrase or key file).
