@@ -4,7 +4,10 @@
 #   coffer-backup.js    the ES module to load (defines the element)
 #   coffer-backup.d.ts  its TypeScript declarations
 #   coffer-embed.js + coffer-embed_bg.wasm   the UI wasm (wasm-bindgen, web)
-#   coffer-worker.js + worker.js + worker_bg.wasm   the engine worker
+#   coffer-worker.js + worker_bg.wasm   the engine worker (Trunk's worker.js
+#                       glue with js/coffer-worker.js appended: one script)
+#   package.json + README.md   so that the folder is also the npm package
+#                       `coffer-backup` (`npm pack dist-embed`, docs/embed.md)
 # The engine worker has one build pipeline: Trunk's (index.html), so it is
 # taken from dist/ after `trunk build --release`. The UI wasm is built
 # here: release, wasm-opt -Oz (binaryen from npm, see Trunk.toml).
@@ -24,8 +27,12 @@ if [ "${COFFER_EMBED_NO_OPT:-}" != 1 ]; then
   wasm-opt -Oz --enable-simd "$tmp/coffer-embed_bg.wasm" -o "$tmp/coffer-embed_bg.opt.wasm"
   mv "$tmp/coffer-embed_bg.opt.wasm" "$tmp/coffer-embed_bg.wasm"
 fi
-cp dist/worker.js dist/worker_bg.wasm "$tmp/"
-cp crates/coffer-embed/js/coffer-backup.js crates/coffer-embed/js/coffer-backup.d.ts crates/coffer-embed/js/coffer-worker.js "$tmp/"
+cp dist/worker_bg.wasm "$tmp/"
+cat dist/worker.js crates/coffer-embed/js/coffer-worker.js >"$tmp/coffer-worker.js"
+cp crates/coffer-embed/js/coffer-backup.js crates/coffer-embed/js/coffer-backup.d.ts "$tmp/"
+cp crates/coffer-embed/js/README.md "$tmp/README.md"
+version=$(awk -F'"' '/^\[workspace.package\]/ { w = 1 } w && /^version = / { print $2; exit }' Cargo.toml)
+sed "s/@VERSION@/$version/" crates/coffer-embed/js/package.json >"$tmp/package.json"
 rm -rf "$out"
 mv "$tmp" "$out"
 echo "built $out/: $(cd "$out" && ls | tr '\n' ' ')"

@@ -41,6 +41,9 @@ node_modules/.bin/tsc --noEmit --strict --lib es2022,dom,dom.iterable --target e
 step "browser tests (embedding: <coffer-backup> in the example host app)"
 scripts/test-embed.sh
 
+step "npm package: packed, installed into a fresh Vite app, built, backup and restore in Chromium"
+COFFER_SKIP_BUILD=1 scripts/test-npm.sh
+
 step "libraries apps use, backed up and restored (Dexie, localForage, PouchDB, idb-keyval, PGlite)"
 COFFER_SKIP_BUILD=1 scripts/test-libraries.sh
 
