@@ -2,8 +2,11 @@
 # Installs, idempotently, the real servers the destination tests run against
 # (scripts/servers.sh starts them), from the package registries only:
 #   - s3rver 3.7.1 (npm, tests/servers/package-lock.json): an S3-compatible
-#     server with SigV4 checking, multipart uploads and per-bucket CORS rules.
-#     ~25 s on a fresh machine. Garage (`cargo install garage`) was measured
+#     server with multipart uploads and per-bucket CORS rules (preflights are
+#     answered from the bucket's rule, 403 without one). ~25 s on a fresh
+#     machine. Its limits, which the tests work around and say so: it checks
+#     the access key id but not SigV4 signatures, it does not implement
+#     AbortMultipartUpload (405), and its XML uses a non-standard namespace. Garage (`cargo install garage`) was measured
 #     first and dropped: it had not finished compiling after 11 minutes on
 #     this two-core machine, too much of CI's 90-minute budget.
 #   - WsgiDAV 4.4 + cheroot (PyPI, into a venv under $COFFER_SERVERS_HOME):
