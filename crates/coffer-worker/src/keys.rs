@@ -302,7 +302,10 @@ pub async fn replace_key(
     }
     put_key(&db, "pending", Some(&new), None).await?;
     let resealed = match &current {
-        Some(c) => reseal_all(&c.key, &new.key, rep).await?,
+        Some(c) => {
+            crate::destinations::reseal_all(&c.key, &new.key).await?;
+            reseal_all(&c.key, &new.key, rep).await?
+        }
         None => 0,
     };
     put_key(&db, "current", Some(&new), Some(("pending", None))).await?;
@@ -322,6 +325,7 @@ pub async fn resume_pending() -> AppResult<()> {
     let (current, pending) = load(&db).await?;
     if let Some(p) = pending {
         if let Some(c) = &current {
+            crate::destinations::reseal_all(&c.key, &p.key).await?;
             reseal_all(&c.key, &p.key, &Reporter::silent()).await?;
         }
         put_key(&db, "current", Some(&p), Some(("pending", None))).await?;

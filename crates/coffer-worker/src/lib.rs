@@ -29,6 +29,7 @@
 
 pub mod backup;
 pub mod browser;
+pub mod destinations;
 pub mod dispatch;
 pub mod error;
 pub mod generator;

@@ -7,6 +7,9 @@
 //! - `encrypted-stores`: one record per encrypted store, key
 //!   `[database, store]`, value `{ database, store }`
 //!   ([`crate::registry`]);
+//! - `destinations` (from version 3): the S3 and WebDAV destinations, by
+//!   id, each a sealed envelope of its settings and credentials
+//!   ([`crate::destinations`]);
 //! - `journal`: what an operation that writes other databases will write
 //!   here once they committed, so that a crash in between is finished or
 //!   undone on the next start ([`crate::registry::settle_restore`]).
@@ -23,11 +26,13 @@ pub const KEYS: &str = "keys";
 pub const REGISTRY: &str = "encrypted-stores";
 /// Intents of operations in progress.
 pub const JOURNAL: &str = "journal";
+/// Sealed destinations.
+pub const DESTINATIONS: &str = "destinations";
 
 /// The schema version this build writes.
-pub const META_VERSION: u32 = 2;
+pub const META_VERSION: u32 = 3;
 
-const STORES: [&str; 3] = [KEYS, REGISTRY, JOURNAL];
+const STORES: [&str; 4] = [KEYS, REGISTRY, JOURNAL, DESTINATIONS];
 
 /// Opens Coffer's own database, creating it or adding missing stores when
 /// it is older than [`META_VERSION`] (a newer version, written by a newer
