@@ -26,8 +26,17 @@ if cargo tree -p coffer-app -e normal --prefix none | grep -q '^coffer-engine ';
   exit 1
 fi
 
-step "native tests (engine, CLI, protocol, app and worker logic)"
-cargo test --workspace
+step "destination test servers: S3 (s3rver) and WebDAV (WsgiDAV) on 127.0.0.1"
+# Install cost on a fresh machine: s3rver from npm ~25 s, WsgiDAV + cheroot
+# from PyPI ~1 min (mostly download). Garage (`cargo install garage`) was
+# measured first: not done compiling after 11 minutes on two cores.
+scripts/setup-servers.sh
+export COFFER_SERVERS_STATE="$PWD/target/servers"
+scripts/servers.sh start
+trap 'scripts/servers.sh stop' EXIT
+
+step "native tests (engine, CLI, protocol, app and worker logic; coffer remote against the servers)"
+COFFER_REMOTE_TESTS=1 cargo test --workspace
 
 step "fuzz smoke: every fuzz target briefly (installs cargo-fuzz if missing)"
 scripts/fuzz.sh smoke 15
@@ -47,6 +56,9 @@ node_modules/.bin/tsc --noEmit --strict --lib es2022,dom,dom.iterable --target e
 
 step "browser tests (embedding: <coffer-backup> in the example host app)"
 scripts/test-embed.sh
+
+step "npm package: packed, installed into a fresh Vite app, built, backup and restore in Chromium"
+COFFER_SKIP_BUILD=1 scripts/test-npm.sh
 
 step "libraries apps use, backed up and restored (Dexie, localForage, PouchDB, idb-keyval, PGlite)"
 COFFER_SKIP_BUILD=1 scripts/test-libraries.sh

@@ -108,6 +108,170 @@ pub enum Command {
     /// Create and examine master-key files
     #[command(subcommand)]
     Key(KeyCommand),
+
+    /// List, fetch, verify and upload backups on S3-compatible storage or WebDAV
+    #[command(subcommand)]
+    Remote(RemoteCommand),
+}
+
+/// `--help` epilogue of the remote commands.
+const REMOTE_HELP: &str = concat!(
+    "Destinations: --s3 ENDPOINT with --bucket, --access-key-id and the secret, or
+--webdav URL with --user and the password. The secret or password is the
+first line of --secret-file FILE, or else the COFFER_REMOTE_SECRET
+environment variable; it never appears in output or errors. Only files
+Coffer writes (coffer-backup-….zip) are listed, fetched or verified.
+
+",
+    exit_codes_text!()
+);
+
+/// The remote subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RemoteCommand {
+    /// List the backups on a destination: name, size, date
+    #[command(after_long_help = REMOTE_HELP)]
+    List(RemoteListArgs),
+
+    /// Download a backup, verify all of it, then write it to --out
+    #[command(
+        long_about = "Download a backup and verify every byte of it (as `coffer verify` does) \
+                      before anything is written to --out: a damaged, altered or truncated \
+                      download leaves no file behind. An existing --out is never overwritten.",
+        after_long_help = REMOTE_HELP
+    )]
+    Get(RemoteGetArgs),
+
+    /// Download a backup and verify every byte of it, writing nothing
+    #[command(after_long_help = REMOTE_HELP)]
+    Verify(RemoteVerifyArgs),
+
+    /// Upload a backup file (multipart on S3 for large files)
+    #[command(
+        long_about = "Upload a backup file. On S3, files larger than one part (8 MiB) go up \
+                      as a multipart upload: a failed part is sent again up to 3 times; when \
+                      it keeps failing the upload is aborted, so no half-written object and no \
+                      stored parts remain.",
+        after_long_help = REMOTE_HELP
+    )]
+    Put(RemotePutArgs),
+}
+
+/// Where the backups are.
+#[derive(Debug, Args, Clone)]
+pub struct DestinationArgs {
+    /// S3-compatible endpoint, e.g. https://s3.eu-central-1.amazonaws.com
+    #[arg(
+        long,
+        value_name = "URL",
+        required_unless_present = "webdav",
+        conflicts_with = "webdav"
+    )]
+    pub s3: Option<String>,
+
+    /// S3 region
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+
+    /// S3 bucket
+    #[arg(long, required_unless_present = "webdav")]
+    pub bucket: Option<String>,
+
+    /// Folder in the bucket, e.g. backups/laptop
+    #[arg(long, default_value = "")]
+    pub prefix: String,
+
+    /// S3 access key id
+    #[arg(long, value_name = "ID", required_unless_present = "webdav")]
+    pub access_key_id: Option<String>,
+
+    /// WebDAV collection URL, e.g. https://cloud.example/remote.php/dav/files/me/backups/
+    #[arg(long, value_name = "URL")]
+    pub webdav: Option<String>,
+
+    /// WebDAV user
+    #[arg(long, required_unless_present = "s3")]
+    pub user: Option<String>,
+
+    /// File whose first line is the S3 secret key or the WebDAV password
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
+}
+
+/// `coffer remote list`.
+#[derive(Debug, Args)]
+pub struct RemoteListArgs {
+    /// The destination.
+    #[command(flatten)]
+    pub destination: DestinationArgs,
+
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `coffer remote get`.
+#[derive(Debug, Args)]
+pub struct RemoteGetArgs {
+    /// The backup's name on the destination
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Where to write it (must not exist)
+    #[arg(short, long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// The destination.
+    #[command(flatten)]
+    pub destination: DestinationArgs,
+
+    /// How to unlock the backup.
+    #[command(flatten)]
+    pub unlock: UnlockArgs,
+
+    /// Limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// `coffer remote verify`.
+#[derive(Debug, Args)]
+pub struct RemoteVerifyArgs {
+    /// The backup's name on the destination
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// The destination.
+    #[command(flatten)]
+    pub destination: DestinationArgs,
+
+    /// How to unlock the backup.
+    #[command(flatten)]
+    pub unlock: UnlockArgs,
+
+    /// Limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// `coffer remote put`.
+#[derive(Debug, Args)]
+pub struct RemotePutArgs {
+    /// The backup file
+    #[arg(value_name = "BACKUP")]
+    pub file: PathBuf,
+
+    /// Name on the destination [default: the file's name]
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// The destination.
+    #[command(flatten)]
+    pub destination: DestinationArgs,
+
+    /// Size of multipart parts (at least 5M)
+    #[arg(long, value_name = "BYTES", value_parser = parse_size, default_value = "8M", hide = true)]
+    pub part_size: u64,
 }
 
 /// The key-file subcommands.

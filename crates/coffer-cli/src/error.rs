@@ -53,6 +53,9 @@ pub enum CliError {
         /// What the engine said.
         error: EngineError,
     },
+    /// A destination (S3, WebDAV) failed or its settings are unusable.
+    #[error("{0}")]
+    Remote(#[from] coffer_remote::RemoteError),
     /// A file could not be read.
     #[error("cannot read {what} {}: {error}", path.display())]
     Read {
@@ -164,6 +167,7 @@ impl CliError {
         match self {
             CliError::Backup { error, .. } | CliError::KeyFile { error, .. } => Some(error.code()),
             CliError::Locked { code, .. } => Some(code),
+            CliError::Remote(e) => Some(e.code()),
             _ => None,
         }
     }
@@ -197,6 +201,10 @@ impl CliError {
                 _ => None,
             },
             CliError::EmptyPassphrase { .. } => Some(PASSPHRASE_LINE_HINT.to_owned()),
+            CliError::Remote(coffer_remote::RemoteError::NotFound { .. }) => Some(
+                "check --bucket and --prefix (or the WebDAV URL); `coffer remote list` shows the backups there"
+                    .to_owned(),
+            ),
             CliError::AlreadyExists { .. } => {
                 Some("choose another --out path, or remove the file first".to_owned())
             }

@@ -18,6 +18,7 @@ mod cli;
 mod commands;
 mod error;
 mod progress;
+mod remote;
 mod secrets;
 
 use std::io::{self, Write};

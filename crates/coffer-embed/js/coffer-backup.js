@@ -4,12 +4,18 @@
 //   <coffer-backup include="my-app" encrypted="my-app/tokens"></coffer-backup>
 //
 // Everything this module needs (coffer-embed.js and its wasm, the engine
-// worker) is found next to it, relative to import.meta.url, so the folder can
-// be served from anywhere – also another origin (serve it with CORS then).
+// worker coffer-worker.js and its wasm) is found next to it, relative to
+// import.meta.url, so the folder can be served from anywhere – also another
+// origin (serve it with CORS then). The URLs are written as literal
+// `new URL('./file', import.meta.url)` so that bundlers (Vite, Rollup,
+// webpack) find the files and emit them with the bundle, whatever they
+// rename them to.
 // Reference: docs/embed.md; types: coffer-backup.d.ts.
 import init, { CofferElement, openStore as openStoreWasm } from './coffer-embed.js';
 
-const base = new URL('./', import.meta.url);
+const embedWasmUrl = new URL('./coffer-embed_bg.wasm', import.meta.url);
+const workerScriptUrl = new URL('./coffer-worker.js', import.meta.url);
+const workerWasmUrl = new URL('./worker_bg.wasm', import.meta.url);
 const ATTRIBUTES = ['include', 'exclude', 'encrypted', 'locale', 'theme', 'compact', 'worker-url'];
 
 let defaultWorker = null;
@@ -19,20 +25,25 @@ function workerUrl() {
   return defaultWorker;
 }
 
+/** coffer-worker.js, told where its wasm is (bundlers may have renamed it). */
 function makeWorkerUrl() {
-  const loader = new URL('coffer-worker.js', base);
-  if (loader.origin === location.origin) return loader.href;
+  const wasm = workerWasmUrl.href;
+  if (workerScriptUrl.origin === location.origin) {
+    const url = new URL(workerScriptUrl);
+    url.searchParams.set('wasm', wasm);
+    return url.href;
+  }
   // new Worker() refuses cross-origin scripts: start a same-origin blob:
   // worker that imports the artifact's worker by absolute URL.
-  const src = `importScripts(${JSON.stringify(new URL('worker.js', base).href)});` +
-    `wasm_bindgen(${JSON.stringify(new URL('worker_bg.wasm', base).href)});`;
+  const src = `self.COFFER_WORKER_WASM=${JSON.stringify(wasm)};` +
+    `importScripts(${JSON.stringify(workerScriptUrl.href)});`;
   return URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
 }
 
 let loading = null;
 /** Loads the wasm once; resolves when the module is ready. */
 export function load() {
-  loading ??= init({ module_or_path: new URL('coffer-embed_bg.wasm', base) });
+  loading ??= init({ module_or_path: embedWasmUrl });
   return loading;
 }
 

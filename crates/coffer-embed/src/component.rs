@@ -14,9 +14,9 @@ use super::element::{mount_in_shadow, Embedded};
 /// view! { <BackupManagement config=BackupConfig::new().exclude(["cache"]).theme(Theme::Dark) /> }
 /// ```
 ///
-/// The engine worker must be reachable: copy `coffer-worker.js`,
-/// `worker.js` and `worker_bg.wasm` from the embed artifact next to your
-/// page, or point [`BackupConfig::worker_url`] at them.
+/// The engine worker must be reachable: copy `coffer-worker.js` and
+/// `worker_bg.wasm` from the embed artifact next to your page, or point
+/// [`BackupConfig::worker_url`] at them.
 #[component]
 pub fn BackupManagement(
     /// What to show and how (default: everything, automatic theme).

@@ -305,7 +305,10 @@ pub async fn replace_key(
     }
     put_key(&db, "pending", Some(&new), None).await?;
     let resealed = match &current {
-        Some(c) => reseal_all(&c.key, &new.key, rep).await?,
+        Some(c) => {
+            crate::destinations::reseal_all(&c.key, &new.key).await?;
+            reseal_all(&c.key, &new.key, rep).await?
+        }
         None => 0,
     };
     put_key(&db, "current", Some(&new), Some(("pending", None))).await?;
@@ -333,6 +336,7 @@ async fn finish_pending() -> AppResult<bool> {
     let finished = pending.is_some();
     if let Some(p) = pending {
         if let Some(c) = &current {
+            crate::destinations::reseal_all(&c.key, &p.key).await?;
             reseal_all(&c.key, &p.key, &Reporter::silent()).await?;
         }
         put_key(&db, "current", Some(&p), Some(("pending", None))).await?;

@@ -34,6 +34,7 @@
 pub mod auto;
 pub mod backup;
 pub mod browser;
+pub mod destinations;
 pub mod dispatch;
 pub mod error;
 pub mod generator;

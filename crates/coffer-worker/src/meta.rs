@@ -7,6 +7,9 @@
 //! - `encrypted-stores`: one record per encrypted store, key
 //!   `[database, store]`, value `{ database, store }`
 //!   ([`crate::registry`]);
+//! - `destinations` (from version 4): the S3 and WebDAV destinations, by
+//!   id, each a sealed envelope of its settings and credentials
+//!   ([`crate::destinations`]);
 //! - `journal`: what an operation that writes other databases will write
 //!   here once they committed, so that a crash in between is finished or
 //!   undone on the next start ([`crate::registry::settle_restore`]);
@@ -28,6 +31,8 @@ pub const KEYS: &str = "keys";
 pub const REGISTRY: &str = "encrypted-stores";
 /// Intents of operations in progress.
 pub const JOURNAL: &str = "journal";
+/// Sealed destinations.
+pub const DESTINATIONS: &str = "destinations";
 
 /// The history (audit log).
 pub const HISTORY: &str = "history";
@@ -35,9 +40,9 @@ pub const HISTORY: &str = "history";
 pub const AUTO: &str = "auto";
 
 /// The schema version this build writes.
-pub const META_VERSION: u32 = 3;
+pub const META_VERSION: u32 = 4;
 
-const STORES: [&str; 5] = [KEYS, REGISTRY, JOURNAL, HISTORY, AUTO];
+const STORES: [&str; 6] = [KEYS, REGISTRY, JOURNAL, HISTORY, AUTO, DESTINATIONS];
 
 /// Opens Coffer's own database, creating it or adding missing stores when
 /// it is older than [`META_VERSION`] (a newer version, written by a newer

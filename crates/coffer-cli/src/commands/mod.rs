@@ -4,12 +4,13 @@ use std::io::{self, Write};
 
 use coffer_engine::{Authentication, Unauthenticated};
 
-use crate::cli::{Cli, Command, KeyCommand};
+use crate::cli::{Cli, Command, KeyCommand, RemoteCommand};
 use crate::error::CliError;
 
 pub mod extract;
 pub mod inspect;
 pub mod key;
+pub mod remote;
 pub mod verify;
 
 /// What every command gets besides its own arguments.
@@ -39,6 +40,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Extract(args) => extract::run(&ctx, &args, &mut out),
         Command::Key(KeyCommand::New(args)) => key::new(&ctx, &args, &mut out),
         Command::Key(KeyCommand::Show(args)) => key::show(&args, &mut out),
+        Command::Remote(RemoteCommand::List(args)) => remote::list(&args, &mut out),
+        Command::Remote(RemoteCommand::Get(args)) => remote::get(&ctx, &args, &mut out),
+        Command::Remote(RemoteCommand::Verify(args)) => remote::verify(&ctx, &args, &mut out),
+        Command::Remote(RemoteCommand::Put(args)) => remote::put(&args, &mut out),
     }?;
     out.flush().map_err(CliError::Stdout)
 }

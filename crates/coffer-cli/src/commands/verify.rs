@@ -13,6 +13,17 @@ use crate::progress::Bar;
 
 /// Runs `coffer verify`.
 pub fn run(ctx: &Ctx, args: &VerifyArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    run_as(ctx, args, &args.backup.display().to_string(), out)
+}
+
+/// Runs `coffer verify`, naming the backup `label` in the output (a
+/// downloaded backup is named as on its destination, not by its temporary file).
+pub fn run_as(
+    ctx: &Ctx,
+    args: &VerifyArgs,
+    label: &str,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let source = Source::new(&args.backup, &args.unlock, backup::limits(&args.limits))?;
     if source.locked.is_none() && source.passphrase.is_some() {
         ctx.note("the backup is not locked; --passphrase-file is not needed");
@@ -27,7 +38,7 @@ pub fn run(ctx: &Ctx, args: &VerifyArgs, out: &mut dyn Write) -> Result<(), CliE
         .map_err(|e| CliError::backup(&args.backup, e))?;
     bar.finish();
 
-    outln!(out, "{}: OK", args.backup.display());
+    outln!(out, "{label}: OK");
     outln!(
         out,
         "  {}, {}, {}, {} checked",
