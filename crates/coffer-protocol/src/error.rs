@@ -20,6 +20,8 @@ pub enum ErrorKind {
     BadArgument,
     /// Coffer's own state or a bug.
     Internal,
+    /// A destination (S3, WebDAV) failed or refused.
+    Remote,
 }
 
 macro_rules! codes {
@@ -132,6 +134,25 @@ codes! {
     /// The host app's `beforeBackup`/`beforeRestore` hook failed; nothing
     /// was read or written.
     HookFailed = "hook-failed", BadArgument;
+    /// A destination's settings are unusable (a field is missing or not
+    /// an http(s) address); the subject names the field.
+    BadDestination = "bad-destination", BadArgument;
+    /// No destination of that id is stored.
+    NoDestination = "no-destination", BadArgument;
+    /// The destination could not be reached (network, DNS, server down).
+    RemoteUnreachable = "remote-unreachable", Remote;
+    /// The browser blocked the destination's answers: its CORS rule does
+    /// not allow this page. The subject is the rule to set.
+    RemoteCors = "remote-cors", Remote;
+    /// The destination refused the credentials.
+    RemoteDenied = "remote-denied", Remote;
+    /// The credentials may not do this (list, write or delete).
+    RemoteForbidden = "remote-forbidden", Remote;
+    /// The bucket, collection or file does not exist.
+    RemoteNotFound = "remote-not-found", Remote;
+    /// The destination answered with an error, or an upload failed and was
+    /// aborted (nothing was left there).
+    RemoteFailed = "remote-failed", Remote;
     /// Cancelled by the user, a script or the engine's shutdown.
     Cancelled = "cancelled", Cancelled;
     /// An argument was missing or of the wrong type.

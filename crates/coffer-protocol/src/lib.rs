@@ -29,6 +29,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod auto;
+pub mod destinations;
 mod error;
 pub mod history;
 pub mod messages;
@@ -37,6 +38,11 @@ mod scope;
 pub mod strings;
 
 pub use auto::{AutoGet, AutoRan, AutoRun, AutoSet, AutoSettings, AutoState};
+pub use destinations::{
+    DestBackups, DestFetch, DestList, DestRemove, DestSave, DestTest, DestTested, DestUpload,
+    DestinationInfo, DestinationKind, DestinationList, DestinationSettings, Fetched, RemoteBackup,
+    RemoteBackups, Uploaded,
+};
 pub use error::{ErrorCode, ErrorKind, Failure};
 pub use history::{History, HistoryEntry, HistoryKind, HistoryList, HistoryOutcome};
 pub use messages::*;

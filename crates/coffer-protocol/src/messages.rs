@@ -15,6 +15,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auto::{AutoGet, AutoRan, AutoRun, AutoSet, AutoState};
+use crate::destinations::{
+    DestBackups, DestFetch, DestList, DestRemove, DestSave, DestTest, DestTested, DestUpload,
+    DestinationList, Fetched, RemoteBackups, Uploaded,
+};
 use crate::error::Failure;
 use crate::history::{History, HistoryList};
 use crate::parts::{PartsInfo, RestoredParts, SelectedParts, SkippedInfo};
@@ -375,6 +379,20 @@ calls! {
     AutoSet => AutoState;
     /// Automatic backups: run one now if due (or forced).
     AutoRun => AutoRan;
+    /// Destinations: the stored ones, without secrets.
+    DestList => DestinationList;
+    /// Destinations: add or update one (sealed in the worker).
+    DestSave => DestinationList;
+    /// Destinations: forget one.
+    DestRemove => DestinationList;
+    /// Destinations: test the connection and the permissions.
+    DestTest => DestTested;
+    /// Destinations: the Coffer backups on one.
+    DestBackups => RemoteBackups;
+    /// Destinations: download a backup (attached as `file`).
+    DestFetch => Fetched;
+    /// (file) Destinations: upload a backup.
+    DestUpload => Uploaded;
 }
 
 /// List databases and stores (those `scope` allows) with counts and sizes.
@@ -799,6 +817,21 @@ mod tests {
             }
             .into(),
             Measure { mib: 4 }.into(),
+            DestSave {
+                id: "work".into(),
+                settings: crate::DestinationSettings::WebDav {
+                    url: "http://127.0.0.1:8651/".into(),
+                    user: "u".into(),
+                    password: "p".into(),
+                },
+            }
+            .into(),
+            DestFetch {
+                id: "work".into(),
+                name: "coffer-backup-1.zip".into(),
+            }
+            .into(),
+            DestUpload::default().into(),
         ];
         for (i, r) in reqs.into_iter().enumerate() {
             let m = ToWorker::new(i as u32, r);
@@ -851,6 +884,9 @@ mod tests {
         let e = StorePut::wrap(Empty {});
         assert!(StorePut::unwrap(e.clone()).is_some());
         assert!(StoreDelete::unwrap(e).is_none());
+        let l = DestSave::wrap(DestinationList::default());
+        assert!(DestSave::unwrap(l.clone()).is_some());
+        assert!(DestList::unwrap(l).is_none());
     }
 
     fn db(name: &str, stores: &[&str]) -> DbInfo {

@@ -105,6 +105,22 @@ pub fn failure(lang: Lang, f: &Failure) -> String {
         (Lang::De, C::FilesInUse) => format!("Dateien im privaten Dateisystem der Website werden von der Website benutzt (in einem anderen Tab oder Worker geöffnet oder gerade geschrieben) und können nicht konsistent kopiert werden{}. Schließen Sie die anderen Tabs der Website (oder lassen Sie die Website sie freigeben) und versuchen Sie es erneut, oder lassen Sie das Dateisystem weg. Es wurde nichts verändert.", about(":", ":")),
         (Lang::En, C::HookFailed) => format!("The site could not prepare its data for this{}; nothing was read or written.", about(":", ":")),
         (Lang::De, C::HookFailed) => format!("Die Website konnte ihre Daten nicht darauf vorbereiten{}; es wurde nichts gelesen oder geschrieben.", about(":", ":")),
+        (Lang::En, C::BadDestination) => format!("The destination's settings are not usable{}.", about(":", ":")),
+        (Lang::De, C::BadDestination) => format!("Die Einstellungen des Ziels sind nicht verwendbar{}.", about(":", ":")),
+        (Lang::En, C::NoDestination) => format!("There is no such destination{}.", about(":", ":")),
+        (Lang::De, C::NoDestination) => format!("Dieses Ziel gibt es nicht{}.", about(":", ":")),
+        (Lang::En, C::RemoteUnreachable) => "The destination cannot be reached: check its address and your network connection.".into(),
+        (Lang::De, C::RemoteUnreachable) => "Das Ziel ist nicht erreichbar: Prüfen Sie seine Adresse und Ihre Netzwerkverbindung.".into(),
+        (Lang::En, C::RemoteCors) => format!("The destination answers, but the browser blocks its answers to this page: its CORS rule does not allow this site. Set this rule on the bucket or server:\n{s}"),
+        (Lang::De, C::RemoteCors) => format!("Das Ziel antwortet, aber der Browser blockiert seine Antworten an diese Seite: Seine CORS-Regel erlaubt diese Website nicht. Setzen Sie diese Regel beim Bucket oder Server:\n{s}"),
+        (Lang::En, C::RemoteDenied) => "The destination refused the credentials: check the access key id and secret, or the user name and password.".into(),
+        (Lang::De, C::RemoteDenied) => "Das Ziel hat die Zugangsdaten abgelehnt: Prüfen Sie Zugriffsschlüssel-ID und geheimen Schlüssel oder Benutzername und Passwort.".into(),
+        (Lang::En, C::RemoteForbidden) => format!("The credentials are valid but may not do this on the destination{}: check their permissions.", about(":", ":")),
+        (Lang::De, C::RemoteForbidden) => format!("Die Zugangsdaten sind gültig, dürfen dies beim Ziel aber nicht{}: Prüfen Sie ihre Berechtigungen.", about(":", ":")),
+        (Lang::En, C::RemoteNotFound) => format!("Not found on the destination{}: check the bucket, prefix or address.", about(":", ":")),
+        (Lang::De, C::RemoteNotFound) => format!("Beim Ziel nicht gefunden{}: Prüfen Sie Bucket, Präfix oder Adresse.", about(":", ":")),
+        (Lang::En, C::RemoteFailed) => format!("The destination reported an error{}; nothing was left half-written there.", about(":", ":")),
+        (Lang::De, C::RemoteFailed) => format!("Das Ziel hat einen Fehler gemeldet{}; dort blieb nichts halb geschrieben.", about(":", ":")),
         (Lang::En, C::Cancelled) => "Cancelled. Nothing was written.".into(),
         (Lang::De, C::Cancelled) => "Abgebrochen. Es wurde nichts geschrieben.".into(),
         (Lang::En, C::BadArgument) => "Coffer was called with an unusable argument.".into(),
@@ -162,5 +178,9 @@ mod tests {
         assert!(failure(Lang::De, &f).contains("„db/0001.rec“"));
         let f = Failure::new(ErrorCode::BrowserQuota, "x").with_bytes(3 << 20);
         assert!(failure(Lang::En, &f).contains("3.0 MiB"));
+        let rule = "{\"CORSRules\": []}";
+        let f = Failure::new(ErrorCode::RemoteCors, "x").about(rule);
+        assert!(failure(Lang::En, &f).contains(rule));
+        assert!(failure(Lang::De, &f).contains(rule));
     }
 }
