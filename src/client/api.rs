@@ -161,6 +161,10 @@ pub struct BackupOptions {
     pub passphrase: Option<String>,
     /// The page will download the file (the worker makes its object URL).
     pub download: bool,
+    /// Lock the whole backup with the master key.
+    pub lock_with_key: bool,
+    /// Also upload it to the stored destination of this id.
+    pub destination: Option<String>,
 }
 
 /// A finished backup.
@@ -180,6 +184,8 @@ pub struct BackupFile {
     pub skipped: u64,
     /// What it holds beyond IndexedDB.
     pub parts: p::PartsInfo,
+    /// Where it was uploaded, when a destination was asked for.
+    pub uploaded: Option<p::Uploaded>,
 }
 
 /// Backs up `opts.selection`, between the host app's `beforeBackup` and
@@ -211,7 +217,8 @@ pub async fn backup(
                     passphrase: opts.passphrase.filter(|p| !p.is_empty()),
                     now_ms: js_sys::Date::now(),
                     download: opts.download,
-                    lock_with_key: false,
+                    lock_with_key: opts.lock_with_key,
+                    destination: opts.destination,
                 },
                 Attachments {
                     value,
@@ -229,6 +236,7 @@ pub async fn backup(
             records: done.records,
             bytes: done.bytes,
             parts: done.parts,
+            uploaded: done.uploaded,
         })
     })
     .await;
@@ -375,6 +383,7 @@ pub async fn backup_all(
             scope: scope.clone(),
             passphrase,
             download: false,
+            ..BackupOptions::default()
         },
         on_progress,
     )

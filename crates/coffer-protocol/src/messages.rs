@@ -426,6 +426,10 @@ pub struct Backup {
     /// passphrase, when one is given).
     #[serde(default)]
     pub lock_with_key: bool,
+    /// Also upload it to the stored destination of this id (the file is
+    /// attached to the outcome all the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
 }
 
 /// (file) Validate a backup completely and describe the databases of it
@@ -563,6 +567,9 @@ pub struct BackupDone {
     /// What it holds beyond IndexedDB.
     #[serde(default)]
     pub parts: PartsInfo,
+    /// Where it was uploaded, when a destination was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uploaded: Option<Uploaded>,
 }
 
 impl BackupDone {
@@ -801,6 +808,7 @@ mod tests {
                 now_ms: 1.5e12,
                 download: true,
                 lock_with_key: false,
+                destination: Some("work".into()),
             }
             .into(),
             ReplaceKey {

@@ -6,8 +6,8 @@
 
 use coffer_engine::envelope::{envelope_key_id, open_bytes, seal_bytes, RecordContext};
 use coffer_engine::{Key, MasterKey};
-use coffer_protocol::{ErrorCode, META_DB};
-use coffer_remote::{Destination, Remote};
+use coffer_protocol::{DestinationInfo, DestinationKind, DestinationSettings, ErrorCode, META_DB};
+use coffer_remote::{Destination, Remote, S3Destination, Secret, WebDavDestination};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsValue;
 use web_sys::IdbTransactionMode;
@@ -99,7 +99,8 @@ pub fn reseal(
 /// Checks the settings and stores `destination` as `id` (replacing one of
 /// that id), sealed under the current master key.
 pub async fn save(id: &str, destination: &Destination) -> AppResult<()> {
-    Remote::new(destination).map_err(|e| AppError::new(ErrorCode::BadArgument, e.to_string()))?;
+    check_id(id)?;
+    Remote::new(destination).map_err(|e| crate::remote::remote_error(&e))?;
     let key = keys::current_key().await?;
     let envelope = seal(&key.key, id, destination)?;
     let db = meta::open().await?;
@@ -144,6 +145,92 @@ async fn read_all() -> AppResult<(Vec<String>, Vec<Vec<u8>>)> {
         .map(|v| keys::sealed_bytes(&v).unwrap_or_default())
         .collect();
     Ok((ids, envelopes))
+}
+
+/// What the page may see of `d`: no secret.
+pub fn info(id: &str, d: &Destination) -> DestinationInfo {
+    match d {
+        Destination::S3(s) => DestinationInfo {
+            id: id.into(),
+            kind: DestinationKind::S3,
+            location: format!(
+                "{}/{}/{}",
+                s.endpoint.trim().trim_end_matches('/'),
+                s.bucket.trim(),
+                s.prefix.trim().trim_matches('/')
+            )
+            .trim_end_matches('/')
+            .to_owned(),
+            account: s.access_key_id.clone(),
+        },
+        Destination::WebDav(w) => DestinationInfo {
+            id: id.into(),
+            kind: DestinationKind::WebDav,
+            location: w.url.trim().to_owned(),
+            account: w.user.clone(),
+        },
+    }
+}
+
+/// The destination `settings` describe; an empty secret takes the one of
+/// `old` (the stored destination of that id) when it is of the same kind.
+pub fn from_settings(settings: &DestinationSettings, old: Option<&Destination>) -> Destination {
+    match settings {
+        DestinationSettings::S3 {
+            endpoint,
+            region,
+            bucket,
+            prefix,
+            access_key_id,
+            secret,
+        } => {
+            let secret = match old {
+                Some(Destination::S3(o)) if secret.is_empty() => o.secret.clone(),
+                _ => Secret::new(secret.clone()),
+            };
+            Destination::S3(S3Destination {
+                endpoint: endpoint.trim().into(),
+                region: region.trim().into(),
+                bucket: bucket.trim().into(),
+                prefix: prefix.trim().into(),
+                access_key_id: access_key_id.trim().into(),
+                secret,
+            })
+        }
+        DestinationSettings::WebDav {
+            url,
+            user,
+            password,
+        } => {
+            let password = match old {
+                Some(Destination::WebDav(o)) if password.is_empty() => o.password.clone(),
+                _ => Secret::new(password.clone()),
+            };
+            Destination::WebDav(WebDavDestination {
+                url: url.trim().into(),
+                user: user.clone(),
+                password,
+            })
+        }
+    }
+}
+
+/// Destination `id`, opened.
+pub async fn get(id: &str) -> AppResult<Destination> {
+    list()
+        .await?
+        .into_iter()
+        .find(|(i, _)| i == id)
+        .map(|(_, d)| d)
+        .ok_or_else(|| {
+            AppError::new(ErrorCode::NoDestination, "no destination of that id")
+                .about(id.to_owned())
+        })
+}
+
+/// Every stored destination, as the page sees them.
+pub async fn infos() -> AppResult<Vec<DestinationInfo>> {
+    Ok(list().await?.iter().map(|(id, d)| info(id, d)).collect())
 }
 
 /// Deletes destination `id` (its backups stay where they are).
@@ -193,7 +280,6 @@ pub async fn reseal_all(old: &MasterKey, new: &MasterKey) -> AppResult<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use coffer_remote::{S3Destination, Secret};
 
     fn dest() -> Destination {
         Destination::S3(S3Destination {
@@ -242,6 +328,26 @@ mod tests {
             dest()
         );
         assert_eq!(reseal(&old, &new, "d1", &moved).expect("again"), None);
+    }
+
+    #[test]
+    fn infos_hold_no_secret_and_updates_keep_the_stored_one() {
+        let i = info("work", &dest());
+        assert_eq!(i.location, "https://s3.example/b/laptop");
+        assert!(!format!("{i:?}").contains("top-secret"));
+        let settings = DestinationSettings::S3 {
+            endpoint: "https://s3.example".into(),
+            region: "eu-central-1".into(),
+            bucket: "b".into(),
+            prefix: "laptop".into(),
+            access_key_id: "AKID".into(),
+            secret: String::new(),
+        };
+        assert_eq!(from_settings(&settings, Some(&dest())), dest());
+        let Destination::S3(fresh) = from_settings(&settings, None) else {
+            panic!("kind")
+        };
+        assert_eq!(fresh.secret.expose(), "");
     }
 
     #[test]

@@ -15,7 +15,8 @@ use crate::error::{AppError, AppResult};
 use crate::history::{describe, Pending};
 use crate::report::{post, scope, Attach, Reporter};
 use crate::{
-    auto, backup, history, keys, lock, measure, overview, registry, restore, sample, stores, tabs,
+    auto, backup, destinations, history, keys, lock, measure, overview, registry, remote, restore,
+    sample, stores, tabs,
 };
 use coffer_protocol::HistoryKind;
 
@@ -50,6 +51,12 @@ async fn handle(id: u32, req: Request, att: Attached) -> AppResult<(Outcome, Att
     Ok(match req {
         Request::Overview(r) => plain::<p::Overview>(overview::overview(&r.scope).await?),
         Request::Backup(r) => {
+            // The destination first: an unknown one fails before anything
+            // is read.
+            let target = match &r.destination {
+                Some(id) => Some((id.clone(), destinations::get(id).await?)),
+                None => None,
+            };
             let _guard = lock::acquire(LOCK_NAME, &rep).await?;
             let (dbs, n) = describe(&r.selection, |d| r.scope.allows(d) && d != META_DB);
             let pending = Pending::new(HistoryKind::Backup)
@@ -60,14 +67,22 @@ async fn handle(id: u32, req: Request, att: Attached) -> AppResult<(Outcome, Att
                 })
                 .started()
                 .await;
-            let res = backup::backup(&r, &att.value, &rep).await;
+            let mut res = backup::backup(&r, &att.value, &rep).await;
+            if let (Ok((done, blob)), Some((id, d))) = (&mut res, &target) {
+                match remote::upload_to(id, d, &done.file_name, blob, &rep).await {
+                    Ok(u) => done.uploaded = Some(u),
+                    Err(e) => res = Err(e),
+                }
+            }
             let kid = key_id().await;
             pending
                 .finish(&res, |e, (d, _)| {
                     e.records = d.records;
                     e.bytes = d.bytes;
                     e.key_id = kid;
-                    if let Some(dest) = &mut e.destination {
+                    if let Some(u) = &d.uploaded {
+                        e.destination = Some(u.target.clone());
+                    } else if let Some(dest) = &mut e.destination {
                         dest.push(':');
                         dest.push_str(&d.file_name);
                     }
@@ -90,7 +105,8 @@ async fn handle(id: u32, req: Request, att: Attached) -> AppResult<(Outcome, Att
             let (dbs, n) = describe(&r.selection, |d| r.scope.allows(d) && d != META_DB);
             let source = Reflect::get(&file, &"name".into())
                 .ok()
-                .and_then(|n| n.as_string());
+                .and_then(|n| n.as_string())
+                .map(|n| remote::fetched_from(&n).unwrap_or(n));
             let pending = Pending::new(HistoryKind::Restore)
                 .with(|e| {
                     e.databases = dbs;
@@ -173,6 +189,74 @@ async fn handle(id: u32, req: Request, att: Attached) -> AppResult<(Outcome, Att
         Request::AutoRun(r) => {
             let _guard = lock::acquire(LOCK_NAME, &rep).await?;
             plain::<p::AutoRun>(auto::run(&r, &att.value, &rep).await?)
+        }
+        Request::DestList(_) => plain::<p::DestList>(p::DestinationList {
+            destinations: destinations::infos().await?,
+        }),
+        Request::DestSave(r) => {
+            let old = destinations::get(&r.id).await.ok();
+            let d = destinations::from_settings(&r.settings, old.as_ref());
+            destinations::save(&r.id, &d).await?;
+            plain::<p::DestSave>(p::DestinationList {
+                destinations: destinations::infos().await?,
+            })
+        }
+        Request::DestRemove(r) => {
+            destinations::remove(&r.id).await?;
+            plain::<p::DestRemove>(p::DestinationList {
+                destinations: destinations::infos().await?,
+            })
+        }
+        Request::DestTest(r) => {
+            let d = destinations::get(&r.id).await?;
+            let rm = remote::checked(&d)?;
+            let tested = remote::test(&remote::Fetch, &rm)
+                .await
+                .map_err(|e| remote::app_error(e, &d))?;
+            plain::<p::DestTest>(tested)
+        }
+        Request::DestBackups(r) => {
+            let d = destinations::get(&r.id).await?;
+            let rm = remote::checked(&d)?;
+            let entries = remote::list(&remote::Fetch, &rm)
+                .await
+                .map_err(|e| remote::app_error(e, &d))?;
+            plain::<p::DestBackups>(p::RemoteBackups {
+                backups: entries
+                    .into_iter()
+                    .map(|e| p::RemoteBackup {
+                        name: e.name,
+                        bytes: e.size,
+                        modified: e.modified,
+                    })
+                    .collect(),
+            })
+        }
+        Request::DestFetch(r) => {
+            let d = destinations::get(&r.id).await?;
+            let rm = remote::checked(&d)?;
+            let blob = remote::download(&remote::Fetch, &rm, &r.name)
+                .await
+                .map_err(|e| remote::app_error(e, &d))?;
+            let file = crate::browser::blobio::named_file(&blob, &r.name)?;
+            let source = destinations::info(&r.id, &d).label(&r.name);
+            remote::remember_fetched(&r.name, &source);
+            (
+                p::DestFetch::wrap(p::Fetched {
+                    name: r.name,
+                    bytes: blob.size() as u64,
+                    source,
+                }),
+                Attach {
+                    file: Some(file),
+                    ..Attach::default()
+                },
+            )
+        }
+        Request::DestUpload(r) => {
+            let file = att.file()?;
+            let d = destinations::get(&r.id).await?;
+            plain::<p::DestUpload>(remote::upload_to(&r.id, &d, &r.name, &file, &rep).await?)
         }
         Request::LoadSample(r) => plain::<p::LoadSample>(sample::load_sample(r.now_ms).await?),
         Request::Measure(r) => plain::<p::Measure>(p::Measured {

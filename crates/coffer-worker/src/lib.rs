@@ -47,6 +47,7 @@ pub mod meta;
 pub mod overview;
 pub mod parts;
 pub mod registry;
+pub mod remote;
 pub mod report;
 pub mod restore;
 pub mod sample;

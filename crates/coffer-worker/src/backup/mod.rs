@@ -278,6 +278,7 @@ async fn write_backup(
             records: summary.records,
             bytes,
             parts: part_info,
+            uploaded: None,
         },
         blob,
     ))

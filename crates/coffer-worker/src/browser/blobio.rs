@@ -31,6 +31,15 @@ pub fn blob_from_bytes(bytes: &[u8], mime: &str) -> AppResult<Blob> {
         .map_err(|e| AppError::js("cannot create a Blob", e))
 }
 
+/// A `File` named `name` with the contents of `blob` (no copy).
+pub fn named_file(blob: &Blob, name: &str) -> AppResult<Blob> {
+    let o = web_sys::FilePropertyBag::new();
+    o.set_type("application/zip");
+    web_sys::File::new_with_blob_sequence_and_options(&Array::of1(blob), name, &o)
+        .map(Into::into)
+        .map_err(|e| AppError::js("cannot create a File", e))
+}
+
 /// Reads a whole `Blob` (worker only).
 pub fn read_blob_buffer(blob: &Blob) -> AppResult<ArrayBuffer> {
     let r =
