@@ -21,6 +21,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod client;
+pub mod destform;
 pub mod js_api;
 pub mod schedule;
 pub mod state;

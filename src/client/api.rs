@@ -649,3 +649,120 @@ pub async fn auto_run(
         .map(|(o, _)| o);
     report(engine, r, |_| {})
 }
+
+/// The stored destinations (no secrets).
+pub async fn dest_list(engine: &EngineClient) -> ApiResult<Vec<p::DestinationInfo>> {
+    engine
+        .call(p::DestList {}, Attachments::default(), no_progress)
+        .await
+        .map(|(o, _)| o.destinations)
+}
+
+/// Adds or updates destination `id`; the worker checks the settings and
+/// seals them under the master key. The stored destinations after.
+pub async fn dest_save(
+    engine: &EngineClient,
+    id: &str,
+    settings: p::DestinationSettings,
+) -> ApiResult<Vec<p::DestinationInfo>> {
+    let r = engine
+        .call(
+            p::DestSave {
+                id: id.to_owned(),
+                settings,
+            },
+            Attachments::default(),
+            no_progress,
+        )
+        .await
+        .map(|(o, _)| o.destinations);
+    report(engine, r, |_| {})
+}
+
+/// Forgets destination `id`. The stored destinations after.
+pub async fn dest_remove(engine: &EngineClient, id: &str) -> ApiResult<Vec<p::DestinationInfo>> {
+    let r = engine
+        .call(
+            p::DestRemove { id: id.to_owned() },
+            Attachments::default(),
+            no_progress,
+        )
+        .await
+        .map(|(o, _)| o.destinations);
+    report(engine, r, |_| {})
+}
+
+/// Tests destination `id`: list, write and delete a probe file.
+pub async fn dest_test(engine: &EngineClient, id: &str) -> ApiResult<p::DestTested> {
+    let r = engine
+        .call(
+            p::DestTest { id: id.to_owned() },
+            Attachments::default(),
+            no_progress,
+        )
+        .await
+        .map(|(o, _)| o);
+    report(engine, r, |_| {})
+}
+
+/// The Coffer backups on destination `id`, newest name first.
+pub async fn dest_backups(engine: &EngineClient, id: &str) -> ApiResult<Vec<p::RemoteBackup>> {
+    let r = engine
+        .call(
+            p::DestBackups { id: id.to_owned() },
+            Attachments::default(),
+            no_progress,
+        )
+        .await
+        .map(|(o, _)| o.backups);
+    report(engine, r, |_| {})
+}
+
+/// Downloads backup `name` from destination `id`, as a `File` for
+/// [`inspect`] and [`restore`].
+pub async fn dest_fetch(
+    engine: &EngineClient,
+    id: &str,
+    name: &str,
+) -> ApiResult<(p::Fetched, web_sys::File)> {
+    let r = engine
+        .call(
+            p::DestFetch {
+                id: id.to_owned(),
+                name: name.to_owned(),
+            },
+            Attachments::default(),
+            no_progress,
+        )
+        .await
+        .and_then(|(o, att)| {
+            let file = att
+                .file
+                .and_then(|f| wasm_bindgen::JsCast::dyn_into::<web_sys::File>(f).ok())
+                .ok_or_else(|| missing("downloaded file"))?;
+            Ok((o, file))
+        });
+    report(engine, r, |_| {})
+}
+
+/// Uploads `file` as `name` to destination `id`.
+pub async fn dest_upload(
+    engine: &EngineClient,
+    id: &str,
+    name: &str,
+    file: &Blob,
+    on_progress: impl FnMut(Progress) + 'static,
+) -> ApiResult<p::Uploaded> {
+    let r = engine
+        .call(
+            p::DestUpload {
+                id: id.to_owned(),
+                name: name.to_owned(),
+            },
+            Attachments::file(file.clone()),
+            on_progress,
+        )
+        .await
+        .map(|(o, _)| o);
+    report(engine, r, |_| {})
+}

@@ -36,6 +36,10 @@ pub fn BackupCard() -> impl IntoView {
         selection.update(|s| *s = s.refreshed(&dbs, &p));
     });
     let lock = RwSignal::new(false);
+    // Send to a destination (its id; empty: do not send), locked with the
+    // master key by default.
+    let send_to = RwSignal::new(String::new());
+    let lock_key = RwSignal::new(true);
     let use_picker = RwSignal::new(has_save_picker());
     let pass: NodeRef<Input> = NodeRef::new();
     let progress = RwSignal::new(None::<TaskState>);
@@ -48,15 +52,30 @@ pub fn BackupCard() -> impl IntoView {
             ));
             return;
         }
+        let destination = Some(send_to.get_untracked()).filter(|d| !d.is_empty());
+        let sending = destination.is_some();
         let opts = BackupOptions {
             selection: selection.get_untracked().selection(),
             scope: ctx.scope.get_untracked(),
             passphrase: passphrase.filter(|_| lock.get_untracked()),
-            download: !use_picker.get_untracked(),
+            download: !sending && !use_picker.get_untracked(),
+            lock_with_key: sending && lock_key.get_untracked(),
+            destination,
         };
         Task::new(ctx)
             .progress(progress)
             .spawn(move |engine, tracker| async move {
+                if opts.destination.is_some() {
+                    let b = api::backup(&engine, opts, tracker.callback()).await?;
+                    return Ok(match b.uploaded {
+                        Some(u) => Msg::BackupSent {
+                            target: u.target,
+                            bytes: u.bytes,
+                            parts: u.parts,
+                        },
+                        None => Msg::None,
+                    });
+                }
                 let handle = if opts.download {
                     None
                 } else {
@@ -94,6 +113,28 @@ pub fn BackupCard() -> impl IntoView {
                     {l.t("Backup passphrase")}
                     <input type="password" node_ref=pass autocomplete="new-password" />
                 </label>
+            </Show>
+            <Show when=move || ctx.destinations.with(|d| !d.is_empty())>
+                <label class="field inline">
+                    {l.t("Send to destination")}
+                    <select data-testid="backup-destination" on:change=move |ev| send_to.set(event_target_value(&ev))>
+                        <option value="" selected=move || send_to.with(String::is_empty)>{l.t("Do not send (download only)")}</option>
+                        {move || ctx.destinations.get().into_iter().map(|d| {
+                            let id = d.id.clone();
+                            let selected = {
+                                let id = id.clone();
+                                move || send_to.with(|s| *s == id)
+                            };
+                            view! { <option value=id.clone() selected=selected>{format!("{} ({})", d.id, d.location)}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <Show when=move || send_to.with(|s| !s.is_empty())>
+                    <label>
+                        <input type="checkbox" data-testid="backup-lock-key" prop:checked=move || lock_key.get() on:change=move |ev| lock_key.set(event_target_checked(&ev)) />
+                        {l.t("Lock with the master key")}
+                    </label>
+                </Show>
             </Show>
             <Show
                 when=has_save_picker

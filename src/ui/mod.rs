@@ -6,6 +6,7 @@
 mod auto;
 mod backup;
 mod common;
+mod destinations;
 mod dialog;
 mod history;
 mod keys;
@@ -53,6 +54,11 @@ pub struct Ctx {
     /// Automatic backups' settings and state (also the "Last backup"
     /// line).
     pub auto: RwSignal<Option<coffer_protocol::AutoState>>,
+    /// The stored destinations (no secrets).
+    pub destinations: RwSignal<Vec<coffer_protocol::DestinationInfo>>,
+    /// A backup downloaded from a destination, for the "Restore backup"
+    /// card to check and preview.
+    pub remote_file: RwSignal<Option<web_sys::File>, LocalStorage>,
     /// Counts overview requests, so that only the newest one's answer is
     /// shown (answers can arrive out of order).
     pub refreshes: StoredValue<u64>,
@@ -174,6 +180,8 @@ pub fn BackupManagement(
         refreshes: StoredValue::new(0),
         storage: RwSignal::new(None),
         auto: RwSignal::new(None),
+        destinations: RwSignal::new(Vec::new()),
+        remote_file: RwSignal::new_local(None),
     };
     provide_context(ctx);
     ctx.refresh();
@@ -202,6 +210,7 @@ pub fn BackupManagement(
                 <ExportKeyCard />
                 <ReplaceKeyCard />
                 <auto::AutoCard />
+                <destinations::DestinationsCard />
                 <history::HistoryCard />
             </div>
         </main>

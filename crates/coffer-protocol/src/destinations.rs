@@ -72,6 +72,16 @@ impl std::fmt::Debug for DestinationSettings {
 }
 
 impl DestinationSettings {
+    /// These settings with the secret emptied (what the page may see).
+    pub fn without_secret(&self) -> DestinationSettings {
+        let mut s = self.clone();
+        match &mut s {
+            DestinationSettings::S3 { secret, .. } => secret.clear(),
+            DestinationSettings::WebDav { password, .. } => password.clear(),
+        }
+        s
+    }
+
     /// Its kind.
     pub fn kind(&self) -> DestinationKind {
         match self {
@@ -94,6 +104,8 @@ pub struct DestinationInfo {
     pub location: String,
     /// The access key id or user name (not a secret).
     pub account: String,
+    /// Its settings with the secret left empty, to edit them.
+    pub settings: DestinationSettings,
 }
 
 impl DestinationInfo {
@@ -268,7 +280,14 @@ mod tests {
             kind: DestinationKind::S3,
             location: "x".into(),
             account: "a".into(),
+            settings: DestinationSettings::WebDav {
+                url: "x".into(),
+                user: "a".into(),
+                password: "pw".into(),
+            }
+            .without_secret(),
         };
+        assert!(!format!("{:?}", serde_json::to_string(&d.settings)).contains("pw"));
         assert_eq!(
             d.label("coffer-backup-1.zip"),
             "s3:work/coffer-backup-1.zip"

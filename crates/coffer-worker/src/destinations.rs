@@ -162,12 +162,25 @@ pub fn info(id: &str, d: &Destination) -> DestinationInfo {
             .trim_end_matches('/')
             .to_owned(),
             account: s.access_key_id.clone(),
+            settings: DestinationSettings::S3 {
+                endpoint: s.endpoint.clone(),
+                region: s.region.clone(),
+                bucket: s.bucket.clone(),
+                prefix: s.prefix.clone(),
+                access_key_id: s.access_key_id.clone(),
+                secret: String::new(),
+            },
         },
         Destination::WebDav(w) => DestinationInfo {
             id: id.into(),
             kind: DestinationKind::WebDav,
             location: w.url.trim().to_owned(),
             account: w.user.clone(),
+            settings: DestinationSettings::WebDav {
+                url: w.url.clone(),
+                user: w.user.clone(),
+                password: String::new(),
+            },
         },
     }
 }

@@ -110,6 +110,23 @@ pub fn RestoreCard() -> impl IntoView {
         file.set_value(Some(f));
         inspect.run(());
     });
+    // A backup downloaded from a destination goes through the same check,
+    // preview and confirmation as a picked file.
+    Effect::new(move |_| {
+        if let Some(f) = ctx.remote_file.get() {
+            ctx.remote_file.set(None);
+            choose.run(f);
+            if let Some(h) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id("restore-title"))
+            {
+                h.scroll_into_view();
+                if let Ok(h) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(h) {
+                    let _ = h.focus();
+                }
+            }
+        }
+    });
     let restore_now = Callback::new(move |()| {
         confirming.set(false);
         let Some(f) = file.get_value() else {
@@ -167,7 +184,7 @@ pub fn RestoreCard() -> impl IntoView {
     });
     view! {
         <section class="card" aria-labelledby="restore-title">
-            <h2 id="restore-title">{l.t(strings::RESTORE_TITLE)}</h2>
+            <h2 id="restore-title" tabindex="-1">{l.t(strings::RESTORE_TITLE)}</h2>
             <p>{l.t(strings::RESTORE_TEXT)}</p>
             <p class="risk">{l.t(strings::RESTORE_RISK)}</p>
             <FilePicker on_file=choose file_name=Signal::derive(move || flow.with(|x| x.file_name.clone())) />

@@ -97,6 +97,37 @@ pub enum Msg {
         /// Older files the retention deleted.
         deleted: u64,
     },
+    /// A destination was saved.
+    DestinationSaved {
+        /// Its id.
+        id: String,
+    },
+    /// A destination was removed.
+    DestinationRemoved {
+        /// Its id.
+        id: String,
+    },
+    /// A destination's connection test passed.
+    DestinationOk {
+        /// Its id.
+        id: String,
+        /// Backups found there.
+        backups: u64,
+    },
+    /// A backup was sent to a destination.
+    BackupSent {
+        /// Where (`s3:<id>/<name>`).
+        target: String,
+        /// Its size.
+        bytes: u64,
+        /// Requests it went in.
+        parts: u32,
+    },
+    /// A backup was downloaded from a destination for checking.
+    RemoteFetched {
+        /// Where from (`s3:<id>/<name>`).
+        source: String,
+    },
 }
 
 impl Msg {
@@ -190,6 +221,13 @@ impl Msg {
             Msg::AutoBackupWritten { file_name, deleted } => {
                 super::auto_done(lang, file_name, *deleted as usize)
             }
+            Msg::DestinationSaved { id } => super::dest_saved(lang, id),
+            Msg::DestinationRemoved { id } => super::dest_removed(lang, id),
+            Msg::DestinationOk { id, backups } => super::dest_ok(lang, id, *backups),
+            Msg::BackupSent { target, bytes: size, parts } => {
+                super::backup_sent(lang, target, &bytes(*size), *parts)
+            }
+            Msg::RemoteFetched { source } => super::remote_fetched(lang, source),
         }
     }
 }
@@ -522,6 +560,20 @@ mod tests {
             Msg::AutoBackupWritten {
                 file_name: "coffer-auto-x.zip".into(),
                 deleted: 2,
+            },
+            Msg::DestinationSaved { id: "a".into() },
+            Msg::DestinationRemoved { id: "a".into() },
+            Msg::DestinationOk {
+                id: "a".into(),
+                backups: 2,
+            },
+            Msg::BackupSent {
+                target: "s3:a/coffer-backup-1.zip".into(),
+                bytes: 3,
+                parts: 2,
+            },
+            Msg::RemoteFetched {
+                source: "s3:a/coffer-backup-1.zip".into(),
             },
         ]
     }

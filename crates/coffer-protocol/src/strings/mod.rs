@@ -14,10 +14,12 @@
 //! branch to every function.
 
 mod auto;
+mod dest;
 mod errors;
 mod messages;
 
 pub use auto::*;
+pub use dest::*;
 
 pub use errors::failure;
 pub use messages::{bytes, Msg};
@@ -66,6 +68,7 @@ impl Lang {
             Lang::De => DE
                 .iter()
                 .chain(auto::DE_AUTO)
+                .chain(dest::DE_DEST)
                 .find(|(e, _)| *e == en)
                 .map_or(en, |(_, d)| *d),
         }
