@@ -31,11 +31,12 @@ fi
 
 log=$(mktemp)
 # The worker's tests run in a dedicated worker (convert, backup, restore,
-# generators, page_encoder, keys, history, parts); the embed's component test on the main thread.
+# generators, page_encoder, keys, history, parts, remote); the embed's component test on the main thread.
 wasm_status=0
 for t in "coffer-worker convert" "coffer-worker backup" "coffer-worker restore" \
          "coffer-worker generators" "coffer-worker page_encoder" "coffer-worker keys" \
-         "coffer-worker history" "coffer-worker parts" "coffer-embed component"; do
+         "coffer-worker history" "coffer-worker parts" "coffer-worker remote" \
+         "coffer-embed component"; do
   set -- $t
   step "wasm-bindgen tests: $1 $2 (headless Chromium)"
   cargo test --target wasm32-unknown-unknown -p "$1" --test "$2" 2>&1 | tee "$log"

@@ -47,6 +47,9 @@ scripts/second-reader.sh --count 500 --no-record
 step "browser tests (app)"
 scripts/test-browser.sh
 
+step "browser tests (destinations: S3 and WebDAV from the page, against the servers started above)"
+scripts/test-destinations.sh --no-build
+
 step "browser tests (app in Firefox ESR over WebDriver BiDi; installs firefox-esr if missing)"
 scripts/test-firefox.sh
 
