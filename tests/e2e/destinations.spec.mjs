@@ -30,7 +30,7 @@ async function addS3(page, id, { bucket = 'coffer', secret = 'S3RVER', prefix = 
   await form.getByLabel('Name (letters, digits, - and _)').fill(id);
   await form.getByLabel('Endpoint').fill(S3);
   await form.getByLabel('Region').fill('us-east-1');
-  await form.getByLabel('Bucket').fill(bucket);
+  await form.getByLabel('Bucket', { exact: true }).fill(bucket);
   await form.getByLabel('Prefix (folder in the bucket)').fill(prefix);
   await form.getByLabel('Access key id').fill('S3RVER');
   await form.getByLabel('Secret access key').fill(secret);

@@ -99,15 +99,29 @@ async fn open_file(
     key_file: Option<&KeyFileInput>,
 ) -> AppResult<Opened2> {
     let pass = passphrase.filter(|p| !p.is_empty()).map(str::as_bytes);
-    let reader = open_backup(
-        BlobReader::new(file, 1 << 20)?,
-        Unlock {
-            passphrase: pass,
-            master_key: None,
-        },
-        Limits::default(),
-    )?;
     let current = keys::current_key().await?.key;
+    // A backup locked with the master key opens with this origin's key,
+    // or with the key file given (a backup of another origin or key).
+    let open = |master_key| {
+        Ok::<_, AppError>(open_backup(
+            BlobReader::new(file.clone(), 1 << 20)?,
+            Unlock {
+                passphrase: pass,
+                master_key,
+            },
+            Limits::default(),
+        ))
+    };
+    let reader = match open(Some(&current))? {
+        Err(coffer_engine::Error::KeyRequired(_) | coffer_engine::Error::WrongKey { .. })
+            if key_file.is_some() =>
+        {
+            let kf = key_file.ok_or_else(|| AppError::new(ErrorCode::NoKeyFile, "no key file"))?;
+            let k = keys::key_from_file(&kf.text, kf.passphrase.as_deref())?;
+            open(Some(&k))??
+        }
+        r => r?,
+    };
     let needed = reader.key_id();
     let backup_key = match (needed, key_file) {
         (None, _) => None,
