@@ -20,6 +20,8 @@ pub struct AutoForm {
     pub keep_daily: String,
     /// One per week for W weeks.
     pub keep_weekly: String,
+    /// A destination's id instead of the folder (empty: the folder).
+    pub destination: String,
 }
 
 impl AutoForm {
@@ -32,6 +34,7 @@ impl AutoForm {
             keep_last: s.keep_last.to_string(),
             keep_daily: s.keep_daily.to_string(),
             keep_weekly: s.keep_weekly.to_string(),
+            destination: s.destination.clone().unwrap_or_default(),
         }
     }
 
@@ -54,6 +57,7 @@ impl AutoForm {
             keep_last: count(&self.keep_last, "keep the newest")?,
             keep_daily: count(&self.keep_daily, "days")?,
             keep_weekly: count(&self.keep_weekly, "weeks")?,
+            destination: Some(self.destination.trim().to_owned()).filter(|d| !d.is_empty()),
         }
         .validated()
         .map_err(|code| {
@@ -91,6 +95,13 @@ mod tests {
         let f = AutoForm::from_settings(&s);
         assert_eq!(f.hours, "6");
         assert_eq!(f.settings().unwrap(), s);
+        let to_s3 = AutoSettings {
+            destination: Some("s3-work".into()),
+            ..s.clone()
+        };
+        let g = AutoForm::from_settings(&to_s3);
+        assert_eq!(g.destination, "s3-work");
+        assert_eq!(g.settings().unwrap(), to_s3);
         let half = AutoForm {
             hours: "0,5".into(),
             ..f.clone()

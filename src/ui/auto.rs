@@ -283,6 +283,25 @@ pub fn AutoCard() -> impl IntoView {
             <Show when=has_directory_picker>
                 <button type="button" class="secondary" on:click=choose>{l.t("Choose folder")}</button>
             </Show>
+            <Show when=move || ctx.destinations.with(|d| !d.is_empty())>
+                <label class="field inline">
+                    {l.t("Back up to")}
+                    <select
+                        data-testid="auto-destination"
+                        on:change=move |ev| form.update(|f| f.destination = event_target_value(&ev))
+                    >
+                        <option value="" selected=move || form.with(|f| f.destination.is_empty())>{l.t("The folder")}</option>
+                        {move || ctx.destinations.get().into_iter().map(|d| {
+                            let id = d.id.clone();
+                            let selected = {
+                                let id = id.clone();
+                                move || form.with(|f| f.destination == id)
+                            };
+                            view! { <option value=id.clone() selected=selected>{format!("{} ({})", d.id, d.location)}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+            </Show>
             <label>
                 <input
                     type="checkbox"
@@ -311,7 +330,7 @@ pub fn AutoCard() -> impl IntoView {
                 <button
                     type="button"
                     class="secondary"
-                    disabled=move || ctx.busy.get() || !ctx.auto.with(|a| a.as_ref().is_some_and(|a| a.folder.is_some()))
+                    disabled=move || ctx.busy.get() || !ctx.auto.with(|a| a.as_ref().is_some_and(|a| a.folder.is_some() || a.settings.destination.is_some()))
                     on:click=move |_| run(ctx, true, Some(progress))
                 >
                     {l.t("Back up now")}

@@ -200,3 +200,46 @@ for (const kind of ['s3', 'webdav']) {
     await expect(history).toContainText(`${kind}:${id}/coffer-backup-`);
   });
 }
+
+test('automatic backups to a destination: the retention deletes only their own files', async ({ page }) => {
+  await open(page);
+  const id = 'auto-s3';
+  await addS3(page, id, { prefix: `auto-${Date.now()}` });
+  await page.getByRole('button', { name: 'Load sample data' }).click();
+  await expect(status(page)).toContainText('Sample data loaded');
+
+  // A backup sent by hand: the retention never deletes it.
+  await page.getByTestId('backup-destination').selectOption(id);
+  await page.getByRole('button', { name: 'Create backup' }).click();
+  await expect(status(page)).toContainText(`Backup sent to s3:${id}/`);
+  const manual = (await status(page).textContent()).match(/coffer-backup-[0-9-]+\.zip/)[0];
+
+  const auto = page.locator('section.auto');
+  await auto.getByTestId('auto-destination').selectOption(id);
+  await auto.getByTestId('auto-keep-last').fill('1');
+  await auto.getByTestId('auto-keep-daily').fill('0');
+  await auto.getByTestId('auto-keep-weekly').fill('0');
+  await auto.getByRole('button', { name: 'Save settings' }).click();
+  await expect(status(page)).toContainText('Settings saved.');
+
+  const names = [];
+  for (let i = 0; i < 3; i++) {
+    // File names carry the second: let one pass.
+    await page.waitForTimeout(1100);
+    await auto.getByRole('button', { name: 'Back up now' }).click();
+    await expect(status(page)).toContainText(/Automatic backup coffer-backup-[0-9-]+\.zip written; [01] older files deleted\./);
+    names.push((await status(page).textContent()).match(/coffer-backup-[0-9-]+\.zip/)[0]);
+  }
+  await expect(status(page)).toContainText('1 older files deleted');
+
+  await page.getByTestId(`dest-${id}`).getByRole('button', { name: 'Show backups' }).click();
+  const list = page.getByTestId('remote-backups');
+  await expect(list.getByRole('row', { name: new RegExp(names[2]) })).toHaveCount(1);
+  await expect(list.getByRole('row', { name: new RegExp(manual) })).toHaveCount(1);
+  await expect(list.getByRole('row', { name: new RegExp(names[0]) })).toHaveCount(0);
+  await expect(list.getByRole('row', { name: new RegExp(names[1]) })).toHaveCount(0);
+  await expect(list.getByRole('row')).toHaveCount(3); // header, manual, newest automatic
+
+  const history = page.locator('section', { has: page.getByRole('heading', { name: 'History' }) });
+  await expect(history).toContainText(`s3:${id}/${names[2]}`);
+});

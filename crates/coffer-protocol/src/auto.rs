@@ -34,6 +34,10 @@ pub struct AutoSettings {
     pub keep_daily: u32,
     /// And the newest file of each of the last this many weeks.
     pub keep_weekly: u32,
+    /// Send them to this stored destination instead of the folder (the
+    /// retention deletes only files the automatic backups wrote there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
 }
 
 impl Default for AutoSettings {
@@ -45,6 +49,7 @@ impl Default for AutoSettings {
             keep_last: 3,
             keep_daily: 7,
             keep_weekly: 4,
+            destination: None,
         }
     }
 }
@@ -72,6 +77,7 @@ impl AutoSettings {
             return Err(ErrorCode::BadArgument);
         }
         self.keep_last = self.keep_last.max(1);
+        self.destination = self.destination.filter(|d| !d.trim().is_empty());
         Ok(self)
     }
 }
@@ -321,6 +327,17 @@ mod tests {
         let files = vec![file("x", 5.0), file("y", 1.0)];
         assert_eq!(to_delete(&files, &s, 10.0), ["y"]);
         assert!(to_delete(&files, &AutoSettings::default(), 10.0).is_empty());
+    }
+
+    #[test]
+    fn settings_without_a_destination_read_as_before() {
+        let old: AutoSettings = serde_json::from_str(r#"{"enabled":true}"#).expect("json");
+        assert_eq!(old.destination, None);
+        let s = AutoSettings {
+            destination: Some(" ".into()),
+            ..AutoSettings::default()
+        };
+        assert_eq!(s.validated().expect("valid").destination, None);
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::browser::idb;
 use crate::error::{describe_js_error, AppError, AppResult};
 use crate::history::{self, Pending};
 use crate::meta::{self, AUTO};
+use crate::remote::Transport as _;
 use crate::timing::time_from_ms;
 use crate::{backup, keys, overview, Reporter};
 
@@ -173,10 +174,14 @@ pub async fn state() -> AppResult<AutoState> {
             HistoryOutcome::Failed { code } => Some(code),
             _ => None,
         });
-    let mut files = written().await?;
+    let settings = settings().await?;
+    let mut files = match &settings.destination {
+        Some(id) => written_to(id).await?,
+        None => written().await?,
+    };
     files.sort_by(|a, b| b.time_ms.total_cmp(&a.time_ms));
     Ok(AutoState {
-        settings: settings().await?,
+        settings,
         folder: folder().await?.as_ref().and_then(folder_name),
         last_backup_ms: coffer_protocol::history::last_backup_ms(&entries),
         last_failure,
@@ -260,6 +265,9 @@ pub async fn run(req: &AutoRun, local: &JsValue, rep: &Reporter) -> AppResult<Au
     let last = coffer_protocol::history::last_backup_ms(&history::list(None).await?);
     if !req.force && !s.is_due(last, req.now_ms) {
         return Ok(AutoRan::default());
+    }
+    if let Some(id) = s.destination.clone() {
+        return run_remote(&s, &id, req.now_ms, local, rep).await;
     }
     let dir = folder().await?;
     let name = file_name(req.now_ms);
@@ -381,4 +389,113 @@ async fn run_in(
         dbs,
         stores,
     ))
+}
+
+/// The store key of the files automatic backups wrote to destination `id`.
+fn written_key(id: &str) -> String {
+    format!("{WRITTEN}:{id}")
+}
+
+/// The files automatic backups wrote to destination `id` (and have not
+/// deleted).
+pub async fn written_to(id: &str) -> AppResult<Vec<WrittenFile>> {
+    Ok(get(&written_key(id))
+        .await?
+        .as_string()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default())
+}
+
+/// An automatic backup sent to destination `id` (`coffer-backup-….zip`,
+/// so that it lists and restores like any other), then the retention over
+/// the files the automatic backups wrote there: no other file on the
+/// destination is ever deleted.
+async fn run_remote(
+    s: &AutoSettings,
+    id: &str,
+    now_ms: f64,
+    local: &JsValue,
+    rep: &Reporter,
+) -> AppResult<AutoRan> {
+    let name = backup::backup_file_name(now_ms);
+    let d = crate::destinations::get(id).await;
+    let label = match &d {
+        Ok(d) => crate::destinations::info(id, d).label(&name),
+        Err(_) => format!("{id}/{name}"),
+    };
+    let pending = Pending::new(HistoryKind::AutoBackup)
+        .with(|e| e.destination = Some(label))
+        .started()
+        .await;
+    let r = async {
+        let d = d?;
+        let all = overview::overview(&Scope::default()).await?;
+        let mut selection =
+            Selection::everything(&all.databases, &all.parts, &Scope::default(), None, None);
+        selection.parts.local_storage = local.is_array();
+        let (dbs, stores) = history::describe(&selection, |_| true);
+        let (done, blob) = backup::backup(
+            &Backup {
+                selection,
+                now_ms,
+                lock_with_key: s.lock,
+                ..Backup::default()
+            },
+            local,
+            rep,
+        )
+        .await?;
+        crate::remote::upload_to(id, &d, &name, &blob, rep).await?;
+        let key = written_key(id);
+        let mut files = written_to(id).await?;
+        files.retain(|f| f.name != name);
+        files.push(WrittenFile {
+            name: name.clone(),
+            time_ms: now_ms,
+        });
+        put(&[(key.as_str(), JsValue::from_str(&encode(&files)))]).await?;
+        let remote = crate::remote::checked(&d)?;
+        let mut deleted = Vec::new();
+        for old in to_delete(&files, s, now_ms) {
+            // Only names Coffer writes, and only those this list holds.
+            if !coffer_remote::is_coffer_name(&old) {
+                continue;
+            }
+            let Ok(req) = remote.delete(&old) else {
+                continue;
+            };
+            match crate::remote::Fetch.send(&req, None, false).await {
+                Ok(_) => deleted.push(old),
+                Err(crate::remote::NetError::Remote(coffer_remote::RemoteError::NotFound {
+                    ..
+                })) => deleted.push(old),
+                Err(_) => {}
+            }
+        }
+        files.retain(|f| !deleted.contains(&f.name));
+        put(&[(key.as_str(), JsValue::from_str(&encode(&files)))]).await?;
+        Ok((
+            AutoRan {
+                ran: true,
+                file_name: Some(name.clone()),
+                records: done.records,
+                bytes: done.bytes,
+                deleted,
+            },
+            dbs,
+            stores,
+        ))
+    }
+    .await;
+    let key_id = keys::current_key().await.ok().map(|k| k.key.id().to_hex());
+    pending
+        .finish(&r, |e, (ran, dbs, stores): &(AutoRan, Vec<String>, u64)| {
+            e.databases = dbs.clone();
+            e.stores = *stores;
+            e.records = ran.records;
+            e.bytes = ran.bytes;
+            e.key_id = key_id;
+        })
+        .await;
+    r.map(|(ran, _, _)| ran)
 }

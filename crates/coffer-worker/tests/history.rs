@@ -121,6 +121,7 @@ async fn automatic_runs_write_files_and_keep_the_newest() {
         keep_last: 2,
         keep_daily: 0,
         keep_weekly: 0,
+        destination: None,
     };
     auto::set(settings.clone(), Some(dir)).await.unwrap();
     let rep = Reporter::silent();

@@ -50,6 +50,8 @@ pub const DE_DEST: &[(&str, &str)] = &[
     ("Lock with the master key", "Mit dem Hauptschlüssel sperren"),
     ("Backups on", "Backups auf"),
     ("Destination progress", "Fortschritt beim Ziel"),
+    ("Back up to", "Sichern nach"),
+    ("The folder", "Den Ordner"),
 ];
 
 /// "Destination “id” saved."
