@@ -220,6 +220,7 @@ fn RemoteList(card: RwSignal<DestCard>) -> impl IntoView {
     move || {
         card.with(|c| c.backups.clone()).map(|(id, backups)| {
             let caption = format!("{} {id}", l.t("Backups on"));
+            let region = caption.clone();
             if backups.is_empty() {
                 return view! { <p class="note" data-testid="remote-empty">{l.t("No backups on this destination.")}</p> }.into_any();
             }
@@ -246,7 +247,7 @@ fn RemoteList(card: RwSignal<DestCard>) -> impl IntoView {
                 }
             }).collect_view();
             view! {
-                <div class="table-scroll" data-testid="remote-backups">
+                <div class="table-scroll" data-testid="remote-backups" tabindex="0" role="region" aria-label=region>
                     <table>
                         <caption>{caption}</caption>
                         <thead><tr>
