@@ -742,3 +742,45 @@ async fn a_database_upgraded_by_another_tab_during_a_restore_is_restored() {
     assert_eq!(texts, ["backup 0", "backup 1", "backup 2", "backup 3"]);
     assert!(schemas(&other).await[0].indexes.is_empty());
 }
+
+/// A backup locked with the master key (automatic backups' and
+/// destinations' default) opens with this origin's key: inspected,
+/// described as locked, restored.
+#[wasm_bindgen_test]
+async fn a_backup_locked_with_the_master_key_opens_with_this_origins_key() {
+    let db = fresh_db("t-keylock", "db.createObjectStore('a');").await;
+    put_all(
+        &db,
+        "a",
+        &[(JsValue::from_str("k"), JsValue::from_str("locked value"))],
+    )
+    .await;
+    db.close();
+    let mut req = backup_req(select("t-keylock", &["a"]));
+    req.lock_with_key = true;
+    let (_, blob) = coffer_worker::backup::backup(&req, &JsValue::UNDEFINED, &Reporter::silent())
+        .await
+        .unwrap();
+    let p = restore::inspect(
+        blob.clone(),
+        &coffer_protocol::Inspect::default(),
+        &Reporter::silent(),
+    )
+    .await
+    .unwrap();
+    assert!(p.locked);
+    assert_eq!(p.records, 1);
+    let db = idb::open("t-keylock").await.unwrap();
+    put_all(
+        &db,
+        "a",
+        &[(JsValue::from_str("k"), JsValue::from_str("changed"))],
+    )
+    .await;
+    db.close();
+    restore_from(blob, "t-keylock", &["a"]).await;
+    let db = idb::open("t-keylock").await.unwrap();
+    let (_, values) = get_all(&db, "a").await;
+    db.close();
+    assert_eq!(values.get(0).as_string().as_deref(), Some("locked value"));
+}
