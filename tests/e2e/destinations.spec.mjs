@@ -5,6 +5,34 @@
 // rule), sends a backup larger than one multipart part, lists it and
 // restores from it through the normal preview and confirmation.
 import { test, expect } from '@playwright/test';
+import { createRequire } from 'node:module';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const shots = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'screenshots');
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+async function axe(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: axePath });
+  return await page.evaluate(async (tags) => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`) }));
+  }, WCAG);
+}
+
+// Nothing wider than the window, and nothing wider than its card.
+async function overflows(page) {
+  return await page.evaluate(() => {
+    const out = [];
+    if (document.scrollingElement.scrollWidth > innerWidth) out.push(`page ${document.scrollingElement.scrollWidth} > ${innerWidth}`);
+    for (const el of document.querySelectorAll('section.destinations *, section.destinations')) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.right > innerWidth + 0.5) out.push(`${el.tagName}.${el.className} right ${Math.round(r.right)}`);
+    }
+    return out;
+  });
+}
 
 const s3Port = Number(process.env.COFFER_S3_PORT || 8650);
 const davPort = Number(process.env.COFFER_DAV_PORT || 8651);
@@ -243,3 +271,48 @@ test('automatic backups to a destination: the retention deletes only their own f
   const history = page.locator('section', { has: page.getByRole('heading', { name: 'History' }) });
   await expect(history).toContainText(`s3:${id}/${names[2]}`);
 });
+
+for (const [w, h] of [[390, 844], [1280, 720]]) {
+  for (const colorScheme of ['light', 'dark']) {
+    test(`${w}×${h}, ${colorScheme}: the card works by keyboard, fits, and has no axe violation`, async ({ page }) => {
+      await page.setViewportSize({ width: w, height: h });
+      await page.emulateMedia({ colorScheme });
+      await open(page);
+      // By keyboard: open the form, fill it, submit with Enter.
+      await page.getByTestId('dest-add').focus();
+      await page.keyboard.press('Enter');
+      const form = page.getByTestId('dest-form');
+      await expect(form).toBeVisible();
+      await form.getByLabel('Kind').focus();
+      await page.keyboard.press('Tab');
+      await expect(form.getByLabel('Name (letters, digits, - and _)')).toBeFocused();
+      await page.keyboard.type('kbd');
+      for (const value of [S3, 'us-east-1', 'coffer', 'keyboard', 'S3RVER', 'S3RVER']) {
+        await page.keyboard.press('Tab');
+        await page.keyboard.press('Control+A');
+        await page.keyboard.type(value);
+      }
+      await expect(form.getByLabel('Secret access key')).toBeFocused();
+      expect(await overflows(page)).toEqual([]);
+      expect(await axe(page)).toEqual([]);
+      await page.keyboard.press('Enter');
+      await expect(status(page)).toContainText('Destination “kbd” saved.');
+      // Test connection and the (empty) list, by keyboard.
+      const row = page.getByTestId('dest-kbd');
+      await row.getByRole('button', { name: 'Test connection' }).focus();
+      await page.keyboard.press('Enter');
+      await expect(status(page)).toContainText('Connection to “kbd” works');
+      await page.keyboard.press('Tab');
+      await expect(row.getByRole('button', { name: 'Show backups' })).toBeFocused();
+      await page.keyboard.press('Enter');
+      await expect(page.getByTestId('remote-empty')).toBeVisible();
+      // The CORS message with its rule fits too.
+      await addS3(page, 'nocors', { bucket: 'coffer-nocors' });
+      await testConnection(page, 'nocors');
+      await expect(status(page)).toContainText('(remote-cors)');
+      expect(await overflows(page)).toEqual([]);
+      expect(await axe(page)).toEqual([]);
+      await page.locator('section.destinations').screenshot({ path: join(shots, `destinations-${w}-${colorScheme}.png`) });
+    });
+  }
+}
