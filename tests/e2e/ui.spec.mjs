@@ -125,7 +125,7 @@ for (const viewport of [{ width: 1280, height: 720 }, { width: 390, height: 844 
     test('a backup of 10 databases and 39 stores: the restore dialog scrolls inside, its actions stay reachable, nothing overflows sideways', async ({ page }, info) => {
       await open(page);
       await seedMany(page, 10, 39);
-      await expect(page.locator('section.overview tbody tr')).toHaveCount(39);
+      await expect(page.locator('section.overview tbody tr[data-testid^="row-"]')).toHaveCount(39);
       const file = await createBackup(page, info.outputPath('many.zip'));
       await choose(page, file);
       await expect(page.getByTestId('preview')).toBeVisible();
