@@ -47,9 +47,16 @@ self.addEventListener('fetch', (event) => {
     const hit = await cache.match(req, { ignoreSearch: req.mode === 'navigate' });
     if (hit) return hit;
     if (req.mode === 'navigate') {
-      // Any page of the app is index.html (offline too).
-      const page = await cache.match('index.html');
-      if (page) return page;
+      // Another page of the origin (the app is one page; a host or a test
+      // server may serve others) comes from the network; with no network,
+      // the app's page answers.
+      try {
+        return await fetch(req);
+      } catch (e) {
+        const page = await cache.match('index.html');
+        if (page) return page;
+        throw e;
+      }
     }
     return fetch(req);
   })());
