@@ -46,6 +46,13 @@ self.addEventListener('fetch', (event) => {
     const cache = await caches.open(CACHE);
     const hit = await cache.match(req, { ignoreSearch: req.mode === 'navigate' });
     if (hit) return hit;
+    const path = new URL(req.url).pathname;
+    const scope = new URL(self.registration.scope).pathname;
+    if (req.mode === 'navigate' && (path === scope || path === scope + 'index.html')) {
+      // The app's page: this build's, cache-first like its files.
+      const page = await cache.match('index.html');
+      if (page) return page;
+    }
     if (req.mode === 'navigate') {
       // Another page of the origin (the app is one page; a host or a test
       // server may serve others) comes from the network; with no network,
