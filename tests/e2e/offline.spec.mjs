@@ -375,7 +375,7 @@ test('a folder that cannot be written is reported at once and retried', async ({
   await expect(warning).toContainText('could not write into the folder “gone”');
   // Where the browser took the permission back, one click asks again.
   await expect(warning.getByRole('button', { name: 'Allow access again' })).toBeVisible();
-  await page.locator('section.card', { has: warning }).screenshot({ path: join(shots, 'auto-failed.png') });
+  await page.locator('section.overview').screenshot({ path: join(shots, 'auto-failed.png') });
   await expect(page.getByTestId('last-backup')).toHaveAttribute('data-overdue', 'true');
   // It keeps trying (and says so) while the folder is gone.
   await expect.poll(async () => (await history(page, 'auto-backup')).filter((e) => e.outcome.state === 'failed').length,
