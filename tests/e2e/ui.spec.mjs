@@ -136,7 +136,8 @@ for (const viewport of [{ width: 1280, height: 720 }, { width: 390, height: 844 
 
       await cardButton(page, 'restore').click();
       await expect(dialog(page)).toBeVisible();
-      await expect(dialog(page).locator('li')).toHaveCount(39);
+      // The stores ("database / store"), besides the parts.
+      await expect(dialog(page).locator('li', { hasText: ' / ' })).toHaveCount(39);
       l = await layout(page);
       expect(l.backdrop).toBe('fixed');
       expect(l.dialogInside).toBe(true);
