@@ -4,13 +4,16 @@
 // `scripts/sw-precache.mjs` (a Trunk post-build hook) fills in BUILD (a hash
 // of every file) and FILES (every file Trunk wrote, with its hashed name).
 // A new build is a new sw.js: it installs beside the running one, fills its
-// own cache `coffer-<BUILD>` all or nothing (`addAll`), and waits. The page
+// own cache `coffer-app-<BUILD>` all or nothing (`addAll`), and waits. The page
 // then offers "Reload to update" (public/register-sw.js); only when the user
 // agrees does it take over, and only then are the old caches deleted, so a
 // page never mixes files of two builds.
 const BUILD = 'dev';
 const FILES = [];
-const PREFIX = 'coffer-';
+// Coffer's backups leave caches of this prefix out (they hold this app's
+// own files), and activation deletes only these: never an app's cache, nor
+// a cache restore's staged `coffer-staging:` copies.
+const PREFIX = 'coffer-app-';
 const CACHE = PREFIX + BUILD;
 
 self.addEventListener('install', (event) => {
@@ -43,10 +46,24 @@ self.addEventListener('fetch', (event) => {
     const cache = await caches.open(CACHE);
     const hit = await cache.match(req, { ignoreSearch: req.mode === 'navigate' });
     if (hit) return hit;
-    if (req.mode === 'navigate') {
-      // Any page of the app is index.html (offline too).
+    const path = new URL(req.url).pathname;
+    const scope = new URL(self.registration.scope).pathname;
+    if (req.mode === 'navigate' && (path === scope || path === scope + 'index.html')) {
+      // The app's page: this build's, cache-first like its files.
       const page = await cache.match('index.html');
       if (page) return page;
+    }
+    if (req.mode === 'navigate') {
+      // Another page of the origin (the app is one page; a host or a test
+      // server may serve others) comes from the network; with no network,
+      // the app's page answers.
+      try {
+        return await fetch(req);
+      } catch (e) {
+        const page = await cache.match('index.html');
+        if (page) return page;
+        throw e;
+      }
     }
     return fetch(req);
   })());

@@ -93,8 +93,8 @@ pub fn HistoryCard() -> impl IntoView {
                 </label>
                 <button type="button" class="secondary" on:click=export>{l.t("Export as JSON Lines")}</button>
             </div>
-            // Focusable, so that keyboard users can scroll it.
-            <div class="table-scroll" tabindex="0" role="region" aria-label=l.t(HISTORY_TITLE)>
+            // It scrolls, so it takes the focus (the arrow keys scroll it).
+            <div class="table-scroll" tabindex="0" role="region" aria-labelledby="history-title">
                 <Show
                     when=move || entries.with(|e| !e.is_empty())
                     fallback=move || view! { <p>{l.t("No entries yet.")}</p> }

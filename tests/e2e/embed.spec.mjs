@@ -187,7 +187,8 @@ test('host data round trip through the element UI', async ({ page }, info) => {
   await expect(el.getByTestId('status')).toContainText('Restore complete');
   const restored = await events(page, 'coffer-restore-done');
   expect(restored).toHaveLength(1);
-  expect(restored[0].detail).toEqual({ databases: 1, stores: 3, records: 7, resealed: 0 });
+  // The element's include="host-app" names no other storage: no parts.
+  expect(restored[0].detail).toEqual({ databases: 1, stores: 3, records: 7, resealed: 0, parts: {} });
   expect(await hostData(page)).toEqual(before);
   // The host app's own list re-rendered on coffer-restore-done.
   await expect(page.locator('#list li')).toHaveCount(3);
@@ -221,7 +222,7 @@ test('host data round trip through backup() and restore(), with inspect() and ev
     const el = document.querySelector('coffer-backup');
     return await el.restore(window.__backup, { onProgress: () => {} });
   });
-  expect(report).toEqual({ databases: 1, stores: 3, records: 7, resealed: 0 });
+  expect(report).toEqual({ databases: 1, stores: 3, records: 7, resealed: 0, parts: {} });
   expect((await events(page, 'coffer-restore-done'))[0].detail).toEqual(report);
   expect(await hostData(page)).toEqual(before);
   expect(await events(page, 'coffer-error')).toEqual([]);
@@ -349,8 +350,10 @@ test('attributes: include/exclude, theme, compact, locale', async ({ page }) => 
   await expect(el.locator('.overview')).not.toContainText('other-db');
   await el.evaluate((e) => e.removeAttribute('include'));
   await expect(el.locator('.overview')).toContainText('other-db');
+  await expect(el.locator('[data-testid^="row-host-app-"]')).toHaveCount(3);
   await el.evaluate((e) => e.setAttribute('exclude', 'host-*'));
-  await expect(el.locator('.overview')).not.toContainText('host-app');
+  // (Caches are in scope as @caches/<name>: the host's own cache stays.)
+  await expect(el.locator('[data-testid^="row-host-app-"]')).toHaveCount(0);
   const names = await page.evaluate(async () => (await document.querySelector('coffer-backup').inspect(await document.querySelector('coffer-backup').backup())).databases.map((d) => d.name));
   expect(names).toEqual(['other-db']);
   await el.evaluate((e) => { e.removeAttribute('exclude'); e.setAttribute('include', 'host-app'); });
@@ -410,7 +413,8 @@ test('loads from another origin (blob: worker) and round-trips with the API', as
     db.close();
     return { report, n: v.n, b: await v.b.text(), theme: el.shadowRoot.querySelector('.coffer-root').dataset.theme };
   });
-  expect(r).toEqual({ report: { databases: 1, stores: 1, records: 1, resealed: 0 }, n: 1, b: 'hi', theme: 'dark' });
+  // No include attribute: the origin's (empty) localStorage and file system come along.
+  expect(r).toEqual({ report: { databases: 1, stores: 1, records: 1, resealed: 0, parts: { localStorage: 0, opfsFiles: 0 } }, n: 1, b: 'hi', theme: 'dark' });
 });
 
 test('removing the element terminates its engine worker; adding it again starts one', async ({ page }) => {

@@ -166,5 +166,7 @@ test('SQLite wasm (opfs-sahpool): tables, rows, an index, autoincrement', async 
   expect(r.calls.slice(1)).toEqual(['afterBackup:true', 'beforeRestore', 'afterRestore:true']);
   expect(r.files).toBeGreaterThan(0);
   expect(r.restoredFiles).toBe(r.files);
-  expect(r.same).toBe(true);
+  // SQLite reads the backup's rows again (the round trip's last step had
+  // written more after its restore).
+  expect(r.notes).toEqual(before.notes);
 });

@@ -9,6 +9,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const shots = join(repo, 'docs', 'screenshots');
 
 function cofferCli() {
   const bin = join(repo, 'target', 'debug', 'coffer');
@@ -33,6 +34,7 @@ async function open(page) {
 async function loadSample(page) {
   await page.getByRole('button', { name: 'Load sample data' }).click();
   await expect(status(page)).toContainText('Sample data loaded');
+  await expect(page.getByTestId('row-coffer-demo-secrets')).toBeVisible();
 }
 
 async function createBackup(page, file) {
@@ -117,6 +119,11 @@ test('installable, and after one visit it loads and backs up and restores offlin
   await loadSample(page);
   const before = await page.evaluate(() => window.coffer.get('coffer-demo', 'secrets', 'mail'));
   const file = await createBackup(page, info.outputPath('offline.zip'));
+  // The service worker's cache (Coffer's own files) is never backed up:
+  // restoring an old build's files would break the page.
+  await expect(page.locator('section.overview')).not.toContainText('coffer-app-');
+  const [cmd, args] = cofferCli();
+  expect(execFileSync(cmd, [...args, 'inspect', file], { cwd: repo, encoding: 'utf8' })).not.toContain('coffer-app-');
   await wipe(page);
   await page.reload();
   await expect(page.getByRole('button', { name: 'Load sample data' })).toBeVisible();
@@ -144,6 +151,7 @@ test('a new build waits until "Reload to update" is pressed', async ({ page }) =
   const banner = page.getByTestId('update');
   await expect(banner).toBeVisible();
   await expect(banner).toContainText('A new version of Coffer is ready.');
+  await page.screenshot({ path: join(shots, 'update.png'), clip: { x: 0, y: 0, width: 1280, height: 240 } });
   // Until then, the old build's cache serves the page, untouched.
   const both = await page.evaluate(async () => (await caches.keys()).filter((n) => n.startsWith('coffer-')).sort());
   expect(both.length).toBe(2);
@@ -200,6 +208,7 @@ test('the history records backups, restores, key exports and replacements, never
   await expect(rows.first()).toContainText('done');
   await page.getByTestId('history-filter').selectOption('');
   await expect(rows).toHaveCount(4);
+  await page.locator('section.card.history').screenshot({ path: join(shots, 'history.png') });
 
   // Exported as JSON Lines; no key material anywhere in it.
   const dl = page.waitForEvent('download');
@@ -327,6 +336,7 @@ test('automatic backups run on schedule into a folder, keep the newest K and pas
   }
   await expect(page.getByTestId('last-backup')).toContainText(/Last backup: (just now|1 minute ago)/);
   await expect(page.getByTestId('last-backup')).toHaveAttribute('data-overdue', 'false');
+  await page.locator('section.card', { has: page.getByTestId('auto-folder') }).screenshot({ path: join(shots, 'auto-backup.png') });
 });
 
 test('a backup locked with the master key passes verify with the key file', async ({ page }, info) => {
@@ -365,6 +375,7 @@ test('a folder that cannot be written is reported at once and retried', async ({
   await expect(warning).toContainText('could not write into the folder “gone”');
   // Where the browser took the permission back, one click asks again.
   await expect(warning.getByRole('button', { name: 'Allow access again' })).toBeVisible();
+  await page.locator('section.overview').screenshot({ path: join(shots, 'auto-failed.png') });
   await expect(page.getByTestId('last-backup')).toHaveAttribute('data-overdue', 'true');
   // It keeps trying (and says so) while the folder is gone.
   await expect.poll(async () => (await history(page, 'auto-backup')).filter((e) => e.outcome.state === 'failed').length,

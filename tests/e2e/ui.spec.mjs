@@ -125,18 +125,19 @@ for (const viewport of [{ width: 1280, height: 720 }, { width: 390, height: 844 
     test('a backup of 10 databases and 39 stores: the restore dialog scrolls inside, its actions stay reachable, nothing overflows sideways', async ({ page }, info) => {
       await open(page);
       await seedMany(page, 10, 39);
-      await expect(page.locator('section.overview tbody tr')).toHaveCount(39);
+      await expect(page.locator('section.overview tbody tr[data-testid^="row-"]')).toHaveCount(39);
       const file = await createBackup(page, info.outputPath('many.zip'));
       await choose(page, file);
       await expect(page.getByTestId('preview')).toBeVisible();
-      await expect(page.getByTestId('preview').locator('tbody tr')).toHaveCount(39);
+      await expect(page.getByTestId('preview').locator('tbody tr:not([data-testid])')).toHaveCount(39);
       let l = await layout(page);
       expect(l.overflowing).toEqual([]);
       expect(l.pageWidth).toBe(true);
 
       await cardButton(page, 'restore').click();
       await expect(dialog(page)).toBeVisible();
-      await expect(dialog(page).locator('li')).toHaveCount(39);
+      // The stores ("database / store"), besides the parts.
+      await expect(dialog(page).locator('li', { hasText: ' / ' })).toHaveCount(39);
       l = await layout(page);
       expect(l.backdrop).toBe('fixed');
       expect(l.dialogInside).toBe(true);

@@ -391,12 +391,20 @@ export async function installSeedWorker(page) {
   await page.evaluate(async () => {
     const w = new Worker('/worker_loader.js');
     let next = 1;
+    // The protocol version the worker speaks (it says so in `ready`).
+    let v = 0;
     const waiting = new Map();
     await new Promise((ready) => {
       w.onmessage = (e) => {
         const m = JSON.parse(e.data.msg);
-        if (m.ev.type === 'ready') return ready();
+        if (m.ev.type === 'ready') { v = m.v; return ready(); }
         const p = waiting.get(m.id);
+        if (!p && m.ev.type === 'failed') {
+          // A message the worker could not read: fail every request, never hang.
+          for (const q of waiting.values()) q.err(new Error(`${m.ev.code}: ${m.ev.message}`));
+          waiting.clear();
+          return;
+        }
         if (!p) return;
         if (m.ev.type === 'done') { waiting.delete(m.id); p.ok(m.ev); }
         if (m.ev.type === 'failed') { waiting.delete(m.id); p.err(new Error(`${m.ev.code}: ${m.ev.message}`)); }
@@ -405,7 +413,7 @@ export async function installSeedWorker(page) {
     window.__seed = (req, extra = {}) => new Promise((ok, err) => {
       const id = next++;
       waiting.set(id, { ok, err });
-      w.postMessage({ msg: JSON.stringify({ v: 2, id, req }), ...extra });
+      w.postMessage({ msg: JSON.stringify({ v, id, req }), ...extra });
     });
     window.__seedStop = () => w.terminate();
   });

@@ -93,7 +93,11 @@ pub enum Command {
                       manifest.json                         the backup's manifest, as is\n  \
                       index.json                            which file holds which store\n  \
                       NNN-<database>/NNN-<store>.jsonl      the records\n  \
-                      NNN-<database>/files/NNNNNN.bin       binary bodies\n\n\
+                      NNN-<database>/files/NNNNNN.bin       binary bodies\n  \
+                      local-storage.json                    localStorage items, in order\n  \
+                      opfs/<path>                           the origin private file system\n  \
+                      caches/NNN-<cache>/index.json         requests and responses\n  \
+                      caches/NNN-<cache>/NNNNNN.bin         response bodies\n\n\
                       Names are made safe for any file system: separators, control \
                       characters and other unsafe characters become '_', and names are \
                       shortened; index.json maps them back to the real names.\n\n\

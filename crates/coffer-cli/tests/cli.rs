@@ -449,6 +449,57 @@ fn extract_plain_writes_tagged_json_and_files() {
     );
 }
 
+/// Issue 14: the parts beyond IndexedDB come out as files: localStorage as
+/// JSON, the file system as its tree, each cache's responses with an index.
+#[test]
+fn extract_writes_the_parts_as_files() {
+    let f = Files::new();
+    let out = f.path("out");
+    let backup = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../coffer-engine/tests/vectors/files/parts.zip");
+    coffer()
+        .arg("extract")
+        .arg(&backup)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("localStorage: 3 items in local-storage.json"))
+        .stdout(contains("file system: 2 files under opfs/"))
+        .stdout(contains("caches: 1 response under caches/"));
+    let ls: Json =
+        serde_json::from_slice(&std::fs::read(out.join("local-storage.json")).expect("ls"))
+            .expect("JSON");
+    assert_eq!(
+        ls,
+        json!([{"key": "", "value": ""}, {"key": "a", "value": "1"}, {"key": "theme", "value": "dark"}])
+    );
+    assert_eq!(
+        std::fs::read(out.join("opfs/readme.txt")).expect("file"),
+        b"hello\n"
+    );
+    assert!(std::fs::read(out.join("opfs/db/main.sqlite3"))
+        .expect("file")
+        .starts_with(b"SQLite format 3"));
+    assert!(out.join("opfs/db/empty").is_dir(), "empty directories too");
+    let cache: Json = serde_json::from_slice(
+        &std::fs::read(out.join("caches/000-app-v1/index.json")).expect("cache index"),
+    )
+    .expect("JSON");
+    assert_eq!(cache["entries"][0]["url"], "https://example.com/app.js");
+    assert_eq!(cache["entries"][0]["status"], 200);
+    assert_eq!(cache["skipped"][0]["reason"], "opaque");
+    let body = out
+        .join("caches/000-app-v1")
+        .join(cache["entries"][0]["body"].as_str().expect("body"));
+    assert_eq!(std::fs::metadata(body).expect("body").len(), 23);
+    let index: Json =
+        serde_json::from_slice(&std::fs::read(out.join("index.json")).expect("index"))
+            .expect("JSON");
+    assert_eq!(index["opfs"]["files"][0]["path"], "db/main.sqlite3");
+    assert_eq!(index["caches"][0]["directory"], "caches/000-app-v1");
+}
+
 #[test]
 fn extract_sealed_without_key_keeps_envelopes() {
     let f = Files::new();

@@ -20,6 +20,9 @@ pub fn FilePicker(
         if let Some(f) = input_file(&input) {
             on_file.run(f);
         }
+        // Emptied, so that choosing the same file again (after a restore,
+        // or after it changed on disk) is a change again.
+        input.set_value("");
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();

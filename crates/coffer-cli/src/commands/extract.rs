@@ -7,6 +7,7 @@
 //! index.json                           real names -> files
 //! NNN-<database>/NNN-<store>.jsonl     one {"key": .., "value": ..} per line
 //! NNN-<database>/files/NNNNNN.bin      binary bodies, named from the JSON
+//! local-storage.json, opfs/, caches/   the parts beyond IndexedDB ([`parts`])
 //! ```
 //!
 //! Database and store names come from the backup, so they are sanitised
@@ -32,6 +33,8 @@ use crate::error::CliError;
 use crate::outln;
 use crate::progress::Bar;
 
+mod parts;
+
 /// Longest sanitised name, in characters (before the index prefix).
 const MAX_NAME_CHARS: usize = 48;
 
@@ -40,6 +43,11 @@ const MAX_NAME_CHARS: usize = 48;
 /// systems become `_`, leading and trailing dots and spaces too, and the
 /// result is at most [`MAX_NAME_CHARS`] characters. Never empty.
 pub fn safe_name(name: &str) -> String {
+    safe_name_max(name, MAX_NAME_CHARS)
+}
+
+/// [`safe_name`] with at most `max` characters.
+fn safe_name_max(name: &str, max: usize) -> String {
     let mut s: String = name
         .chars()
         .map(|c| match c {
@@ -52,7 +60,7 @@ pub fn safe_name(name: &str) -> String {
             | '\u{feff}' => '_',
             c => c,
         })
-        .take(MAX_NAME_CHARS)
+        .take(max)
         .collect();
     // No leading or trailing dots or spaces: hidden files, `..`, and names
     // Windows silently changes.
@@ -138,6 +146,20 @@ pub fn run(ctx: &Ctx, args: &ExtractArgs, out: &mut dyn Write) -> Result<(), Cli
     );
     if summary.files > 0 {
         outln!(out, "binary bodies written as files: {}", summary.files);
+    }
+    let p = &summary.parts;
+    if let Some(n) = p.local_storage_items {
+        outln!(
+            out,
+            "localStorage: {} in local-storage.json",
+            count(n, "item")
+        );
+    }
+    if let Some(n) = p.opfs_files {
+        outln!(out, "file system: {} under opfs/", count(n, "file"));
+    }
+    if let Some(n) = p.cache_entries {
+        outln!(out, "caches: {} under caches/", count(n, "response"));
     }
     if summary.sealed > 0 {
         outln!(
@@ -238,6 +260,7 @@ fn new_file(path: &Path, force: bool) -> Result<File, CliError> {
 /// Counts of what was extracted.
 #[derive(Default)]
 struct Summary {
+    parts: parts::PartsSummary,
     databases: u64,
     stores: u64,
     records: u64,
@@ -318,7 +341,14 @@ impl Extractor<'_> {
             .flat_map(|d| &d.stores)
             .flat_map(|s| s.parts.iter().chain(&s.blobs))
             .map(|e| e.size)
-            .sum();
+            .sum::<u64>()
+            + self
+                .reader
+                .manifest()
+                .part_entries()
+                .iter()
+                .map(|(_, size, _)| size)
+                .sum::<u64>();
         self.progress.total_records = dbs.iter().flat_map(|d| &d.stores).map(|s| s.records).sum();
         self.bar.update(self.progress);
 
@@ -424,8 +454,12 @@ impl Extractor<'_> {
                 "stores": stores,
             }));
         }
+        summary.parts = self.extract_parts(out)?;
         let index_path = out.join("index.json");
-        let doc = json!({"backup": self.backup.display().to_string(), "databases": index});
+        let mut doc = json!({"backup": self.backup.display().to_string(), "databases": index});
+        if let Some(o) = doc.as_object_mut() {
+            o.extend(std::mem::take(&mut summary.parts.index));
+        }
         let text = format!("{doc:#}\n");
         self.budget
             .charge(FILE_COST + text.len() as u64, self.backup)?;

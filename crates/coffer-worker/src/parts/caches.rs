@@ -29,6 +29,10 @@ use crate::{meta, Reporter};
 /// Prefix of a staged cache's name.
 pub const STAGING_PREFIX: &str = "coffer-staging:";
 
+/// Prefix of the caches of Coffer's own service worker (public/sw.js):
+/// this app's files, never part of a backup.
+pub const APP_PREFIX: &str = "coffer-app-";
+
 /// The journal key of a caches restore.
 const JOURNAL_KEY: &str = "caches";
 
@@ -52,7 +56,8 @@ pub fn available() -> bool {
     !get(&global(), "caches").is_undefined()
 }
 
-/// The names of the origin's caches (not Coffer's staged ones), in
+/// The names of the origin's caches (not Coffer's staged ones nor its
+/// service worker's), in
 /// creation order. A name holding a lone surrogate cannot be backed up
 /// (manifest names are JSON strings): it is an error naming it.
 async fn names() -> AppResult<Vec<String>> {
@@ -70,7 +75,7 @@ async fn names() -> AppResult<Vec<String>> {
             )
             .about(name));
         }
-        if !name.starts_with(STAGING_PREFIX) {
+        if !name.starts_with(STAGING_PREFIX) && !name.starts_with(APP_PREFIX) {
             out.push(name);
         }
     }
