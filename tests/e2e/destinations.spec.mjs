@@ -255,8 +255,16 @@ test('automatic backups to a destination: the retention deletes only their own f
     // File names carry the second: let one pass.
     await page.waitForTimeout(1100);
     await auto.getByRole('button', { name: 'Back up now' }).click();
-    await expect(status(page)).toContainText(/Automatic backup coffer-backup-[0-9-]+\.zip written; [01] older files deleted\./);
-    names.push((await status(page).textContent()).match(/coffer-backup-[0-9-]+\.zip/)[0]);
+    // Wait for this run's message (the last one matches the same pattern).
+    const seen = [manual, ...names];
+    let name;
+    await expect.poll(async () => {
+      const text = (await status(page).textContent()) ?? '';
+      const m = text.match(/Automatic backup (coffer-backup-[0-9-]+\.zip) written; [01] older files deleted\./);
+      name = m && !seen.includes(m[1]) ? m[1] : undefined;
+      return name !== undefined;
+    }, { timeout: 30_000 }).toBe(true);
+    names.push(name);
   }
   await expect(status(page)).toContainText('1 older files deleted');
 
