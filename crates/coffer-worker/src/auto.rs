@@ -12,7 +12,9 @@
 
 use coffer_protocol::auto::{self, to_delete, AutoSettings, WrittenFile};
 use coffer_protocol::history::{HistoryKind, HistoryOutcome};
-use coffer_protocol::{encode, AutoRan, AutoRun, AutoState, Backup, ErrorCode, Scope, Selection};
+use coffer_protocol::{
+    encode, AutoRan, AutoRun, AutoState, Backup, BackupDone, ErrorCode, Scope, Selection,
+};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -267,7 +269,16 @@ pub async fn run(req: &AutoRun, local: &JsValue, rep: &Reporter) -> AppResult<Au
         return Ok(AutoRan::default());
     }
     if let Some(id) = s.destination.clone() {
-        return run_remote(&s, &id, req.now_ms, local, rep).await;
+        let name = backup::backup_file_name(req.now_ms);
+        let d = crate::destinations::get(&id).await;
+        let label = match &d {
+            Ok(d) => crate::destinations::info(&id, d).label(&name),
+            Err(_) => format!("{id}/{name}"),
+        };
+        return recorded(label, async {
+            run_remote(&s, &id, d?, &name, req.now_ms, local, rep).await
+        })
+        .await;
     }
     let dir = folder().await?;
     let name = file_name(req.now_ms);
@@ -275,14 +286,26 @@ pub async fn run(req: &AutoRun, local: &JsValue, rep: &Reporter) -> AppResult<Au
         .as_ref()
         .and_then(folder_name)
         .map_or_else(|| name.clone(), |f| format!("{f}/{name}"));
+    recorded(dest, run_in(&s, dir, &name, req.now_ms, local, rep)).await
+}
+
+/// What a run made: the outcome, the databases and the number of stores.
+type Ran = (AutoRan, Vec<String>, u64);
+
+/// Runs `run` between a `running` history entry (going to `destination`)
+/// and its outcome.
+async fn recorded(
+    destination: String,
+    run: impl std::future::Future<Output = AppResult<Ran>>,
+) -> AppResult<AutoRan> {
     let pending = Pending::new(HistoryKind::AutoBackup)
-        .with(|e| e.destination = Some(dest))
+        .with(|e| e.destination = Some(destination))
         .started()
         .await;
-    let r = run_in(&s, dir, &name, req.now_ms, local, rep).await;
+    let r = run.await;
     let key_id = keys::current_key().await.ok().map(|k| k.key.id().to_hex());
     pending
-        .finish(&r, |e, (ran, dbs, stores): &(AutoRan, Vec<String>, u64)| {
+        .finish(&r, |e, (ran, dbs, stores): &Ran| {
             e.databases = dbs.clone();
             e.stores = *stores;
             e.records = ran.records;
@@ -291,6 +314,37 @@ pub async fn run(req: &AutoRun, local: &JsValue, rep: &Reporter) -> AppResult<Au
         })
         .await;
     r.map(|(ran, _, _)| ran)
+}
+
+/// A backup of everything: the databases, Cache Storage, the origin
+/// private file system unless `without_opfs`, and the page's localStorage
+/// when it came with the request (`local`). Returns the backup, its
+/// databases and its number of stores.
+async fn back_up_everything(
+    s: &AutoSettings,
+    now_ms: f64,
+    local: &JsValue,
+    without_opfs: bool,
+    rep: &Reporter,
+) -> AppResult<(BackupDone, Blob, Vec<String>, u64)> {
+    let all = overview::overview(&Scope::default()).await?;
+    let mut selection =
+        Selection::everything(&all.databases, &all.parts, &Scope::default(), None, None);
+    selection.parts.local_storage = local.is_array();
+    selection.parts.opfs &= !without_opfs;
+    let (dbs, stores) = history::describe(&selection, |_| true);
+    let (done, blob) = backup::backup(
+        &Backup {
+            selection,
+            now_ms,
+            lock_with_key: s.lock,
+            ..Backup::default()
+        },
+        local,
+        rep,
+    )
+    .await?;
+    Ok((done, blob, dbs, stores))
 }
 
 /// Whether `dir` lies in the origin private file system.
@@ -315,7 +369,7 @@ async fn run_in(
     now_ms: f64,
     local: &JsValue,
     rep: &Reporter,
-) -> AppResult<(AutoRan, Vec<String>, u64)> {
+) -> AppResult<Ran> {
     let dir = dir.ok_or_else(|| {
         AppError::new(
             ErrorCode::FolderUnavailable,
@@ -323,37 +377,12 @@ async fn run_in(
         )
     })?;
     check_permission(&dir).await?;
-    let all = overview::overview(&Scope::default()).await?;
-    // Everything: the databases, the file system and caches this worker
-    // reads, and the page's localStorage when it came with the request.
-    let mut selection =
-        Selection::everything(&all.databases, &all.parts, &Scope::default(), None, None);
-    selection.parts.local_storage = local.is_array();
     // A folder inside the origin private file system (the tests', or an
     // app's own) would put every earlier backup into the next one.
-    if selection.parts.opfs && inside_opfs(&dir).await {
-        selection.parts.opfs = false;
-    }
-    let (dbs, stores) = history::describe(&selection, |_| true);
-    let (done, blob) = backup::backup(
-        &Backup {
-            selection,
-            now_ms,
-            lock_with_key: s.lock,
-            ..Backup::default()
-        },
-        local,
-        rep,
-    )
-    .await?;
+    let (done, blob, dbs, stores) =
+        back_up_everything(s, now_ms, local, inside_opfs(&dir).await, rep).await?;
     write_file(&dir, name, &blob).await?;
-    let mut files = written().await?;
-    files.retain(|f| f.name != name);
-    files.push(WrittenFile {
-        name: name.to_owned(),
-        time_ms: now_ms,
-    });
-    put(&[(WRITTEN, JsValue::from_str(&encode(&files)))]).await?;
+    let mut files = add_written(WRITTEN, written().await?, name, now_ms).await?;
     // Retention: only files of the list (Coffer wrote them) are deleted.
     let mut deleted = Vec::new();
     for old in to_delete(&files, s, now_ms) {
@@ -413,89 +442,62 @@ pub async fn written_to(id: &str) -> AppResult<Vec<WrittenFile>> {
 async fn run_remote(
     s: &AutoSettings,
     id: &str,
+    d: coffer_remote::Destination,
+    name: &str,
     now_ms: f64,
     local: &JsValue,
     rep: &Reporter,
-) -> AppResult<AutoRan> {
-    let name = backup::backup_file_name(now_ms);
-    let d = crate::destinations::get(id).await;
-    let label = match &d {
-        Ok(d) => crate::destinations::info(id, d).label(&name),
-        Err(_) => format!("{id}/{name}"),
-    };
-    let pending = Pending::new(HistoryKind::AutoBackup)
-        .with(|e| e.destination = Some(label))
-        .started()
-        .await;
-    let r = async {
-        let d = d?;
-        let all = overview::overview(&Scope::default()).await?;
-        let mut selection =
-            Selection::everything(&all.databases, &all.parts, &Scope::default(), None, None);
-        selection.parts.local_storage = local.is_array();
-        let (dbs, stores) = history::describe(&selection, |_| true);
-        let (done, blob) = backup::backup(
-            &Backup {
-                selection,
-                now_ms,
-                lock_with_key: s.lock,
-                ..Backup::default()
-            },
-            local,
-            rep,
-        )
-        .await?;
-        crate::remote::upload_to(id, &d, &name, &blob, rep).await?;
-        let key = written_key(id);
-        let mut files = written_to(id).await?;
-        files.retain(|f| f.name != name);
-        files.push(WrittenFile {
-            name: name.clone(),
-            time_ms: now_ms,
-        });
-        put(&[(key.as_str(), JsValue::from_str(&encode(&files)))]).await?;
-        let remote = crate::remote::checked(&d)?;
-        let mut deleted = Vec::new();
-        for old in to_delete(&files, s, now_ms) {
-            // Only names Coffer writes, and only those this list holds.
-            if !coffer_remote::is_coffer_name(&old) {
-                continue;
-            }
-            let Ok(req) = remote.delete(&old) else {
-                continue;
-            };
-            match crate::remote::Fetch.send(&req, None, false).await {
-                Ok(_) => deleted.push(old),
-                Err(crate::remote::NetError::Remote(coffer_remote::RemoteError::NotFound {
-                    ..
-                })) => deleted.push(old),
-                Err(_) => {}
-            }
+) -> AppResult<Ran> {
+    let (done, blob, dbs, stores) = back_up_everything(s, now_ms, local, false, rep).await?;
+    crate::remote::upload_to(id, &d, name, &blob, rep).await?;
+    let key = written_key(id);
+    let mut files = add_written(&key, written_to(id).await?, name, now_ms).await?;
+    let remote = crate::remote::checked(&d)?;
+    let mut deleted = Vec::new();
+    for old in to_delete(&files, s, now_ms) {
+        // Only names Coffer writes, and only those this list holds.
+        if !coffer_remote::is_coffer_name(&old) {
+            continue;
         }
-        files.retain(|f| !deleted.contains(&f.name));
-        put(&[(key.as_str(), JsValue::from_str(&encode(&files)))]).await?;
-        Ok((
-            AutoRan {
-                ran: true,
-                file_name: Some(name.clone()),
-                records: done.records,
-                bytes: done.bytes,
-                deleted,
-            },
-            dbs,
-            stores,
-        ))
+        let Ok(req) = remote.delete(&old) else {
+            continue;
+        };
+        match crate::remote::Fetch.send(&req, None, false).await {
+            Ok(_) => deleted.push(old),
+            Err(crate::remote::NetError::Remote(coffer_remote::RemoteError::NotFound {
+                ..
+            })) => deleted.push(old),
+            Err(_) => {}
+        }
     }
-    .await;
-    let key_id = keys::current_key().await.ok().map(|k| k.key.id().to_hex());
-    pending
-        .finish(&r, |e, (ran, dbs, stores): &(AutoRan, Vec<String>, u64)| {
-            e.databases = dbs.clone();
-            e.stores = *stores;
-            e.records = ran.records;
-            e.bytes = ran.bytes;
-            e.key_id = key_id;
-        })
-        .await;
-    r.map(|(ran, _, _)| ran)
+    files.retain(|f| !deleted.contains(&f.name));
+    put(&[(key.as_str(), JsValue::from_str(&encode(&files)))]).await?;
+    Ok((
+        AutoRan {
+            ran: true,
+            file_name: Some(name.to_owned()),
+            records: done.records,
+            bytes: done.bytes,
+            deleted,
+        },
+        dbs,
+        stores,
+    ))
+}
+
+/// Adds `name` (written at `now_ms`) to `files`, the list kept under
+/// `key`, and stores it before any retention runs.
+async fn add_written(
+    key: &str,
+    mut files: Vec<WrittenFile>,
+    name: &str,
+    now_ms: f64,
+) -> AppResult<Vec<WrittenFile>> {
+    files.retain(|f| f.name != name);
+    files.push(WrittenFile {
+        name: name.to_owned(),
+        time_ms: now_ms,
+    });
+    put(&[(key, JsValue::from_str(&encode(&files)))]).await?;
+    Ok(files)
 }
